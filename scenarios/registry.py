@@ -1,0 +1,79 @@
+"""The scenario registry: ``kind`` → (config model, runner).
+
+A scenario module declares its file model (a :class:`twin.config.ScenarioFile` subclass) and a
+runner ``run(config, engine) -> RunResult``, and registers them::
+
+    @scenario_kind("hotline_queue", HotlineFile, "12345 hotline call-centre queue")
+    def run(config: HotlineFile, engine: Engine) -> RunResult: ...
+
+Modules must keep their top-level imports light (heavy libraries inside ``run``), because the
+registry imports every module of the package to discover kinds.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from twin.config import ScenarioFile
+from twin.engine import Engine
+from twin.errors import InputError
+from twin.results import RunResult
+
+Runner = Callable[[Any, Engine], RunResult]
+
+
+@dataclass(frozen=True)
+class ScenarioKind:
+    """One registered kind: its name, file model, runner and a one-line summary."""
+
+    kind: str
+    model: type[ScenarioFile]
+    run: Runner
+    summary: str
+
+
+_KINDS: dict[str, ScenarioKind] = {}
+_discovered = False
+
+
+def scenario_kind(kind: str, model: type[ScenarioFile], summary: str) -> Callable[[Runner], Runner]:
+    """Decorator registering ``run`` as the runner of ``kind`` with file model ``model``."""
+
+    def register(run: Runner) -> Runner:
+        if kind in _KINDS and _KINDS[kind].run is not run:
+            raise RuntimeError(f"scenario kind {kind!r} registered twice")
+        _KINDS[kind] = ScenarioKind(kind=kind, model=model, run=run, summary=summary)
+        return run
+
+    return register
+
+
+def _discover() -> None:
+    """Import every module of the ``scenarios`` package once, so that kinds register."""
+    global _discovered
+    if _discovered:
+        return
+    import scenarios
+
+    for module in pkgutil.iter_modules(scenarios.__path__):
+        importlib.import_module(f"scenarios.{module.name}")
+    _discovered = True
+
+
+def all_kinds() -> dict[str, ScenarioKind]:
+    """Every registered kind, by name."""
+    _discover()
+    return dict(sorted(_KINDS.items()))
+
+
+def get_kind(kind: object, source: str) -> ScenarioKind:
+    """The kind named ``kind``; an unknown or non-string kind is an :class:`InputError`."""
+    kinds = all_kinds()
+    if not isinstance(kind, str) or kind not in kinds:
+        known = ", ".join(kinds) or "none"
+        raise InputError(f"[scenario] kind = {kind!r}: unknown scenario kind (known: {known})", source)
+    return kinds[kind]

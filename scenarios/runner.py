@@ -1,0 +1,94 @@
+"""Load, validate and run one scenario file into a results folder."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scenarios.registry import ScenarioKind, get_kind
+from twin.config import ScenarioFile, read_toml, validate
+from twin.engine import Engine
+from twin.errors import InputError
+from twin.report import build_report
+from twin.results import (
+    atomic_dir,
+    git_commit,
+    package_versions,
+    refuse_existing,
+    write_json,
+    write_result,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RESULTS_DIR = Path("results")
+
+
+def load_scenario(path: Path, seed: int | None = None) -> tuple[ScenarioKind, ScenarioFile]:
+    """Read and validate a scenario file; ``seed`` (if given) overrides ``[scenario] seed``."""
+    data = read_toml(path)
+    header = data.get("scenario")
+    if not isinstance(header, dict):
+        raise InputError("missing [scenario] table (with kind, name, ...)", path)
+    if "kind" not in header:
+        raise InputError("missing required key [scenario] kind", path)
+    spec = get_kind(header["kind"], str(path))
+    config = validate(spec.model, data, path)
+    if seed is not None:
+        if seed < 0:
+            raise InputError(f"--seed {seed}: must be a non-negative integer", path)
+        config = config.model_copy(
+            update={"scenario": config.scenario.model_copy(update={"seed": seed})}
+        )
+    return spec, config
+
+
+def default_out_dir(config: ScenarioFile) -> Path:
+    """``results/<scenario name>``."""
+    return DEFAULT_RESULTS_DIR / config.scenario.name
+
+
+def run_scenario(
+    path: Path, out_dir: Path | None = None, seed: int | None = None, force: bool = False
+) -> Path:
+    """Run the scenario in ``path`` and write its results folder; return the folder.
+
+    The file is validated and the target folder checked before any simulation starts, and the
+    folder appears only when everything has been written.
+    """
+    spec, config = load_scenario(path, seed)
+    out = out_dir if out_dir is not None else default_out_dir(config)
+    refuse_existing(out, force)
+    header = config.scenario
+    engine = Engine(header.seed, header.start, header.duration_s)
+    log.info("running %s (%s) with seed %d", header.name, spec.kind, header.seed)
+    started = time.perf_counter()
+    result = spec.run(config, engine)
+    wall_time_s = time.perf_counter() - started
+    with atomic_dir(out, force) as tmp:
+        figures = write_result(tmp, result)
+        shutil.copyfile(path, tmp / "scenario.toml")
+        write_json(tmp / "manifest.json", _manifest(path, config, figures, wall_time_s))
+        build_report(tmp)
+    log.info("wrote %s in %.1f s", out, wall_time_s)
+    return out
+
+
+def _manifest(
+    path: Path, config: ScenarioFile, figures: list[str], wall_time_s: float
+) -> dict[str, Any]:
+    return {
+        "scenario_file": str(path),
+        "scenario": config.model_dump(mode="json"),
+        "seed": config.scenario.seed,
+        "figures": figures,
+        "versions": {"python": sys.version.split()[0], **package_versions()},
+        "git_commit": git_commit(),
+        "wall_time_s": round(wall_time_s, 3),
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+    }

@@ -1,0 +1,70 @@
+"""Scenario suites: a TOML list of scenario files run in turn, with one index page.
+
+``scenarios/changle_baseline.toml`` is the suite ``make run`` runs::
+
+    [suite]
+    name = "changle_baseline"
+    description = "..."
+    scenarios = ["hotline_12345.toml", ...]   # relative to the suite file
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from pydantic import Field
+
+from scenarios.runner import load_scenario, run_scenario
+from twin.config import StrictModel, read_toml, validate
+from twin.errors import InputError
+from twin.report import build_index
+
+log = logging.getLogger(__name__)
+
+
+class SuiteTable(StrictModel):
+    """The ``[suite]`` table."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Suite identifier.")
+    description: str = Field(default="", description="What the suite covers.")
+    scenarios: list[str] = Field(min_length=1, description="Scenario files, relative to this file.")
+
+
+class SuiteFile(StrictModel):
+    """A suite file."""
+
+    suite: SuiteTable
+
+
+def is_suite(data: dict) -> bool:
+    """Whether parsed TOML is a suite file rather than a scenario file."""
+    return "suite" in data and "scenario" not in data
+
+
+def load_suite(path: Path) -> tuple[SuiteFile, list[Path]]:
+    """Read a suite and validate every scenario it lists; return it with the scenario paths."""
+    suite = validate(SuiteFile, read_toml(path), path)
+    paths = [path.parent / name for name in suite.suite.scenarios]
+    for scenario_path in paths:
+        if not scenario_path.exists():
+            raise InputError(f"[suite] scenarios: {scenario_path.name!r} not found", path)
+        load_scenario(scenario_path)
+    names = [load_scenario(p)[1].scenario.name for p in paths]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise InputError(f"[suite] scenarios: duplicate scenario names {duplicates}", path)
+    return suite, paths
+
+
+def run_suite(path: Path, out_dir: Path, force: bool = False) -> list[Path]:
+    """Run every scenario of the suite into ``out_dir/<name>`` and write ``out_dir/index.html``."""
+    suite, paths = load_suite(path)
+    run_dirs = []
+    for scenario_path in paths:
+        _, config = load_scenario(scenario_path)
+        target = out_dir / config.scenario.name
+        log.info("suite %s: running %s", suite.suite.name, scenario_path.name)
+        run_dirs.append(run_scenario(scenario_path, target, force=force))
+    build_index(out_dir, run_dirs, title=suite.suite.name, description=suite.suite.description)
+    return run_dirs

@@ -1,0 +1,181 @@
+"""Run results and how they are written: atomically, into one folder per run.
+
+A run folder holds
+
+* ``manifest.json``: the scenario, seed, package versions, git commit and wall time;
+* ``kpis.json``: flat ``name: number`` pairs whose names carry their unit (``mean_wait_s``);
+* every table as ``<name>.parquet`` and ``<name>.csv``;
+* figures as ``<name>.png``, extra files, ``notes.md``, and ``report.md``/``report.html``.
+
+Everything is written to a hidden temporary folder beside the target and renamed into place at
+the end, so a failed or interrupted run leaves nothing half-written. An existing folder is
+refused unless ``force`` is given.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from twin.errors import InputError
+from twin.paths import REPO_ROOT
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+KPI_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+_VERSIONED_PACKAGES = (
+    "changle-twin", "numpy", "scipy", "pandas", "pyarrow", "simpy", "networkx", "numba",
+    "geopandas", "shapely", "pyproj", "matplotlib", "pyvista", "pydantic", "wntr",
+    "eclipse-sumo", "dask",
+)
+
+
+@dataclass
+class RunResult:
+    """What a scenario runner returns; :func:`write_run` turns it into a run folder.
+
+    Attributes
+    ----------
+    kpis
+        Flat ``name: number`` pairs; names are lower_snake_case and end in their unit.
+    tables
+        Named tables, each written as Parquet and CSV.
+    figures
+        Named matplotlib figures, each written as PNG (and closed).
+    notes
+        Markdown paragraphs for the report: findings, caveats, what was assumed.
+    files
+        Extra files to copy in, by their name in the run folder (renders, GTFS feeds, ...).
+    """
+
+    kpis: dict[str, float]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    figures: dict[str, Figure] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+def check_kpis(kpis: dict[str, Any]) -> dict[str, float | int | None]:
+    """Validate KPI names and values; non-finite numbers become ``null`` in JSON."""
+    clean: dict[str, float | int | None] = {}
+    for name, value in kpis.items():
+        if not KPI_NAME.match(name):
+            raise ValueError(f"KPI name {name!r} must be lower_snake_case with a unit suffix")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            try:
+                value = float(value)  # numpy scalars
+            except (TypeError, ValueError):
+                raise ValueError(f"KPI {name!r} is not a number: {value!r}") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            clean[name] = None
+        else:
+            clean[name] = value
+    return clean
+
+
+def refuse_existing(out_dir: Path, force: bool) -> None:
+    """Fail early (before any work) if ``out_dir`` exists and ``force`` is not set."""
+    if out_dir.exists() and not force:
+        raise InputError("results folder already exists; pass --force to overwrite it", out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError("exists and is not a folder", out_dir)
+
+
+@contextmanager
+def atomic_dir(out_dir: Path, force: bool) -> Iterator[Path]:
+    """Yield a temporary folder that replaces ``out_dir`` only if the block succeeds."""
+    refuse_existing(out_dir, force)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if out_dir.exists():
+        old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
+        out_dir.rename(old)
+    tmp.rename(out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_json(path: Path, payload: Any) -> None:
+    """Write JSON with sorted keys and a trailing newline, so equal content gives equal bytes."""
+    path.write_text(json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def write_table(folder: Path, name: str, table: pd.DataFrame) -> None:
+    """Write ``table`` as ``<name>.parquet`` and ``<name>.csv`` (index dropped)."""
+    table.to_parquet(folder / f"{name}.parquet", index=False)
+    table.to_csv(folder / f"{name}.csv", index=False)
+
+
+def write_figure(folder: Path, name: str, figure: Figure) -> None:
+    """Save a matplotlib figure as ``<name>.png`` at print resolution, then close it."""
+    import matplotlib.pyplot as plt
+
+    figure.savefig(folder / f"{name}.png", dpi=150, bbox_inches="tight", metadata={"Software": None})
+    plt.close(figure)
+
+
+def write_result(folder: Path, result: RunResult) -> list[str]:
+    """Write a result's KPIs, tables, figures, notes and files; return the figure names."""
+    write_json(folder / "kpis.json", check_kpis(result.kpis))
+    for name, table in result.tables.items():
+        write_table(folder, name, table)
+    for name, figure in result.figures.items():
+        write_figure(folder, name, figure)
+    if result.notes:
+        (folder / "notes.md").write_text("\n\n".join(result.notes) + "\n")
+    for name, source in result.files.items():
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if Path(source).is_dir():
+            shutil.copytree(source, target)
+        else:
+            shutil.copyfile(source, target)
+    return list(result.figures)
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages that shape results."""
+    versions = {}
+    for package in _VERSIONED_PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def git_commit() -> str:
+    """The checkout's commit (with ``-dirty`` if it has local changes), or ``"unknown"``."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=5
+        )
+        if commit.returncode != 0:
+            return "unknown"
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO_ROOT, capture_output=True, text=True, timeout=5,
+        )
+        return commit.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
