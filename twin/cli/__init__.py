@@ -1,8 +1,9 @@
 """The ``twin`` command line.
 
-Each command group lives in its own module of this package and exposes ``register(app)``; the
-modules are listed in :data:`COMMAND_MODULES`. Command modules import heavy libraries inside the
-command functions, so that ``twin --help`` answers quickly.
+Each command group lives in its own module of this package and exposes ``register(app)``; every
+module of the package that has one is registered, so a new command group is one new module.
+Command modules import heavy libraries inside the command functions, so that ``twin --help``
+answers quickly.
 
 Exit statuses: 0 success; 2 bad input (one line on stderr naming the file, key, value and what
 was expected); 1 internal error (traceback written to a log file whose path is printed).
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import pkgutil
 import sys
 import traceback
 from datetime import datetime
@@ -19,11 +21,6 @@ from datetime import datetime
 import typer
 
 from twin.errors import InputError
-
-COMMAND_MODULES: tuple[str, ...] = (
-    "twin.cli.scenario_commands",
-    "twin.cli.info",
-)
 
 app = typer.Typer(
     name="twin",
@@ -50,8 +47,18 @@ def _root(
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
 
 
-for _module in COMMAND_MODULES:
-    importlib.import_module(_module).register(app)
+def _register_command_modules() -> None:
+    """Import each module of ``twin.cli`` and let it add its commands (scenario commands first)."""
+    names = sorted(m.name for m in pkgutil.iter_modules(__path__))
+    names.sort(key=lambda name: name != "scenario_commands")
+    for name in names:
+        module = importlib.import_module(f"{__name__}.{name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(app)
+
+
+_register_command_modules()
 
 
 def _log_internal_error() -> str:
