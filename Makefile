@@ -6,11 +6,16 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.changle-twin-installed
+SYSDEPS := $(VENV)/.changle-twin-sysdeps
 PYTEST_WORKERS ?= 2
+
+# Debian packages the project needs beyond Python: a CJK font so that Chinese labels render in
+# maps and 3D scenes (never tofu boxes), and headless Chromium to check the HTML exports.
+DEBIAN_PACKAGES := fonts-noto-cjk chromium
 
 .PHONY: setup run test bench lint clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(SYSDEPS)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +24,19 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
+
+$(SYSDEPS): | $(BIN)/python
+	@if fc-list :lang=zh 2>/dev/null | grep -q . && command -v chromium >/dev/null; then \
+		echo "system packages present: $(DEBIAN_PACKAGES)"; \
+	elif command -v apt-get >/dev/null; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(DEBIAN_PACKAGES); \
+	else \
+		echo "error: need Debian packages $(DEBIAN_PACKAGES) (no apt-get here); install them and rerun" >&2; \
+		exit 1; \
+	fi
+	touch $(SYSDEPS)
 
 ## run: the main job, the Changle baseline scenario suite, with results under results/
 run: setup
