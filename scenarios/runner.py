@@ -16,6 +16,7 @@ from twin.engine import Engine
 from twin.errors import InputError
 from twin.report import build_report
 from twin.results import (
+    RunResult,
     atomic_dir,
     git_commit,
     package_versions,
@@ -31,21 +32,41 @@ DEFAULT_RESULTS_DIR = Path("results")
 
 def load_scenario(path: Path, seed: int | None = None) -> tuple[ScenarioKind, ScenarioFile]:
     """Read and validate a scenario file; ``seed`` (if given) overrides ``[scenario] seed``."""
-    data = read_toml(path)
+    return parse_scenario(read_toml(path), path, seed)
+
+
+def parse_scenario(
+    data: dict[str, Any], source: Path | str, seed: int | None = None
+) -> tuple[ScenarioKind, ScenarioFile]:
+    """Validate parsed scenario TOML ``data`` (read from ``source``) against its kind's model.
+
+    The sweep calls this on a scenario file's data with its settings applied, so that a swept
+    value is checked exactly as the same value written in the file would be.
+    """
     header = data.get("scenario")
     if not isinstance(header, dict):
-        raise InputError("missing [scenario] table (with kind, name, ...)", path)
+        raise InputError("missing [scenario] table (with kind, name, ...)", source)
     if "kind" not in header:
-        raise InputError("missing required key [scenario] kind", path)
-    spec = get_kind(header["kind"], str(path))
-    config = validate(spec.model, data, path)
+        raise InputError("missing required key [scenario] kind", source)
+    spec = get_kind(header["kind"], str(source))
+    config = validate(spec.model, data, source)
     if seed is not None:
         if seed < 0:
-            raise InputError(f"--seed {seed}: must be a non-negative integer", path)
+            raise InputError(f"--seed {seed}: must be a non-negative integer", source)
         config = config.model_copy(
             update={"scenario": config.scenario.model_copy(update={"seed": seed})}
         )
     return spec, config
+
+
+def execute(spec: ScenarioKind, config: ScenarioFile) -> tuple[RunResult, float]:
+    """Run a validated scenario in this process; return its result and wall time in seconds."""
+    header = config.scenario
+    engine = Engine(header.seed, header.start, header.duration_s)
+    log.info("running %s (%s) with seed %d", header.name, spec.kind, header.seed)
+    started = time.perf_counter()
+    result = spec.run(config, engine)
+    return result, time.perf_counter() - started
 
 
 def default_out_dir(config: ScenarioFile) -> Path:
@@ -64,29 +85,27 @@ def run_scenario(
     spec, config = load_scenario(path, seed)
     out = out_dir if out_dir is not None else default_out_dir(config)
     refuse_existing(out, force)
-    header = config.scenario
-    engine = Engine(header.seed, header.start, header.duration_s)
-    log.info("running %s (%s) with seed %d", header.name, spec.kind, header.seed)
-    started = time.perf_counter()
-    result = spec.run(config, engine)
-    wall_time_s = time.perf_counter() - started
+    result, wall_time_s = execute(spec, config)
     with atomic_dir(out, force) as tmp:
         figures = write_result(tmp, result)
         shutil.copyfile(path, tmp / "scenario.toml")
-        write_json(tmp / "manifest.json", _manifest(path, config, figures, wall_time_s))
+        write_json(
+            tmp / "manifest.json", _manifest(path, config, figures, wall_time_s, result.headline)
+        )
         build_report(tmp)
     log.info("wrote %s in %.1f s", out, wall_time_s)
     return out
 
 
 def _manifest(
-    path: Path, config: ScenarioFile, figures: list[str], wall_time_s: float
+    path: Path, config: ScenarioFile, figures: list[str], wall_time_s: float, headline: list[str]
 ) -> dict[str, Any]:
     return {
         "scenario_file": str(path),
         "scenario": config.model_dump(mode="json"),
         "seed": config.scenario.seed,
         "figures": figures,
+        "headline": headline,
         "versions": {"python": sys.version.split()[0], **package_versions()},
         "git_commit": git_commit(),
         "wall_time_s": round(wall_time_s, 3),

@@ -60,6 +60,9 @@ class RunResult:
         Markdown paragraphs for the report: findings, caveats, what was assumed.
     files
         Extra files to copy in, by their name in the run folder (renders, GTFS feeds, ...).
+    headline
+        Optional names of the few KPIs that answer the scenario's question; reports and the
+        suite's ``index.html`` show them first. Each must be a key of ``kpis``.
     """
 
     kpis: dict[str, float]
@@ -67,6 +70,7 @@ class RunResult:
     figures: dict[str, Figure] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
+    headline: list[str] = field(default_factory=list)
 
 
 def check_kpis(kpis: dict[str, Any]) -> dict[str, float | int | None]:
@@ -136,6 +140,9 @@ def write_figure(folder: Path, name: str, figure: Figure) -> None:
 
 def write_result(folder: Path, result: RunResult) -> list[str]:
     """Write a result's KPIs, tables, figures, notes and files; return the figure names."""
+    unknown = [name for name in result.headline if name not in result.kpis]
+    if unknown:
+        raise ValueError(f"headline names {unknown} are not KPIs of the result")
     write_json(folder / "kpis.json", check_kpis(result.kpis))
     for name, table in result.tables.items():
         write_table(folder, name, table)
