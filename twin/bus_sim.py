@@ -297,15 +297,19 @@ class BusSimulation:
         return time_s - enter_s
 
     def _planned_offsets(self, pattern: Pattern, line_id: str) -> list[float]:
-        """Timetable offsets of each stop's departure from the dispatch (s)."""
+        """Timetable offsets of the departure from each stop after the dispatch (s).
+
+        Every stop, the first and last included, gets the planned dwell; the trip ends when the
+        bus leaves the last stop (its passengers have alighted), so ``offsets[-1]`` is the
+        planned trip time.
+        """
         service = self.services[line_id]
         vehicle = self.vehicles[line_id]
-        offsets = [0.0]
-        clock = service.first_departure_s
+        clock = service.first_departure_s + service.planned_dwell_s
+        offsets = [service.planned_dwell_s]
         for leg in pattern.legs:
             clock += self.leg_time_s(leg, clock, vehicle) + service.planned_dwell_s
             offsets.append(clock - service.first_departure_s)
-        offsets[-1] -= service.planned_dwell_s  # the trip ends on arrival at the last stop
         return offsets
 
     def _lognormal_factor(self, rng: np.random.Generator, cv: float) -> float:
@@ -488,6 +492,10 @@ class BusSimulation:
                     self.trip_of[p] = trip_index
                     onboard.setdefault(str(destination[p]), []).append(p)
                 n_onboard += len(boarding)
+            trip.boardings.append(len(boarding))
+            trip.alightings.append(len(alighting))
+            trip.load.append(n_onboard)
+            trip.left_behind.append(left)
             dwell_s = 0.0
             if boarding or alighting or not self.ops.skip_empty_stops:
                 dwell_s = (
@@ -510,10 +518,6 @@ class BusSimulation:
                     yield env.timeout(gap_s)
             trip.depart_s.append(env.now)
             trip.departed[k].succeed()
-            trip.boardings.append(len(boarding))
-            trip.alightings.append(len(alighting))
-            trip.load.append(n_onboard)
-            trip.left_behind.append(left)
             trip.held_s.append(held_s)
         trip.end_s = env.now
         yield from self._lay_over(line, direction, bus_id, trip, extra)
@@ -618,12 +622,15 @@ class BusSimulation:
             pattern = self.network.line(trip.line_id).pattern(trip.direction)
             offsets = self.planned_offsets_s[(trip.line_id, trip.direction)]
             pos = positions[(trip.line_id, trip.direction)]
-            for k in range(len(trip.depart_s)):
+            # A visit is recorded on arrival; a bus still at a stop at the end has no departure.
+            for k in range(len(trip.arrive_s)):
+                left = k < len(trip.depart_s)
                 visits.append((
                     index, trip.trip_id, trip.line_id, trip.direction, trip.bus_id, k,
-                    pattern.stop_ids[k], pos[k], trip.arrive_s[k], trip.depart_s[k],
-                    trip.scheduled_s + offsets[k], trip.boardings[k], trip.alightings[k],
-                    trip.load[k], trip.left_behind[k], trip.held_s[k], trip.extra,
+                    pattern.stop_ids[k], pos[k], trip.arrive_s[k],
+                    trip.depart_s[k] if left else math.nan, trip.scheduled_s + offsets[k],
+                    trip.boardings[k], trip.alightings[k], trip.load[k], trip.left_behind[k],
+                    trip.held_s[k] if left else 0.0, trip.extra,
                 ))
         stop_visits = pd.DataFrame(visits, columns=[
             "trip_index", "trip_id", "line_id", "direction", "bus_id", "seq", "stop_id",
@@ -632,7 +639,7 @@ class BusSimulation:
         ])
         trips = pd.DataFrame([(
             i, t.trip_id, t.line_id, t.direction, t.bus_id, t.scheduled_s, t.dispatch_s, t.end_s,
-            t.length_m, len(t.depart_s), t.n_stops, t.signal_delay_s, t.extra,
+            t.length_m, len(t.arrive_s), t.n_stops, t.signal_delay_s, t.extra,
         ) for i, t in enumerate(self.trips)], columns=[
             "trip_index", "trip_id", "line_id", "direction", "bus_id", "scheduled_s", "dispatch_s",
             "end_s", "length_m", "stops_served", "n_stops", "signal_delay_s", "extra",
@@ -683,7 +690,7 @@ def headway_cv(run: BusRun, line_id: str, direction: int = 0, skip_first_trips: 
     for seq, group in v.groupby("seq"):
         if seq >= pattern.n_stops - 1:
             continue
-        times = np.sort(group["depart_s"].to_numpy())[skip_first_trips:]
+        times = np.sort(group["depart_s"].dropna().to_numpy())[skip_first_trips:]
         if len(times) < 3:
             continue
         gaps = np.diff(times)
@@ -738,7 +745,7 @@ def line_kpis(run: BusRun, line_id: str, costs: CostModel | None = None) -> dict
         pax_km += float((v["load_pax"].to_numpy() * legs_km).sum())
         place_km += float(legs_km.sum()) * vehicle.capacity_pax
     # Punctuality at every stop departure of scheduled trips.
-    scheduled = visits[~visits["extra"]]
+    scheduled = visits[~visits["extra"] & visits["depart_s"].notna()]
     lateness = (scheduled["depart_s"] - scheduled["scheduled_s"]).to_numpy()
     ops = run.operations
     on_time = (lateness >= -ops.on_time_early_s) & (lateness <= ops.on_time_late_s)
