@@ -8,10 +8,11 @@ Worker loss is the executor's business, because only the executor can see it:
 
 * :class:`LocalProcessExecutor` uses :class:`concurrent.futures.ProcessPoolExecutor`. A worker
   that dies (segfault, ``os._exit``, the OOM killer) breaks the whole pool and fails every run in
-  flight with ``BrokenProcessPool``. Those runs become *suspects*: a fresh pool re-runs them one at
-  a time, so a run that kills its worker again is identified for certain, and the runs that merely
-  shared the pool with it are not charged for its death. A run is given up (yielded as
-  :class:`WorkerLost`) after ``max_attempts`` worker deaths.
+  flight with ``BrokenProcessPool``, and nothing says which run killed it. Those runs become
+  *suspects*: a fresh pool re-runs them one at a time, so a run that kills its worker while alone
+  is the culprit for certain, and the runs that merely shared the pool with it are not charged for
+  its death. A run is given up (yielded as :class:`WorkerLost`) once it has killed its worker
+  ``max_attempts`` times while running alone.
 * :class:`DaskExecutor` relies on the scheduler, which re-runs a task whose worker died up to
   ``distributed.scheduler.allowed-failures`` times and then raises ``KilledWorker``; that becomes
   :class:`WorkerLost`. It connects to a running scheduler (``tcp://HOST:PORT``) or starts a
@@ -81,7 +82,8 @@ class LocalProcessExecutor:
     workers
         Worker processes (at most this many runs in flight).
     max_attempts
-        Worker deaths a single run may cause before it is given up as :class:`WorkerLost`.
+        Worker deaths a run may cause, running alone, before it is given up as
+        :class:`WorkerLost`.
     preload
         Modules the fork server imports once, so each new worker starts warm (POSIX only).
     """
@@ -131,7 +133,8 @@ class LocalProcessExecutor:
             return
         pending: deque[int] = deque(range(len(items)))
         suspects: deque[int] = deque()
-        attempts = [0] * len(items)
+        attempts = [0] * len(items)  # submissions
+        deaths = [0] * len(items)  # worker deaths while running alone: certainly its own doing
         in_flight: dict[Any, int] = {}
         pool = self._new_pool(min(self.workers, len(items)))
         finished_cleanly = False
@@ -165,8 +168,10 @@ class LocalProcessExecutor:
                 pool.shutdown(wait=True)
                 log.warning("a worker process died; re-running %d run(s) one at a time", len(victims))
                 for index in sorted(victims):
-                    if attempts[index] >= self.max_attempts:
-                        reason = f"worker process died on each of {attempts[index]} attempts"
+                    deaths[index] += len(victims) == 1  # alone when it died: the culprit
+                    if deaths[index] >= self.max_attempts:
+                        reason = (f"the run killed its worker process {deaths[index]} times "
+                                  f"(in {attempts[index]} attempts)")
                         yield Completion(items[index], WorkerLost(attempts[index], reason), attempts[index])
                     else:
                         suspects.append(index)

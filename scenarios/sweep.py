@@ -463,7 +463,9 @@ def run_sweep(
         for done in executor.map_unordered(execute_run, todo):
             record = _record_of(done)
             _write_json(runs_dir / f"{record['run_id']}.json", record)
-            finished[record["run_id"]] = record
+            # Keep what a resumed sweep would read back (same key order, same floats), so that a
+            # resumed table is identical to an uninterrupted one.
+            finished[record["run_id"]] = json.loads(json.dumps(record, sort_keys=True, default=str))
             if record["status"] != "ok":
                 log.warning("run %s failed: %s", record["run_id"], record["error"])
             bar.advance(1)
@@ -507,14 +509,10 @@ def _record_of(done: Any) -> dict[str, Any]:
 
 def runs_table(plan: SweepPlan, records: dict[str, dict[str, Any]]) -> pd.DataFrame:
     """One row per run of the plan, in plan order: run id, settings, replication, seed, status,
-    error, every KPI (``NaN`` where a run failed) and the run's wall time."""
+    error, every KPI in name order (``NaN`` where a run failed) and the run's wall time."""
     import pandas as pd
 
-    kpi_names: list[str] = []
-    for task in plan.runs:
-        for name in records[task.run_id]["kpis"]:
-            if name not in kpi_names:
-                kpi_names.append(name)
+    kpi_names = sorted({name for task in plan.runs for name in records[task.run_id]["kpis"]})
     rows = []
     for task in plan.runs:
         record = records[task.run_id]

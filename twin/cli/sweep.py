@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import sys
 from enum import StrEnum
 from pathlib import Path
 
@@ -76,8 +77,15 @@ def sweep(
         else LocalProcessExecutor(n_workers, preload=["scenarios.sweep"])
     )
     command = _command_line(scenario, sets, replications, executor, scheduler, workers, seed, out)
-    with pool:
-        outcome = run_sweep(plan, out, pool, force=force, command=command)
+    try:
+        with pool:
+            outcome = run_sweep(plan, out, pool, force=force, command=command)
+    except KeyboardInterrupt:
+        # Exit here rather than let typer turn Ctrl-C into a return value the caller may drop.
+        done = len(list((out / "runs").glob("*.json"))) if (out / "runs").is_dir() else 0
+        typer.echo(f"interrupted: {done} finished runs are checkpointed in {out / 'runs'}; "
+                   "run the same command to resume", err=True)
+        sys.exit(130)
     if not quiet:
         ok = outcome.runs_total - outcome.runs_failed
         typer.echo(
