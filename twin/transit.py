@@ -23,6 +23,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -373,6 +374,44 @@ def build_pattern(
     return Pattern(direction, list(stop_ids), legs, lengths)
 
 
+def leg_time_s(
+    graph: nx.MultiDiGraph,
+    travel_times: TravelTimes,
+    leg: Sequence[Edge],
+    enter_s: float,
+    speed_cap_m_per_s: float = math.inf,
+) -> float:
+    """Running time of a leg entered at ``enter_s`` (s): each edge at its hook time, entered in
+    turn, but never faster than ``speed_cap_m_per_s``."""
+    time_s = enter_s
+    for edge in leg:
+        cap_s = float(graph.edges[edge]["length"]) / speed_cap_m_per_s
+        time_s += max(travel_times.edge_time_s(edge, time_s), cap_s)
+    return time_s - enter_s
+
+
+def planned_offsets_s(
+    graph: nx.MultiDiGraph,
+    travel_times: TravelTimes,
+    pattern: Pattern,
+    depart_s: float,
+    dwell_s: float,
+    speed_cap_m_per_s: float = math.inf,
+) -> list[float]:
+    """Timetable offsets, from the dispatch, of the departure from each stop of ``pattern`` (s).
+
+    The bus dwells ``dwell_s`` at every stop, the first and the last included, and the trip ends
+    when it leaves the last stop, so ``offsets[-1]`` is the planned trip time; the arrival at
+    stop ``k`` is ``offsets[k] - dwell_s``.
+    """
+    clock = depart_s + dwell_s
+    offsets = [dwell_s]
+    for leg in pattern.legs:
+        clock += leg_time_s(graph, travel_times, leg, clock, speed_cap_m_per_s) + dwell_s
+        offsets.append(clock - depart_s)
+    return offsets
+
+
 def network_from_tables(
     graph: nx.MultiDiGraph,
     bus_stops: pd.DataFrame,
@@ -431,6 +470,84 @@ def network_from_city(city, travel_times: TravelTimes | None = None) -> TransitN
         if getattr(city, name, None) is None:
             raise InputError(f"the city has no {name} layer (is changle_transit.gpkg in the data folder?)")
     return network_from_tables(city.roads, city.bus_stops, city.bus_lines, city.bus_line_stops, travel_times)
+
+
+def network_to_tables(network: TransitNetwork) -> dict[str, pd.DataFrame]:
+    """The three layers of ``docs/data_model.md``: ``bus_stops``, ``bus_lines``, ``bus_line_stops``.
+
+    ``bus_stops`` are points at their road node, ``bus_lines`` are direction-0 line strings
+    through the route's road nodes, with ``route_nodes`` (direction 0) and ``route_nodes_return``
+    (direction 1, ``"[]"`` if none) as JSON lists; all in EPSG:4490. Rows are sorted by id, so the
+    same network always gives the same tables.
+    """
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import LineString, Point
+
+    graph = network.graph
+    stop_rows = sorted(network.stops.values(), key=lambda s: s.stop_id)
+    bus_stops = gpd.GeoDataFrame(
+        {
+            "stop_id": [s.stop_id for s in stop_rows],
+            "name": [s.name for s in stop_rows],
+            "node": np.array([s.node for s in stop_rows], dtype=np.int64),
+        },
+        geometry=[Point(s.lon, s.lat) for s in stop_rows],
+        crs="EPSG:4490",
+    )
+    line_rows = []
+    geometries = []
+    seq_rows = []
+    for line_id in sorted(network.lines):
+        line = network.lines[line_id]
+        forward = line.pattern(0).route_nodes()
+        backward = line.pattern(1).route_nodes() if 1 in line.patterns else []
+        line_rows.append({
+            "line_id": line_id, "name": line.name, "headway_s": float(line.headway_s),
+            "autonomous": bool(line.autonomous), "vehicle_type": line.vehicle_type,
+            "length_m": line.pattern(0).length_m,
+            "route_nodes": json.dumps(forward), "route_nodes_return": json.dumps(backward),
+        })
+        coords = [(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in forward]
+        geometries.append(LineString(coords) if len(coords) > 1 else None)
+        for direction in line.directions:
+            for seq, stop_id in enumerate(line.pattern(direction).stop_ids):
+                seq_rows.append((line_id, direction, seq, stop_id))
+    bus_lines = gpd.GeoDataFrame(line_rows, geometry=geometries, crs="EPSG:4490")
+    bus_line_stops = pd.DataFrame(seq_rows, columns=["line_id", "direction", "seq", "stop_id"])
+    return {"bus_stops": bus_stops, "bus_lines": bus_lines, "bus_line_stops": bus_line_stops}
+
+
+def write_transit_gpkg(network: TransitNetwork, path: Path) -> Path:
+    """Write the transit layers to a GeoPackage, atomically (temporary file, then rename)."""
+    import pyogrio
+
+    tables = network_to_tables(network)
+    partial = path.with_name(f".{path.stem}.partial.gpkg")
+    partial.unlink(missing_ok=True)
+    for name in ("bus_stops", "bus_lines", "bus_line_stops"):
+        # bus_line_stops has no geometry: a GeoPackage attributes table.
+        pyogrio.write_dataframe(tables[name], partial, layer=name, driver="GPKG")
+    partial.replace(path)
+    return path
+
+
+def read_transit_tables(path: Path) -> dict[str, pd.DataFrame]:
+    """Read the three transit layers from a GeoPackage written by :func:`write_transit_gpkg`."""
+    import geopandas as gpd
+    import pyogrio
+
+    if not path.exists():
+        raise InputError("file not found", path)
+    layers = {name for name, _ in pyogrio.list_layers(path)}
+    missing = {"bus_stops", "bus_lines", "bus_line_stops"} - layers
+    if missing:
+        raise InputError(f"missing transit layers {sorted(missing)}", path)
+    tables: dict[str, pd.DataFrame] = {
+        name: gpd.read_file(path, layer=name, engine="pyogrio") for name in ("bus_stops", "bus_lines")
+    }
+    tables["bus_line_stops"] = pyogrio.read_dataframe(path, layer="bus_line_stops")
+    return tables
 
 
 def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
