@@ -47,6 +47,8 @@ from twin.transit import (
     TransitNetwork,
     VehicleType,
     daily_operating_cost_cny,
+    leg_time_s,
+    planned_offsets_s,
 )
 
 if TYPE_CHECKING:
@@ -284,33 +286,17 @@ class BusSimulation:
                 f"{unserved[0][0]} -> {unserved[0][1]}"
             )
 
-    def _edge_time_s(self, edge: Edge, enter_s: float, vehicle: VehicleType) -> float:
-        """Time on ``edge`` entered at ``enter_s``: the hook's time, no faster than the speed cap."""
-        length_m = float(self.network.graph.edges[edge]["length"])
-        return max(self.times.edge_time_s(edge, enter_s), length_m / vehicle.speed_cap_m_per_s)
-
     def leg_time_s(self, leg: list[Edge], enter_s: float, vehicle: VehicleType) -> float:
-        """Noise-free running time of a leg entered at ``enter_s`` (s)."""
-        time_s = enter_s
-        for edge in leg:
-            time_s += self._edge_time_s(edge, time_s, vehicle)
-        return time_s - enter_s
+        """Noise-free running time of a leg entered at ``enter_s``, within the speed cap (s)."""
+        return leg_time_s(self.network.graph, self.times, leg, enter_s, vehicle.speed_cap_m_per_s)
 
     def _planned_offsets(self, pattern: Pattern, line_id: str) -> list[float]:
-        """Timetable offsets of the departure from each stop after the dispatch (s).
-
-        Every stop, the first and last included, gets the planned dwell; the trip ends when the
-        bus leaves the last stop (its passengers have alighted), so ``offsets[-1]`` is the
-        planned trip time.
-        """
+        """Timetable offsets of the departure from each stop after the dispatch (s)."""
         service = self.services[line_id]
-        vehicle = self.vehicles[line_id]
-        clock = service.first_departure_s + service.planned_dwell_s
-        offsets = [service.planned_dwell_s]
-        for leg in pattern.legs:
-            clock += self.leg_time_s(leg, clock, vehicle) + service.planned_dwell_s
-            offsets.append(clock - service.first_departure_s)
-        return offsets
+        return planned_offsets_s(
+            self.network.graph, self.times, pattern, service.first_departure_s,
+            service.planned_dwell_s, self.vehicles[line_id].speed_cap_m_per_s,
+        )
 
     def _lognormal_factor(self, rng: np.random.Generator, cv: float) -> float:
         """A lognormal factor with mean 1 and coefficient of variation ``cv`` (1 when cv = 0)."""
@@ -548,7 +534,7 @@ class BusSimulation:
             return
         graph = self.network.graph
         for i, edge in enumerate(leg):
-            yield env.timeout(self._edge_time_s(edge, env.now, vehicle) * factor)
+            yield env.timeout(self.leg_time_s([edge], env.now, vehicle) * factor)
             node = edge[1]
             if graph.nodes[node].get("highway") != "traffic_signals":
                 continue
