@@ -1,0 +1,1200 @@
+"""The road traffic model: network arrays, routing, the SimPy-driven kernel and its results.
+
+:class:`TrafficNetwork` turns the road layer (an OSMnx graph, or a SUMO network read by
+:mod:`twin.io.sumo`) into the arrays of :mod:`kernels.traffic`: links with free-flow time,
+discharge capacity (saturation flow × lanes) and storage (length × lanes / jam spacing), and
+movements through every junction with their lanes, saturation flow, crossing time, priority
+and conflicts (:mod:`twin.junctions`). :class:`LinkRouter` finds fastest routes on the links
+and movements. :class:`TrafficModel` runs trips on the network under a
+:class:`twin.signals.SignalController`, advanced by one SimPy process of the engine, and turns
+the kernel's counters into trip information, per-link counts/speeds/queues by time of day,
+junction measures and a :class:`twin.travel_times.TimeOfDayTravelTimes` for other layers.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+from pydantic import Field
+
+from twin.config import StrictModel
+from twin.errors import InputError
+
+if TYPE_CHECKING:
+    import networkx as nx
+    import pandas as pd
+
+    from twin.engine import Engine
+    from twin.io.sumo import SumoNet
+    from twin.junctions import Junction
+    from twin.signals import SignalController, SignalPlan, TimingParams
+
+log = logging.getLogger(__name__)
+
+
+class TrafficParams(StrictModel):
+    """Parameters of the traffic model, with their sources (see ``docs/traffic.md``)."""
+
+    step_s: float = Field(default=1.0, gt=0, le=5, description="Kernel time step (s).")
+    saturation_flow_veh_per_h_per_lane: float = Field(
+        default=1800.0,
+        ge=600,
+        le=2600,
+        description="Saturation flow per through lane (veh/h/lane); HCM base 1900 pc/h/ln, mixed traffic.",
+    )
+    left_turn_factor: float = Field(default=0.95, gt=0, le=1, description="HCM protected left-turn factor.")
+    right_turn_factor: float = Field(default=0.85, gt=0, le=1, description="HCM right-turn factor.")
+    uturn_factor: float = Field(default=0.8, gt=0, le=1, description="U-turn saturation factor.")
+    jam_spacing_m: float = Field(
+        default=7.5, gt=3, le=20, description="Space per stopped car (5 m + 2.5 m gap, SUMO's default car)."
+    )
+    startup_lost_s: float = Field(
+        default=2.0, ge=0, le=6, description="Start-up lost time per green (HCM 6 default 2 s)."
+    )
+    yellow_extension_s: float = Field(
+        default=2.0, ge=0, le=5, description="Yellow still used by drivers (HCM 6 default 2 s)."
+    )
+    critical_gap_s: float = Field(default=4.0, gt=0, le=10, description="Gap a yielding movement needs (s).")
+    stop_delay_s: float = Field(
+        default=5.0, ge=0, le=30, description="Stop-line delay counted as a stop (s)."
+    )
+    detector_lead_s: float = Field(
+        default=3.0, ge=0, le=20, description="Actuated detector set-back (s of travel)."
+    )
+    accel_m_per_s2: float = Field(default=2.6, gt=0, le=6, description="Acceleration (SUMO default car).")
+    decel_m_per_s2: float = Field(
+        default=4.5, gt=0, le=9, description="Comfortable deceleration (SUMO default car)."
+    )
+    lateral_accel_m_per_s2: float = Field(
+        default=5.5,
+        gt=0,
+        le=10,
+        description="Lateral acceleration limiting turn speeds (netconvert default).",
+    )
+    lane_width_m: float = Field(default=3.2, gt=2, le=5, description="Lane width for junction sizes (m).")
+    depart_from_rest: bool = Field(
+        default=True, description="Trips start at speed 0 (SUMO's default departSpeed)."
+    )
+    sync_interval_s: float = Field(
+        default=10.0, gt=0, le=600, description="Simulated time per kernel call (s)."
+    )
+    stats_bin_s: float = Field(
+        default=900.0, gt=0, le=7200, description="Time-of-day bin of link results (s)."
+    )
+    gridlock_after_s: float = Field(
+        default=300.0, gt=0, description="A spillback cycle blocked this long is gridlock (s)."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The network
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TrafficNetwork:
+    """Links, movements and conflicts of a road network, as arrays for the kernel."""
+
+    graph: nx.MultiDiGraph
+    params: TrafficParams
+    link_keys: list[tuple]
+    link_ids: list[str]
+    link_length_m: np.ndarray
+    link_lanes: np.ndarray
+    link_speed_m_per_s: np.ndarray
+    link_fft_s: np.ndarray
+    link_cap_veh_per_s: np.ndarray
+    link_storage_veh: np.ndarray
+    mov_in: np.ndarray
+    mov_out: np.ndarray
+    mov_node: list
+    mov_turn: list[str]
+    mov_lanes: np.ndarray
+    mov_cap_veh_per_s: np.ndarray
+    mov_extra_s: np.ndarray
+    mov_via_length_m: np.ndarray
+    mov_rank: np.ndarray
+    mov_queue: np.ndarray
+    queue_link: np.ndarray
+    queue_lanes: np.ndarray
+    foe_ptr: np.ndarray
+    foe_mov: np.ndarray
+    junctions: dict
+    junction_movements: dict  # node → global movement ids in Junction.movements order
+    controllers: dict[str, list[int]]  # signal controller id → its movements (local order)
+    link_sink: np.ndarray
+    mov_lookup: dict[tuple[int, int], int] = field(default_factory=dict)
+    link_index: dict[tuple, int] = field(default_factory=dict)
+    sumo: SumoNet | None = None
+
+    @property
+    def n_links(self) -> int:
+        return len(self.link_keys)
+
+    @property
+    def n_movements(self) -> int:
+        return len(self.mov_in)
+
+    def conflicts_among(self, movements) -> np.ndarray:  # noqa: ANN001 - sequence of ints
+        """The conflict matrix among the given movements (global ids)."""
+        movements = list(movements)
+        where = {m: i for i, m in enumerate(movements)}
+        out = np.zeros((len(movements), len(movements)), dtype=bool)
+        for i, m in enumerate(movements):
+            for f in self.foe_mov[self.foe_ptr[m] : self.foe_ptr[m + 1]]:
+                if int(f) in where:
+                    out[i, where[int(f)]] = True
+        return out
+
+    def kernel_network(self):  # noqa: ANN201 - kernels.traffic.Network
+        """The static arrays in the kernel's layout."""
+        from kernels.traffic import (
+            N_PARAMS,
+            P_DEPART_REST,
+            P_DETECTOR_LEAD,
+            P_DT,
+            P_GAP,
+            P_STARTUP_LOST,
+            P_STOP_DELAY,
+            P_YELLOW_EXT,
+            Network,
+        )
+
+        p = self.params
+        params = np.zeros(N_PARAMS)
+        params[P_DT] = p.step_s
+        params[P_STARTUP_LOST] = p.startup_lost_s
+        params[P_YELLOW_EXT] = p.yellow_extension_s
+        params[P_GAP] = p.critical_gap_s
+        params[P_STOP_DELAY] = p.stop_delay_s
+        params[P_DETECTOR_LEAD] = p.detector_lead_s
+        params[P_DEPART_REST] = 1.0 if p.depart_from_rest else 0.0
+        mov_junction = np.full(self.n_movements, -1, np.int64)
+        mov_local = np.zeros(self.n_movements, np.int64)
+        for j, movements in enumerate(self.controllers.values()):
+            for k, m in enumerate(movements):
+                mov_junction[m] = j
+                mov_local[m] = k
+        return Network(
+            link_fft_s=self.link_fft_s.astype(float),
+            link_storage_veh=self.link_storage_veh.astype(np.int64),
+            link_cap_veh_per_s=self.link_cap_veh_per_s.astype(float),
+            link_accel_loss_s=self.link_speed_m_per_s / (2.0 * p.accel_m_per_s2),
+            queue_link=self.queue_link.astype(np.int64),
+            mov_in_link=self.mov_in.astype(np.int64),
+            mov_out_link=self.mov_out.astype(np.int64),
+            mov_queue=self.mov_queue.astype(np.int64),
+            mov_cap_veh_per_s=self.mov_cap_veh_per_s.astype(float),
+            mov_junction=mov_junction,
+            mov_local=mov_local,
+            mov_rank=self.mov_rank.astype(np.int64),
+            mov_extra_s=self.mov_extra_s.astype(float),
+            foe_ptr=self.foe_ptr.astype(np.int64),
+            foe_mov=self.foe_mov.astype(np.int64),
+            params=params,
+        )
+
+
+@dataclass
+class _MovementSpec:
+    in_link: int
+    out_link: int
+    node: object
+    turn: str
+    lanes: int
+    extra_s: float
+    via_length_m: float
+    rank: int
+
+
+def _lanes_of(data: dict) -> int:
+    lanes = data.get("lanes", 1)
+    if isinstance(lanes, list):
+        lanes = lanes[0]
+    try:
+        return max(1, int(float(lanes)))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _speed_of(data: dict) -> float:
+    """Free speed of an edge (m/s) from ``speed_kph``, ``maxspeed`` or 50 km/h."""
+    for key in ("speed_kph", "maxspeed"):
+        value = data.get(key)
+        if isinstance(value, list):
+            value = value[0]
+        try:
+            speed = float(value)
+        except (TypeError, ValueError):
+            continue
+        if speed > 0:
+            return speed / 3.6
+    return 50.0 / 3.6
+
+
+def _turn_penalty_s(v_in: float, v_turn: float, v_out: float, params: TrafficParams) -> float:
+    """Time lost slowing from ``v_in`` to ``v_turn`` and speeding up to ``v_out`` (s)."""
+    loss = 0.0
+    if v_in > v_turn:
+        loss += (v_in - v_turn) ** 2 / (2.0 * params.decel_m_per_s2 * v_in)
+    if v_out > v_turn:
+        loss += (v_out - v_turn) ** 2 / (2.0 * params.accel_m_per_s2 * v_out)
+    return loss
+
+
+def _crossing(
+    turn: str, width_m: float, v_in: float, v_out: float, params: TrafficParams
+) -> tuple[float, float]:
+    """Estimated path length (m) and time (s) across a junction ``width_m`` wide."""
+    if turn == "T":
+        length = width_m
+        radius = math.inf
+    elif turn == "L":
+        radius = max(0.75 * width_m, 6.0)
+        length = 0.5 * math.pi * radius
+    elif turn == "R":
+        radius = max(0.25 * width_m, 5.0)
+        length = 0.5 * math.pi * radius
+    else:
+        radius = 4.0
+        length = math.pi * radius
+    v_turn = min(v_in, v_out, math.sqrt(params.lateral_accel_m_per_s2 * radius))
+    return length, length / v_turn + _turn_penalty_s(v_in, v_turn, v_out, params)
+
+
+def _movement_lanes(turn: str, link_lanes: int, turns_on_link: set[str]) -> int:
+    """Lanes serving a movement when the data has none: one turn lane each, the rest through."""
+    if link_lanes <= 1:
+        return 1
+    if turn in ("L", "U", "R"):
+        return 1
+    turning = len(turns_on_link & {"L", "R"})
+    return max(1, link_lanes - turning + (1 if turning == 2 and link_lanes == 2 else 0))
+
+
+def network_from_graph(
+    graph: nx.MultiDiGraph, params: TrafficParams | None = None, signalised: list | None = None
+) -> TrafficNetwork:
+    """Build the traffic network of an OSMnx road graph.
+
+    Every edge is a link; every node's movements come from its geometry
+    (:func:`twin.junctions.junction_at`; U-turns only at dead ends). ``signalised`` nodes
+    (default: ``highway == "traffic_signals"``) become signal controllers.
+    """
+    from twin.junctions import junction_at, metric_xy, movement_ranks, signalised_nodes
+
+    params = params or TrafficParams()
+    keys = sorted(graph.edges(keys=True), key=lambda e: (str(e[0]), str(e[1]), e[2]))
+    link_index = {e: i for i, e in enumerate(keys)}
+    xy = metric_xy(graph)
+    speeds = np.array([_speed_of(graph.edges[e]) for e in keys])
+    lanes = np.array([_lanes_of(graph.edges[e]) for e in keys])
+    specs: list[_MovementSpec] = []
+    junctions: dict = {}
+    local: dict = {}
+    for node in sorted(graph.nodes, key=str):
+        neighbours = set(graph.predecessors(node)) | set(graph.successors(node))
+        junction = junction_at(graph, node, xy, allow_uturns=len(neighbours - {node}) <= 1)
+        if not junction.movements:
+            continue
+        junctions[node] = junction
+        width = params.lane_width_m * max(
+            [junction.leg_lanes[i] * 2 for i in range(len(junction.leg_lanes))] + [2]
+        )
+        ranks = movement_ranks(junction)
+        turns_by_link: dict[int, set[str]] = {}
+        for m in junction.movements:
+            turns_by_link.setdefault(link_index[m.in_edge], set()).add(m.turn)
+        local[node] = []
+        for m, rank in zip(junction.movements, ranks, strict=True):
+            a, b = link_index[m.in_edge], link_index[m.out_edge]
+            length, time = _crossing(m.turn, width, speeds[a], speeds[b], params)
+            local[node].append(len(specs))
+            specs.append(
+                _MovementSpec(
+                    a,
+                    b,
+                    node,
+                    m.turn,
+                    _movement_lanes(m.turn, int(lanes[a]), turns_by_link[a]),
+                    time,
+                    length,
+                    rank,
+                )
+            )
+    if signalised is None:
+        signalised = signalised_nodes(graph)
+    controllers = {str(n): local[n] for n in signalised if n in local}
+    return _assemble(
+        graph,
+        params,
+        keys,
+        [edge_label(graph, e) for e in keys],
+        speeds,
+        lanes,
+        specs,
+        junctions,
+        local,
+        controllers,
+    )
+
+
+def edge_label(graph: nx.MultiDiGraph, edge: tuple) -> str:
+    """A text id of an edge: its SUMO id if it has one, else ``u_v_key``."""
+    sumo_id = graph.edges[edge].get("sumo_id")
+    return str(sumo_id) if sumo_id else f"{edge[0]}_{edge[1]}_{edge[2]}"
+
+
+def network_from_sumo(sumo_net: SumoNet, params: TrafficParams | None = None) -> TrafficNetwork:
+    """Build the traffic network of a SUMO network: its connections are the movements.
+
+    Lanes per movement, turn direction, right of way (SUMO's major/minor link state) and the
+    internal-lane path across the junction come from the ``.net.xml``; conflicts come from the
+    geometry like everywhere else. Each ``tlLogic`` is one signal controller.
+    """
+    from twin.junctions import junction_at, metric_xy
+
+    params = params or TrafficParams()
+    graph = sumo_net.graph
+    keys = [sumo_net.edge_key[c] for c in sorted(sumo_net.edge_key)]
+    link_index = {e: i for i, e in enumerate(keys)}
+    ids = [graph.edges[e]["sumo_id"] for e in keys]
+    speeds = np.array([_speed_of(graph.edges[e]) for e in keys])
+    lanes = np.array([_lanes_of(graph.edges[e]) for e in keys])
+    by_pair = {
+        (sumo_net.edge_key[c.from_edge], sumo_net.edge_key[c.to_edge]): c for c in sumo_net.connections
+    }
+    allowed_at: dict = {}
+    for a, b in by_pair:
+        allowed_at.setdefault(a[1], set()).add((a, b))
+    xy = metric_xy(graph)
+    specs: list[_MovementSpec] = []
+    junctions: dict = {}
+    local: dict = {}
+    tl_movements: dict[str, list[tuple[int, int]]] = {}
+    for node in sorted(graph.nodes, key=str):
+        allowed = allowed_at.get(node)
+        if not allowed:
+            continue
+        turns = {pair: by_pair[pair].turn for pair in allowed}
+        junction = junction_at(graph, node, xy, allowed=allowed, turns=turns)
+        junctions[node] = junction
+        local[node] = []
+        for m in junction.movements:
+            conn = by_pair[(m.in_edge, m.out_edge)]
+            a, b = link_index[m.in_edge], link_index[m.out_edge]
+            v_turn = conn.via_length_m / conn.via_time_s if conn.via_time_s > 0 else min(speeds[a], speeds[b])
+            extra = conn.via_time_s + _turn_penalty_s(speeds[a], v_turn, speeds[b], params)
+            rank = (2 if conn.major else 0) + (1 if m.turn in ("T", "R") else 0)
+            local[node].append(len(specs))
+            if conn.tl:
+                tl_movements.setdefault(conn.tl, []).append((min(conn.link_indices or (0,)), len(specs)))
+            specs.append(
+                _MovementSpec(a, b, node, m.turn, max(1, conn.from_lanes), extra, conn.via_length_m, rank)
+            )
+    controllers = {tl: [m for _, m in sorted(items)] for tl, items in sorted(tl_movements.items())}
+    network = _assemble(graph, params, keys, ids, speeds, lanes, specs, junctions, local, controllers)
+    network.sumo = sumo_net
+    return network
+
+
+def _assemble(
+    graph,
+    params: TrafficParams,
+    keys,
+    ids,
+    speeds,
+    lanes,
+    specs: list[_MovementSpec],
+    junctions: dict,
+    local: dict,
+    controllers: dict[str, list[int]],
+) -> TrafficNetwork:
+    """Lay out links, movements (plus one sink per link), queues and conflicts as arrays."""
+    n_links = len(keys)
+    length = np.array([max(float(graph.edges[e]["length"]), 1.0) for e in keys])
+    fft = length / speeds
+    sat = params.saturation_flow_veh_per_h_per_lane / 3600.0
+    cap = lanes * sat
+    storage = np.maximum(1, np.floor(length * lanes / params.jam_spacing_m)).astype(np.int64)
+    factor = {"T": 1.0, "L": params.left_turn_factor, "R": params.right_turn_factor, "U": params.uturn_factor}
+    n_real = len(specs)
+    mov_in = np.array([s.in_link for s in specs] + list(range(n_links)), np.int64)
+    mov_out = np.array([s.out_link for s in specs] + [-1] * n_links, np.int64)
+    mov_turn = [s.turn for s in specs] + ["sink"] * n_links
+    mov_node = [s.node for s in specs] + [None] * n_links
+    mov_lanes = np.array([s.lanes for s in specs] + list(lanes), np.int64)
+    mov_cap = np.array([s.lanes * sat * factor[s.turn] for s in specs] + [np.inf] * n_links)
+    mov_extra = np.array([s.extra_s for s in specs] + [0.0] * n_links)
+    mov_via = np.array([s.via_length_m for s in specs] + [0.0] * n_links)
+    mov_rank = np.array([s.rank for s in specs] + [0] * n_links, np.int64)
+    link_sink = np.arange(n_real, n_real + n_links)
+    # Queues: single-lane links keep one FIFO for every movement (a turning car blocks those
+    # behind it); multi-lane links get one queue per movement (turn lanes).
+    queue_link: list[int] = []
+    queue_lanes: list[int] = []
+    mov_queue = np.zeros(n_real + n_links, np.int64)
+    by_link: dict[int, list[int]] = {}
+    for m in range(n_real + n_links):
+        by_link.setdefault(int(mov_in[m]), []).append(m)
+    for link in range(n_links):
+        movements = by_link.get(link, [])
+        if lanes[link] <= 1:
+            q = len(queue_link)
+            queue_link.append(link)
+            queue_lanes.append(1)
+            for m in movements:
+                mov_queue[m] = q
+        else:
+            for m in movements:
+                mov_queue[m] = len(queue_link)
+                queue_link.append(link)
+                queue_lanes.append(int(mov_lanes[m]))
+    foes: list[list[int]] = [[] for _ in range(n_real + n_links)]
+    for node, junction in junctions.items():
+        ids_here = local[node]
+        rows, cols = np.nonzero(junction.conflicts)
+        for i, j in zip(rows, cols, strict=True):
+            foes[ids_here[i]].append(ids_here[j])
+    foe_ptr = np.zeros(n_real + n_links + 1, np.int64)
+    foe_ptr[1:] = np.cumsum([len(f) for f in foes])
+    foe_mov = np.array([f for fs in foes for f in sorted(fs)], np.int64)
+    network = TrafficNetwork(
+        graph=graph,
+        params=params,
+        link_keys=list(keys),
+        link_ids=list(ids),
+        link_length_m=length,
+        link_lanes=np.asarray(lanes, np.int64),
+        link_speed_m_per_s=np.asarray(speeds, float),
+        link_fft_s=fft,
+        link_cap_veh_per_s=cap,
+        link_storage_veh=storage,
+        mov_in=mov_in,
+        mov_out=mov_out,
+        mov_node=mov_node,
+        mov_turn=mov_turn,
+        mov_lanes=mov_lanes,
+        mov_cap_veh_per_s=mov_cap,
+        mov_extra_s=mov_extra,
+        mov_via_length_m=mov_via,
+        mov_rank=mov_rank,
+        mov_queue=mov_queue,
+        queue_link=np.array(queue_link, np.int64),
+        queue_lanes=np.array(queue_lanes, np.int64),
+        foe_ptr=foe_ptr,
+        foe_mov=foe_mov,
+        junctions=junctions,
+        junction_movements=local,
+        controllers=controllers,
+        link_sink=link_sink,
+    )
+    network.mov_lookup = {(int(mov_in[m]), int(mov_out[m])): m for m in range(n_real)}
+    network.link_index = {e: i for i, e in enumerate(keys)}
+    return network
+
+
+# --------------------------------------------------------------------------------------------
+# Signal plans for a network
+# --------------------------------------------------------------------------------------------
+
+
+def default_plans(network: TrafficNetwork, timing: TimingParams) -> list[SignalPlan]:
+    """Default fixed-time plans for the network's controllers.
+
+    SUMO networks keep their own programmes (:func:`plans_from_sumo`); graph junctions get the
+    phases of :func:`twin.junctions.default_phases` on the default cycle, split equally.
+    """
+    if network.sumo is not None:
+        return plans_from_sumo(network, timing)
+    from twin.junctions import default_phases
+    from twin.signals import Phase, SignalPlan
+
+    plans = []
+    for controller, movements in network.controllers.items():
+        node = network.mov_node[movements[0]]
+        junction: Junction = network.junctions[node]
+        groups = default_phases(junction)
+        intergreen = timing.yellow_s + timing.all_red_s
+        green = max(timing.min_green_s, (timing.default_cycle_s - intergreen * len(groups)) / len(groups))
+        phases = [
+            Phase(
+                "".join(group.get(k, "r") for k in range(len(movements))),
+                green,
+                timing.yellow_s,
+                timing.all_red_s,
+                timing.min_green_s,
+                timing.max_green_s,
+            )
+            for group in groups
+        ]
+        plans.append(SignalPlan.from_phases(controller, movements, phases))
+    return plans
+
+
+_SUMO_CODE = {"G": 3, "O": 3, "g": 2, "s": 2, "o": 2, "y": 1, "Y": 1, "u": 0, "r": 0}
+
+
+def plans_from_sumo(network: TrafficNetwork, timing: TimingParams) -> list[SignalPlan]:
+    """The network's ``tlLogic`` programmes as our plans.
+
+    Each SUMO phase that gives green to a movement not green before starts a phase of ours;
+    the SUMO phases after it that only take green away (yellow, all-red) are its transition:
+    their durations with a yellow are its yellow time, the rest its all-red. The cycle and the
+    offset are kept; a programme starting inside a transition is rotated to start at a green.
+    """
+    from twin.signals import Phase, SignalPlan
+
+    sumo = network.sumo
+    by_pair = {(sumo.edge_key[c.from_edge], sumo.edge_key[c.to_edge]): c for c in sumo.connections}
+    plans = []
+    for controller, movements in network.controllers.items():
+        program = sumo.programs.get(controller)
+        if program is None:
+            continue
+        links = [
+            by_pair[
+                (network.link_keys[network.mov_in[m]], network.link_keys[network.mov_out[m]])
+            ].link_indices
+            for m in movements
+        ]
+        codes = []
+        for phase in program.phases:
+            state = phase.state
+            codes.append(
+                [
+                    max((_SUMO_CODE.get(state[i], 0) for i in idx if i < len(state)), default=0)
+                    for idx in links
+                ]
+            )
+        greens = [[c >= 2 for c in row] for row in codes]
+        starts = []
+        for i in range(len(codes)):
+            prev = greens[i - 1]
+            if any(g and not p for g, p in zip(greens[i], prev, strict=True)):
+                starts.append(i)
+        if not starts:
+            starts = [0]
+        offset = program.offset_s
+        first = starts[0]
+        offset += sum(p.duration_s for p in program.phases[:first])  # rotation keeps absolute timing
+        phases = []
+        for s_pos, start in enumerate(starts):
+            end = starts[(s_pos + 1) % len(starts)]
+            span = list(range(start, end if end > start else len(codes))) + (
+                list(range(0, end)) if end <= start else []
+            )
+            sumo_phase = program.phases[start]
+            yellow = sum(program.phases[i].duration_s for i in span[1:] if 1 in codes[i])
+            all_red = sum(program.phases[i].duration_s for i in span[1:] if 1 not in codes[i])
+            letters = "".join("G" if c == 3 else "g" if c == 2 else "r" for c in codes[start])
+            min_green = (
+                sumo_phase.min_dur_s
+                if sumo_phase.min_dur_s is not None
+                else min(timing.min_green_s, sumo_phase.duration_s)
+            )
+            max_green = (
+                sumo_phase.max_dur_s
+                if sumo_phase.max_dur_s is not None
+                else max(timing.max_green_s, sumo_phase.duration_s)
+            )
+            phases.append(Phase(letters, sumo_phase.duration_s, yellow, all_red, min_green, max_green))
+        strategy = "actuated" if program.kind == "actuated" else "fixed"
+        # Offset: SUMO's offset shifts the programme start (time 0 = phase 0 at -offset).
+        plans.append(
+            SignalPlan.from_phases(
+                controller,
+                movements,
+                phases,
+                offset_s=(-offset) % max(sum(p.duration_s for p in program.phases), 1e-9),
+                strategy=strategy,
+            )
+        )
+    return plans
+
+
+# --------------------------------------------------------------------------------------------
+# Routing
+# --------------------------------------------------------------------------------------------
+
+
+class LinkRouter:
+    """Fastest routes over links and allowed movements (Dijkstra on the link graph).
+
+    The cost of continuing from link ``a`` onto link ``b`` is the movement's crossing time
+    plus ``b``'s travel time; a route's cost starts with its first link's time.
+    """
+
+    def __init__(self, network: TrafficNetwork, link_time_s: np.ndarray | None = None) -> None:
+        from scipy.sparse import csr_matrix
+
+        self.network = network
+        time = network.link_fft_s if link_time_s is None else np.asarray(link_time_s, float)
+        real = network.mov_out >= 0
+        a = network.mov_in[real]
+        b = network.mov_out[real]
+        cost = network.mov_extra_s[real] + time[b] + 1e-6  # explicit zeros would vanish
+        self.link_time_s = time
+        self.matrix = csr_matrix((cost, (a, b)), shape=(network.n_links, network.n_links))
+
+    def routes(
+        self, origins: np.ndarray, destinations: np.ndarray, chunk: int = 64
+    ) -> list[np.ndarray | None]:
+        """Link sequences from each origin link to its destination link (``None`` if unreachable)."""
+        from scipy.sparse.csgraph import dijkstra
+
+        origins = np.asarray(origins, np.int64)
+        destinations = np.asarray(destinations, np.int64)
+        out: list[np.ndarray | None] = [None] * len(origins)
+        unique = np.unique(origins)
+        for start in range(0, len(unique), chunk):
+            block = unique[start : start + chunk]
+            _, pred = dijkstra(self.matrix, indices=block, return_predecessors=True)
+            row_of = {int(o): i for i, o in enumerate(block)}
+            for t in np.nonzero(np.isin(origins, block))[0]:
+                o, d = int(origins[t]), int(destinations[t])
+                out[t] = _walk_back(pred[row_of[o]], o, d)
+        return out
+
+    def route_time_s(self, route: np.ndarray) -> float:
+        """Free-flow (or current-cost) time of a route (s)."""
+        lookup = self.network.mov_lookup
+        total = float(self.link_time_s[route[0]])
+        for a, b in zip(route[:-1], route[1:], strict=True):
+            total += float(self.network.mov_extra_s[lookup[(int(a), int(b))]] + self.link_time_s[b])
+        return total
+
+
+def _walk_back(pred: np.ndarray, origin: int, destination: int) -> np.ndarray | None:
+    if origin == destination:
+        return np.array([origin], np.int64)
+    if pred[destination] < 0:
+        return None
+    path = [destination]
+    node = destination
+    while node != origin:
+        node = int(pred[node])
+        if node < 0:
+            return None
+        path.append(node)
+    return np.array(path[::-1], np.int64)
+
+
+# --------------------------------------------------------------------------------------------
+# Trips
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Trips:
+    """Vehicles to simulate: ids, departure times (s) and routes (link indices)."""
+
+    ids: list[str]
+    depart_s: np.ndarray
+    routes: list[np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def kernel_vehicles(self, network: TrafficNetwork):  # noqa: ANN201 - kernels.traffic.Vehicles
+        """Flatten routes into the kernel's arrays (movement at the end of each link)."""
+        from kernels.traffic import Vehicles
+
+        lengths = np.array([len(r) for r in self.routes], np.int64)
+        ptr = np.zeros(len(self.routes), np.int64)
+        if len(lengths):
+            ptr[1:] = np.cumsum(lengths)[:-1]
+        links = np.concatenate(self.routes) if self.routes else np.zeros(0, np.int64)
+        movs = np.empty(len(links), np.int64)
+        lookup = network.mov_lookup
+        for v, route in enumerate(self.routes):
+            base = ptr[v]
+            for i in range(len(route) - 1):
+                key = (int(route[i]), int(route[i + 1]))
+                if key not in lookup:
+                    raise InputError(
+                        f"vehicle {self.ids[v]}: no connection from {network.link_ids[key[0]]} "
+                        f"to {network.link_ids[key[1]]}"
+                    )
+                movs[base + i] = lookup[key]
+            movs[base + len(route) - 1] = network.link_sink[route[-1]]
+        order = np.argsort(self.depart_s, kind="stable").astype(np.int64)
+        return Vehicles(
+            depart_s=np.asarray(self.depart_s, float),
+            depart_order=order,
+            route_ptr=ptr,
+            route_len=lengths,
+            route_link=links.astype(np.int64),
+            route_mov=movs,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# The model
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Gridlock:
+    """A cycle of full links whose heads wait for each other."""
+
+    time_s: float
+    links: list[str]
+    nodes: list
+
+
+class TrafficModel:
+    """Trips on a network under signal control, advanced by one SimPy process.
+
+    Parameters
+    ----------
+    network
+        The :class:`TrafficNetwork`.
+    controller
+        The :class:`twin.signals.SignalController` (its arrays drive the kernel's signals).
+    trips
+        The vehicles.
+    begin_s
+        Simulated time (s) at which the model starts (trip departure times are on this clock;
+        the engine's time 0 is ``begin_s``).
+    use_reference
+        Run the plain-Python reference instead of the Numba kernel (tests only; slow).
+    """
+
+    def __init__(
+        self,
+        network: TrafficNetwork,
+        controller: SignalController,
+        trips: Trips,
+        begin_s: float = 0.0,
+        use_reference: bool = False,
+    ) -> None:
+        from kernels.traffic import new_state
+
+        self.network = network
+        self.controller = controller
+        self.trips = trips
+        self.begin_s = float(begin_s)
+        self.time_s = float(begin_s)
+        self.use_reference = use_reference
+        self.net = network.kernel_network()
+        self.veh = trips.kernel_vehicles(network)
+        self.state = new_state(self.net, controller.arrays, self.veh)
+        controller.set_initial_positions(self.state)
+        self._init_unsignalised_states()
+        self.snapshots: list[dict[str, np.ndarray]] = []
+        self._queue_samples: list[np.ndarray] = []
+        self.gridlocks: list[Gridlock] = []
+        self._gridlock_seen: set[frozenset] = set()
+        self._last_moves = 0
+        self._last_move_time = self.time_s
+        self.stalled_at_s: float | None = None
+        self.kernel_calls = 0
+        self._snapshot()
+
+    def _init_unsignalised_states(self) -> None:
+        """Movements outside signal controllers are permanently permitted green (yield by rank)."""
+        from kernels.traffic import PERMITTED
+
+        signalled = np.zeros(self.network.n_movements, dtype=bool)
+        for movements in self.network.controllers.values():
+            signalled[list(movements)] = True
+        self.state.mov_state[~signalled] = PERMITTED
+
+    # -- running -------------------------------------------------------------------------------
+    def advance_to(self, end_s: float) -> None:
+        """Advance the kernel to ``end_s`` (whole steps) and collect statistics on the way."""
+        from kernels.traffic import advance, advance_reference
+
+        dt = self.network.params.step_s
+        step = advance_reference if self.use_reference else advance
+        empty = np.zeros((0, 3), np.int64)
+        while self.time_s < end_s - 1e-9:
+            n = max(1, int(round(min(self.network.params.sync_interval_s, end_s - self.time_s) / dt)))
+            next_bin = self._next_bin_s()
+            if self.time_s + n * dt > next_bin + 1e-9:
+                n = max(1, int(round((next_bin - self.time_s) / dt)))
+            self.time_s = float(
+                step(self.time_s, n, self.net, self.controller.arrays, self.veh, self.state, empty)
+            )
+            self.kernel_calls += 1
+            self._after_block()
+
+    def process(self, engine: Engine, duration_s: float):
+        """The SimPy process: advance by ``sync_interval_s`` blocks, letting others interleave."""
+        end_s = self.begin_s + duration_s
+        while self.time_s < end_s - 1e-9:
+            block_end = min(self.time_s + self.network.params.sync_interval_s, end_s)
+            self.advance_to(block_end)
+            yield engine.env.timeout(max(self.time_s - self.begin_s - engine.env.now, 0.0))
+
+    def attach(self, engine: Engine, duration_s: float | None = None):
+        """Start the model's process on ``engine`` (for ``duration_s``, default the engine's)."""
+        return engine.process(self.process(engine, engine.duration_s if duration_s is None else duration_s))
+
+    def _next_bin_s(self) -> float:
+        bin_s = self.network.params.stats_bin_s
+        return (math.floor((self.time_s - self.begin_s) / bin_s + 1e-9) + 1) * bin_s + self.begin_s
+
+    def _after_block(self) -> None:
+        self._queue_samples.append(self.state.queue_now.copy())
+        bin_s = self.network.params.stats_bin_s
+        if abs(((self.time_s - self.begin_s) / bin_s) - round((self.time_s - self.begin_s) / bin_s)) < 1e-9:
+            self._snapshot()
+        self.controller.adaptive_update(self.time_s, self.state)
+        self._check_gridlock()
+
+    def _snapshot(self) -> None:
+        st = self.state
+        link_queue = np.zeros(self.network.n_links)
+        np.add.at(link_queue, self.network.queue_link, st.queue_sum)
+        samples = np.array(self._queue_samples) if self._queue_samples else np.zeros((1, len(st.queue_now)))
+        queue_max = np.zeros(self.network.n_links)
+        np.maximum.at(queue_max, self.network.queue_link, samples.max(axis=0))
+        self._queue_samples = []
+        self.snapshots.append(
+            {
+                "time_s": self.time_s,
+                "entered": st.link_entered.copy(),
+                "exited": st.link_exited.copy(),
+                "time_sum_s": st.link_time_sum_s.copy(),
+                "queue_sum": link_queue,
+                "queue_max": queue_max,
+                "occupancy": st.link_occ.copy(),
+            }
+        )
+
+    def _check_gridlock(self) -> None:
+        """Report cycles of spillback that have not moved for ``gridlock_after_s``."""
+        import networkx as nx
+
+        from kernels.traffic import C_MOVES
+
+        st, net = self.state, self.network
+        moves = int(st.counters[C_MOVES])
+        if moves != self._last_moves:
+            self._last_moves, self._last_move_time = moves, self.time_s
+        in_network = int(st.link_occ.sum())
+        if (
+            in_network
+            and self.time_s - self._last_move_time >= net.params.gridlock_after_s
+            and self.stalled_at_s is None
+        ):
+            self.stalled_at_s = self.time_s
+        blocked = np.nonzero(
+            (st.queue_blocked_s >= 0) & (self.time_s - st.queue_blocked_s >= net.params.gridlock_after_s)
+        )[0]
+        if not len(blocked):
+            return
+        waits = nx.DiGraph()
+        for q in blocked:
+            v = st.queue_head[q]
+            if v < 0:
+                continue
+            m = self.veh.route_mov[self.veh.route_ptr[v] + st.veh_pos[v]]
+            if net.mov_out[m] >= 0:
+                waits.add_edge(int(net.mov_in[m]), int(net.mov_out[m]))
+        for component in nx.strongly_connected_components(waits):
+            if len(component) < 2:
+                continue
+            key = frozenset(component)
+            if key in self._gridlock_seen:
+                continue
+            self._gridlock_seen.add(key)
+            links = sorted(component)
+            nodes = sorted({net.link_keys[i][1] for i in links}, key=str)
+            self.gridlocks.append(Gridlock(self.time_s, [net.link_ids[i] for i in links], nodes))
+            log.warning("gridlock at %.0f s on %d links around nodes %s", self.time_s, len(links), nodes[:5])
+
+    # -- results -------------------------------------------------------------------------------
+    @property
+    def vehicle_link_updates(self) -> int:
+        """Vehicle-link updates so far (insertions, junction crossings, arrivals)."""
+        from kernels.traffic import C_MOVES
+
+        return int(self.state.counters[C_MOVES])
+
+    def tripinfo(self) -> pd.DataFrame:
+        """One row per finished trip: ``id, depart_s, arrival_s, duration_s, route_length_m,
+        time_loss_s`` (time loss: duration less the free-flow time at the speed limits)."""
+        import pandas as pd
+
+        st, veh, net = self.state, self.veh, self.network
+        done = np.nonzero(~np.isnan(st.veh_arrive_s))[0]
+        lengths = np.empty(len(done))
+        ideal = np.empty(len(done))
+        for i, v in enumerate(done):
+            a, b = veh.route_ptr[v], veh.route_ptr[v] + veh.route_len[v]
+            links = veh.route_link[a:b]
+            movs = veh.route_mov[a : b - 1]
+            via = net.mov_via_length_m[movs]
+            lengths[i] = net.link_length_m[links].sum() + via.sum()
+            ideal[i] = (
+                net.link_fft_s[links].sum() + (via / net.link_speed_m_per_s[links[:-1]]).sum()
+                if len(movs)
+                else net.link_fft_s[links].sum()
+            )
+        duration = st.veh_arrive_s[done] - st.veh_start_s[done]
+        return pd.DataFrame(
+            {
+                "id": [self.trips.ids[v] for v in done],
+                "depart_s": st.veh_start_s[done],
+                "arrival_s": st.veh_arrive_s[done],
+                "duration_s": duration,
+                "route_length_m": lengths,
+                "time_loss_s": np.maximum(duration - ideal, 0.0),
+            }
+        )
+
+    def free_flow_time_s(self, vehicles: np.ndarray) -> np.ndarray:
+        """Free-flow trip times (links and junction crossings) of the given vehicles (s)."""
+        veh, net = self.veh, self.network
+        out = np.empty(len(vehicles))
+        for i, v in enumerate(vehicles):
+            a, b = veh.route_ptr[v], veh.route_ptr[v] + veh.route_len[v]
+            out[i] = (
+                net.link_fft_s[veh.route_link[a:b]].sum() + net.mov_extra_s[veh.route_mov[a : b - 1]].sum()
+            )
+        return out
+
+    def kpis(self) -> dict[str, float]:
+        """Network measures of the run so far."""
+        st = self.state
+        done = np.nonzero(~np.isnan(st.veh_arrive_s))[0]
+        duration = st.veh_arrive_s[done] - st.veh_start_s[done]
+        hours = max(self.time_s - self.begin_s, 1e-9) / 3600.0
+        free = self.free_flow_time_s(done)
+        return {
+            "mean_travel_time_s": float(duration.mean()) if len(done) else math.nan,
+            "throughput_veh": int(len(done)),
+            "throughput_veh_per_h": len(done) / hours,
+            "teleports": 0,
+            "departed_veh": int(np.count_nonzero(~np.isnan(st.veh_start_s))),
+            "in_network_veh": int(st.link_occ.sum()),
+            "waiting_to_depart_veh": int(
+                np.count_nonzero(np.isnan(st.veh_start_s) & (self.veh.depart_s < self.time_s))
+            ),
+            "travel_time_index_ratio": float(duration.sum() / free.sum()) if len(done) else math.nan,
+            "gridlocks_count": len(self.gridlocks),
+            "vehicle_link_updates_count": self.vehicle_link_updates,
+        }
+
+    def link_table(self) -> pd.DataFrame:
+        """Per link and time bin: entries, exits, mean travel time and speed, mean/max queue."""
+        import pandas as pd
+
+        net = self.network
+        rows = []
+        for before, after in zip(self.snapshots[:-1], self.snapshots[1:], strict=True):
+            span = after["time_s"] - before["time_s"]
+            exited = after["exited"] - before["exited"]
+            tt = np.where(
+                exited > 0, (after["time_sum_s"] - before["time_sum_s"]) / np.maximum(exited, 1), np.nan
+            )
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "link": net.link_ids,
+                        "u": [str(k[0]) for k in net.link_keys],
+                        "v": [str(k[1]) for k in net.link_keys],
+                        "key": [int(k[2]) for k in net.link_keys],
+                        "bin_start_s": before["time_s"],
+                        "entered_veh": after["entered"] - before["entered"],
+                        "exited_veh": exited,
+                        "flow_veh_per_h": exited * 3600.0 / span,
+                        "mean_travel_time_s": tt,
+                        "mean_speed_m_per_s": net.link_length_m / tt,
+                        "mean_queue_veh": (after["queue_sum"] - before["queue_sum"]) / span,
+                        "max_queue_veh": after["queue_max"],
+                        "occupancy_end_veh": after["occupancy"],
+                    }
+                )
+            )
+        if not rows:
+            return pd.DataFrame()
+        return pd.concat(rows, ignore_index=True)
+
+    def travel_times(self):  # noqa: ANN201 - twin.travel_times.TimeOfDayTravelTimes
+        """Link travel time by time of day for other layers (buses, repair crews).
+
+        Bins without an exit use the free-flow time, raised to the time already spent by any
+        vehicle still on the link at the bin's end (so a jammed link never looks free).
+        """
+        from twin.travel_times import FreeFlowTravelTimes, TimeOfDayTravelTimes
+
+        net = self.network
+        bins = []
+        columns = []
+        for before, after in zip(self.snapshots[:-1], self.snapshots[1:], strict=True):
+            exited = after["exited"] - before["exited"]
+            tt = np.where(
+                exited > 0,
+                (after["time_sum_s"] - before["time_sum_s"]) / np.maximum(exited, 1),
+                net.link_fft_s,
+            )
+            bins.append(before["time_s"])
+            columns.append(np.maximum(tt, net.link_fft_s))
+        if not columns:
+            bins, columns = [self.begin_s], [net.link_fft_s]
+        table = np.column_stack(columns)
+        edges = [tuple(k) for k in net.link_keys]
+        return TimeOfDayTravelTimes(edges, np.array(bins), table, FreeFlowTravelTimes(net.graph))
+
+    def movement_table(self) -> pd.DataFrame:
+        """Per movement through a junction: demand, crossings, delay, stops, v/c."""
+        import pandas as pd
+
+        net, st = self.network, self.state
+        real = np.nonzero(net.mov_out >= 0)[0]
+        span = max(self.time_s - self.begin_s, 1e-9)
+        passed = st.mov_passed[real]
+        joined = st.mov_joined[real]
+        capacity_veh = net.mov_cap_veh_per_s[real] * st.mov_open_s[real]
+        unsignalled = np.array([net.mov_node[m] is not None for m in real]) & (st.mov_open_s[real] == 0)
+        capacity_veh = np.where(unsignalled, net.mov_cap_veh_per_s[real] * span, capacity_veh)
+        return pd.DataFrame(
+            {
+                "movement": real,
+                "node": [str(net.mov_node[m]) for m in real],
+                "in_link": [net.link_ids[i] for i in net.mov_in[real]],
+                "out_link": [net.link_ids[i] for i in net.mov_out[real]],
+                "turn": [net.mov_turn[m] for m in real],
+                "demand_veh": joined,
+                "passed_veh": passed,
+                "mean_delay_s": np.where(passed > 0, st.mov_delay_sum_s[real] / np.maximum(passed, 1), 0.0),
+                "stops_per_veh": np.where(passed > 0, st.mov_stops[real] / np.maximum(passed, 1), 0.0),
+                "v_over_c_ratio": np.where(capacity_veh > 0, joined / np.maximum(capacity_veh, 1e-9), np.inf),
+            }
+        )
+
+    def junction_table(self, nodes: list | None = None, jam_spacing_m: float | None = None) -> pd.DataFrame:
+        """Per junction: volume, control delay, stops, queues (veh and m), critical v/c."""
+        import pandas as pd
+
+        net, st = self.network, self.state
+        spacing = jam_spacing_m or net.params.jam_spacing_m
+        span = max(self.time_s - self.begin_s, 1e-9)
+        moves = self.movement_table()
+        if nodes is None:
+            nodes = [net.mov_node[m[0]] for m in net.controllers.values()]
+        rows = []
+        for node in nodes:
+            here = moves[moves["node"] == str(node)]
+            passed = int(here["passed_veh"].sum())
+            delay = float((here["mean_delay_s"] * here["passed_veh"]).sum() / passed) if passed else 0.0
+            stops = float((here["stops_per_veh"] * here["passed_veh"]).sum() / passed) if passed else 0.0
+            in_links = sorted({int(net.mov_in[m]) for m in net.junction_movements.get(node, [])})
+            queues = np.nonzero(np.isin(net.queue_link, in_links))[0]
+            mean_q = st.queue_sum[queues] / span
+            max_q = st.queue_max[queues]
+            metres = spacing / np.maximum(net.queue_lanes[queues], 1)
+            rows.append(
+                {
+                    "node": str(node),
+                    "volume_veh": passed,
+                    "control_delay_s_per_veh": delay,
+                    "stops_per_veh": stops,
+                    "mean_queue_veh": float(mean_q.max()) if len(queues) else 0.0,
+                    "max_queue_veh": int(max_q.max()) if len(queues) else 0,
+                    "mean_queue_m": float((mean_q * metres).max()) if len(queues) else 0.0,
+                    "max_queue_m": float((max_q * metres).max()) if len(queues) else 0.0,
+                    "v_over_c_ratio": float(here["v_over_c_ratio"].replace(np.inf, np.nan).max())
+                    if len(here)
+                    else 0.0,
+                }
+            )
+        return pd.DataFrame(rows)
+
+
+def simulate(
+    network: TrafficNetwork,
+    plans: list[SignalPlan],
+    trips: Trips,
+    begin_s: float,
+    end_s: float,
+    timing: TimingParams | None = None,
+    engine: Engine | None = None,
+    use_reference: bool = False,
+) -> TrafficModel:
+    """Run ``trips`` on ``network`` under ``plans`` from ``begin_s`` to ``end_s``; return the model.
+
+    A fresh :class:`twin.engine.Engine` is used unless one is given (its clock starts at 0 =
+    ``begin_s``).
+    """
+    from twin.engine import Engine
+    from twin.signals import SignalController, TimingParams
+
+    timing = timing or TimingParams()
+    controller = SignalController.build(network, plans, timing)
+    model = TrafficModel(network, controller, trips, begin_s=begin_s, use_reference=use_reference)
+    if engine is None:
+        from datetime import datetime
+
+        engine = Engine(seed=0, start=datetime(2025, 6, 3, 7, 0, 0), duration_s=end_s - begin_s)
+    model.attach(engine, end_s - begin_s)
+    engine.env.run(until=end_s - begin_s + 1e-6)
+    return model
+
+
+def trips_from_sumo(network: TrafficNetwork, sumo_trips) -> tuple[Trips, list[str]]:  # noqa: ANN001
+    """Our trips from SUMO route-file vehicles; ``<trip>`` origins/destinations are routed.
+
+    Returns the trips and the ids of vehicles that could not be used (unknown edge, no route).
+    """
+    index = {sid: i for i, sid in enumerate(network.link_ids)}
+    router = None
+    ids, departs, routes, skipped = [], [], [], []
+    pending = []
+    for trip in sumo_trips:
+        if trip.edges is not None:
+            try:
+                route = np.array([index[e] for e in trip.edges], np.int64)
+            except KeyError:
+                skipped.append(trip.id)
+                continue
+            if any(
+                (int(a), int(b)) not in network.mov_lookup for a, b in zip(route[:-1], route[1:], strict=True)
+            ):
+                skipped.append(trip.id)
+                continue
+            ids.append(trip.id)
+            departs.append(trip.depart_s)
+            routes.append(route)
+        else:
+            stops = [trip.from_edge, *trip.via, trip.to_edge]
+            if any(s not in index for s in stops):
+                skipped.append(trip.id)
+                continue
+            pending.append((trip, [index[s] for s in stops]))
+    if pending:
+        router = LinkRouter(network)
+        legs_o, legs_d, owner = [], [], []
+        for t, (_, stops) in enumerate(pending):
+            for a, b in zip(stops[:-1], stops[1:], strict=True):
+                legs_o.append(a)
+                legs_d.append(b)
+                owner.append(t)
+        found = router.routes(np.array(legs_o), np.array(legs_d))
+        pieces: dict[int, list] = {}
+        for t, piece in zip(owner, found, strict=True):
+            pieces.setdefault(t, []).append(piece)
+        for t, (trip, _) in enumerate(pending):
+            parts = pieces[t]
+            if any(p is None for p in parts):
+                skipped.append(trip.id)
+                continue
+            route = np.concatenate([parts[0]] + [p[1:] for p in parts[1:]])
+            ids.append(trip.id)
+            departs.append(trip.depart_s)
+            routes.append(route)
+    order = np.argsort(np.array(departs), kind="stable") if departs else np.array([], int)
+    trips = Trips(
+        [ids[i] for i in order],
+        np.array(departs, float)[order] if departs else np.zeros(0),
+        [routes[i] for i in order],
+    )
+    return trips, skipped
