@@ -301,7 +301,11 @@ class DaskExecutor:
         # keys it could not gather from the dead worker) would read like a failure. -vv keeps them.
         if logging.getLogger().getEffectiveLevel() <= logging.DEBUG:
             return
-        for name in ("distributed", "distributed.scheduler", "distributed.nanny", "distributed.client"):
+        import distributed  # noqa: F401 - creates its loggers, some with levels of their own
+
+        names = [name for name in logging.root.manager.loggerDict
+                 if name == "distributed" or name.startswith("distributed.")]
+        for name in names:
             logger = logging.getLogger(name)
             self._log_levels[name] = logger.level
             logger.setLevel(logging.CRITICAL)
@@ -326,7 +330,7 @@ class DaskExecutor:
             raise RuntimeError("DaskExecutor used outside its `with` block")
         futures = {self._client.submit(fn, item, pure=False): index for index, item in enumerate(items)}
         try:
-            for future in as_completed(list(futures)):
+            for future in as_completed(list(futures), loop=self._client.loop):
                 index = futures[future]
                 try:
                     value = future.result()
