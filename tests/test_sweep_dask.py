@@ -68,7 +68,8 @@ def test_sweep_on_a_running_scheduler_retries_a_run_whose_worker_died(
     assert len(list(markers.glob("*.crashed"))) == 2  # both level-2 runs killed their worker once
     table = pd.read_parquet(out_dir / "runs.parquet")
     assert len(table) == 6 and (table["status"] == "ok").all()
-    assert json.loads((out_dir / "sweep.json").read_text())["executor"] == f"dask scheduler {scheduler_address}"
+    manifest = json.loads((out_dir / "sweep.json").read_text())
+    assert manifest["executor"] == f"dask scheduler {scheduler_address}"
 
     reference = probe_file(tmp_path, "reference.toml")
     assert twin_cli("sweep", reference, "--set", "probe.level=1,2,3", "-r", "2", "-q",
