@@ -1,1 +1,1 @@
-"""Readers and writers for the formats planners already have (OSM, SUMO, EPANET, GTFS, ...)."""
+"""Importers and exporters between the twin and planners' formats (OSM, SUMO, EPANET, GTFS, ...)."""
