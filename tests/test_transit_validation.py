@@ -23,9 +23,11 @@ from twin.bus_sim import (
     OperationsConfig,
     ServiceConfig,
     achieved_headway_s,
+    fleet_needed_veh,
     headway_cv,
     line_kpis,
     passenger_counts,
+    planned_cycle_s,
 )
 from twin.engine import Engine
 from twin.transit import (
@@ -166,3 +168,17 @@ def test_achieved_headway_matches_target_with_enough_buses():
     run = deterministic_run(fleet_veh=5, duration_s=3 * 3600.0)
     assert achieved_headway_s(run, "L1", 0) == pytest.approx(300.0)
     assert achieved_headway_s(run, "L1", 1) == pytest.approx(300.0)
+
+
+def test_planned_cycle_and_fleet_by_hand():
+    graph = synthetic_corridor(n_nodes=11, spacing_m=400.0, speed_kph=36.0)
+    network = corridor_line(graph, stop_every=2, headway_s=300.0)
+    service = ServiceConfig(headway_s=300.0, min_layover_s=60.0, planned_dwell_s=20.0)
+    assert planned_cycle_s(network, "L1", service, FIXED_DWELL) == pytest.approx(CYCLE_S)
+    assert [fleet_needed_veh(CYCLE_S, h) for h in (300.0, 580.0, 1160.0, 1200.0)] == [4, 2, 1, 1]
+    # A speed cap below the limit stretches the legs: 400 m at 18 km/h is 80 s, not 40 s.
+    slow = FIXED_DWELL.model_copy(update={"speed_cap_km_per_h": 18.0})
+    assert planned_cycle_s(network, "L1", service, slow) == pytest.approx(CYCLE_S + 2 * 10 * 40.0)
+    # A one-way line that is not a loop runs back empty: the free-flow time from end to start.
+    one_way = corridor_line(graph, stop_every=2, headway_s=300.0, two_way=False)
+    assert planned_cycle_s(one_way, "L1", service, FIXED_DWELL) == pytest.approx(TRIP_S + 60.0 + 400.0)

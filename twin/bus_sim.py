@@ -647,6 +647,46 @@ class BusSimulation:
         )
 
 
+def planned_cycle_s(
+    network: TransitNetwork,
+    line_id: str,
+    service: ServiceConfig,
+    vehicle: VehicleType,
+    travel_times: TravelTimes | None = None,
+) -> float:
+    """Planned running cycle of a line (s): every direction's timetabled trip time plus its
+    terminal layover, plus the empty run back for a one-direction line that is not a loop.
+
+    ``ceil(cycle / headway)`` is the fleet the timetable needs.
+    """
+    from twin.travel_times import FreeFlowTravelTimes, fastest_route
+
+    times = travel_times or FreeFlowTravelTimes(network.graph)
+    line = network.line(line_id)
+    cycle = 0.0
+    clock = service.first_departure_s
+    for direction in line.directions:
+        pattern = line.pattern(direction)
+        trip_s = planned_offsets_s(
+            network.graph, times, pattern, clock, service.planned_dwell_s, vehicle.speed_cap_m_per_s
+        )[-1]
+        cycle += trip_s + service.min_layover_s
+        clock += trip_s + service.min_layover_s
+    if len(line.directions) == 1:
+        pattern = line.pattern(line.directions[0])
+        a = network.stops[pattern.stop_ids[-1]].node
+        b = network.stops[pattern.stop_ids[0]].node
+        if a != b:
+            route = fastest_route(network.graph, times, a, b, clock)
+            cycle += leg_time_s(network.graph, times, route.edges, clock, vehicle.speed_cap_m_per_s)
+    return cycle
+
+
+def fleet_needed_veh(cycle_s: float, headway_s: float) -> int:
+    """Buses needed to run ``headway_s`` on a cycle of ``cycle_s``: ``ceil(cycle / headway)``."""
+    return max(1, math.ceil(cycle_s / headway_s - 1e-9))
+
+
 # --------------------------------------------------------------------------------------------
 # KPIs: plain functions over a finished run
 # --------------------------------------------------------------------------------------------
@@ -738,7 +778,7 @@ def line_kpis(run: BusRun, line_id: str, costs: CostModel | None = None) -> dict
     # Fleet: running cycle time and what it implies.
     cycles = run.cycles[run.cycles["line_id"] == line_id]
     cycle_s = float((cycles["ready_s"] - cycles["dispatch_s"]).mean()) if len(cycles) else math.nan
-    needed = math.ceil(cycle_s / service.headway_s - 1e-9) if math.isfinite(cycle_s) else math.nan
+    needed = fleet_needed_veh(cycle_s, service.headway_s) if math.isfinite(cycle_s) else math.nan
     ends = trips["end_s"].fillna(run.duration_s)
     vehicle_h = float((ends - trips["dispatch_s"]).sum()) / 3600.0
     vehicle_km = float(trips["length_m"].sum()) / 1000.0

@@ -1,0 +1,104 @@
+"""The ``av_bus_route`` scenario end to end through ``twin run``, on a synthetic corridor."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import gtfs_kit
+import pandas as pd
+
+CORRIDOR = """
+[scenario]
+kind = "av_bus_route"
+name = "corridor_av"
+seed = 5
+duration_s = 7200.0
+
+[route]
+source = "corridor"
+line_id = "C1"
+vehicle_type = "av_minibus_8m"
+corridor_length_m = 6000.0
+
+[demand]
+pax_per_h = 300.0
+profile = [1.0, 1.4]
+od = "uniform"
+
+[operations]
+dwell_cv = 0.3
+link_time_cv = 0.1
+
+[variants]
+headways_s = [300.0, 600.0]
+fleet_margin_veh = [-1, 0]
+holding = ["none", "headway"]
+
+[targets]
+max_mean_wait_s = 240.0
+"""
+
+
+def test_av_bus_route_runs_and_answers(tmp_path, twin_cli):
+    scenario = tmp_path / "corridor.toml"
+    scenario.write_text(CORRIDOR)
+    out = tmp_path / "run"
+    outcome = twin_cli("run", scenario, "--out", out, "--quiet")
+    assert outcome.exit_code == 0, outcome.stderr
+    for name in ("time_space.png", "load_profile.png", "wait_distribution.png", "variants.png",
+                 "variants.csv", "load_profile.parquet", "gtfs.zip", "report.html", "notes.md"):
+        assert (out / name).exists(), name
+    kpis = json.loads((out / "kpis.json").read_text())
+    variants = pd.read_csv(out / "variants.csv")
+    assert len(variants) == kpis["variants_count"] == 2 * 2 * 2
+    # The recommendation is the cheapest variant that meets the targets.
+    ok = variants[variants["meets_targets"]]
+    assert kpis["autonomous_cost_cny_per_day"] == ok["cost_cny_per_day"].min()
+    assert kpis["mean_wait_s"] <= 240.0
+    # Fleet arithmetic: the timetable's need is ceil(planned cycle / headway); with it the
+    # headway is held, one bus fewer runs late (exactly so in test_transit_validation.py).
+    for headway_s, group in variants.groupby("headway_s"):
+        needed = group["planned_fleet_needed_veh"].iloc[0]
+        short = group[group["fleet_veh"] == needed - 1]
+        full = group[group["fleet_veh"] == needed]
+        assert (full["achieved_headway_s"] < 1.01 * headway_s).all()
+        assert (short["achieved_headway_s"].to_numpy() >= full["achieved_headway_s"].max()).all()
+        assert (short["mean_dispatch_delay_s"].to_numpy() >= full["mean_dispatch_delay_s"].max()).all()
+        # The fleet the simulation says it needs, from the cycle it measured.
+        assert (full["fleet_needed_veh"] == (full["cycle_time_s"] / headway_s - 1e-9).map(math.ceil)).all()
+    # Driverless is cheaper than crewed for the same service under the documented assumptions.
+    assert (variants["autonomous_cost_cny_per_day"] < variants["crewed_cost_cny_per_day"]).all()
+    assert "Answer for C1" in (out / "notes.md").read_text()
+    # The simulated service is a GTFS feed gtfs-kit can read.
+    feed = gtfs_kit.read_feed(out / "gtfs.zip", dist_units="m")
+    assert list(feed.routes["route_id"]) == ["C1"]
+    assert int(feed.routes["twin_autonomous"].iloc[0]) == 1
+
+
+def test_same_seed_same_kpis(tmp_path, twin_cli):
+    small = CORRIDOR.replace("headways_s = [300.0, 600.0]", "headways_s = [600.0]")
+    scenario = tmp_path / "small.toml"
+    scenario.write_text(small)
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert twin_cli("run", scenario, "--out", a, "--quiet").exit_code == 0
+    assert twin_cli("run", scenario, "--out", b, "--quiet").exit_code == 0
+    assert (a / "kpis.json").read_bytes() == (b / "kpis.json").read_bytes()
+    assert (a / "stop_visits.csv").read_bytes() == (b / "stop_visits.csv").read_bytes()
+
+
+def test_bad_inputs_are_one_line_errors(tmp_path, twin_cli):
+    cases = {
+        'vehicle_type = "av_minibus_8m"': ('vehicle_type = "hovercraft"', "hovercraft"),
+        "headways_s = [300.0, 600.0]": ("headways_s = [-5.0]", "headways_s"),
+        'od = "uniform"': ('od = "zones"', "zones"),
+        "dwell_cv = 0.3": ("dwell = 0.3", "did you mean 'dwell_cv'"),
+    }
+    for old, (new, expected) in cases.items():
+        scenario = tmp_path / "bad.toml"
+        scenario.write_text(CORRIDOR.replace(old, new))
+        outcome = twin_cli("run", scenario, "--out", tmp_path / "bad", "--quiet")
+        assert outcome.exit_code == 2, (new, outcome.stderr)
+        assert expected in outcome.stderr
+        assert len(outcome.stderr.strip().splitlines()) == 1
+        assert not (tmp_path / "bad").exists()
