@@ -46,9 +46,16 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests
 
-## bench: pytest-benchmark suites and the side-by-side peer comparisons
+## bench: pytest-benchmark suites and the side-by-side peer comparisons; writes
+## benchmarks/results/latest.json (pytest-benchmark) and benchmarks/results/summary.md (ratios)
 bench: setup
-	$(BIN)/python -m pytest benchmarks
+	@mkdir -p benchmarks/results
+	$(BIN)/python -m pytest benchmarks -p no:xdist --benchmark-only \
+		--benchmark-json=benchmarks/results/latest.json.tmp; status=$$?; \
+	if [ -s benchmarks/results/latest.json.tmp ]; then \
+		mv benchmarks/results/latest.json.tmp benchmarks/results/latest.json && \
+		$(BIN)/python benchmarks/summary.py benchmarks/results/latest.json benchmarks/results/summary.md; \
+	fi; exit $$status
 
 ## lint: static checks
 lint: setup
