@@ -114,7 +114,9 @@ def test_index_lists_runs_with_headline_kpis_plots_and_links(tmp_path, twin_cli)
     assert "<a href='probe/report.html'>probe</a>" in index
     assert "<a href='hotline_tiny/report.html'>hotline_tiny</a>" in index
 
-    probe_card = index[index.index("probe/report.html'>probe"):index.index("hotline_tiny/report.html'>")]
+    cards = index.split("<div class='card'>")[1:]
+    probe_card, hotline_card = cards
+    assert "probe/report.html" in probe_card and "hotline_tiny/report.html" in hotline_card
     # The probe names its headline KPIs: exactly those are shown, with values and units.
     kpis = json.loads((out_dir / "probe" / "kpis.json").read_text())
     assert "<small>mean_wait_s</small>" in probe_card and "<small>throughput_veh_per_h</small>" in probe_card
@@ -122,10 +124,11 @@ def test_index_lists_runs_with_headline_kpis_plots_and_links(tmp_path, twin_cli)
     assert f"<b>{float(kpis['mean_wait_s']):.4g}</b>s" in probe_card
     assert "<img src='probe/draws.png'" in probe_card
     # The hotline names none: its first KPIs stand in.
-    hotline_card = index[index.index("hotline_tiny/report.html'>"):]
     assert "<small>abandoned_pct</small>" in hotline_card
     assert "<img src='hotline_tiny/queue_and_waits.png'" in hotline_card
-    assert "<h2>Headline figures</h2>" in index
+    overview = index[index.index("<h2>Headline figures</h2>"):index.index("<div class='card'>")]
+    assert f"mean_wait_s <b>{float(kpis['mean_wait_s']):.4g}</b> s" in overview
+    assert "label_length_count" not in overview and "abandoned_pct" in overview
 
     assert json.loads((out_dir / "index.json").read_text())["runs"] == ["probe", "hotline_tiny"]
     (out_dir / "index.html").unlink()

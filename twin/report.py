@@ -475,11 +475,16 @@ def build_index(
         runs.append((run_dir, manifest, kpis, names))
 
     body = [f"<h1>{esc(title)}</h1>", f"<p>{esc(description)}</p>"]
-    overview = [[manifest["scenario"]["scenario"]["name"], name, value, unit]
-                for _, manifest, kpis, names in runs for name, value, unit in _kpi_rows(kpis, names)]
-    if overview:
-        body.append("<h2>Headline figures</h2>")
-        body.append(_html_table(["scenario", "KPI", "value", "unit"], overview, {2}))
+    if runs:
+        body.append("<h2>Headline figures</h2><div class='wide'><table>"
+                    "<tr><th>scenario</th><th>kind</th><th>headline KPIs</th></tr>")
+        for run_dir, manifest, kpis, names in runs:
+            header = manifest["scenario"]["scenario"]
+            figures = " · ".join(f"{esc(name)} <b>{esc(value)}</b> {esc(unit)}".rstrip()
+                                 for name, value, unit in _kpi_rows(kpis, names))
+            body.append(f"<tr><td><a href='{esc(run_dir.name)}/report.html'>{esc(header['name'])}</a></td>"
+                        f"<td>{esc(header['kind'])}</td><td>{figures}</td></tr>")
+        body.append("</table></div>")
     for run_dir, manifest, kpis, names in runs:
         header = manifest["scenario"]["scenario"]
         link = f"{run_dir.name}/report.html"
