@@ -136,6 +136,9 @@ class State(NamedTuple):
     mov_state: np.ndarray  # int64[M] current state code
     mov_since_s: np.ndarray  # float64[M] time the current state began
     mov_credit: np.ndarray  # float64[M]
+    mov_starved: np.ndarray  # int64[M] 1 if a ready vehicle waited for credit last step
+    link_starved: np.ndarray  # int64[L] same for the link's discharge credit
+    ins_starved: np.ndarray  # int64[L] same for the insertion credit
     mov_last_s: np.ndarray  # float64[M] last discharge time
     mov_joined: np.ndarray  # int64[M] vehicles that joined the movement (demand)
     mov_passed: np.ndarray  # int64[M] vehicles that crossed (or arrived, for sinks)
@@ -187,6 +190,9 @@ def new_state(network: Network, signals: Signals, vehicles: Vehicles) -> State:
         mov_state=np.full(n_movs, PROTECTED, np.int64),
         mov_since_s=np.full(n_movs, _FAR_PAST),
         mov_credit=np.zeros(n_movs),
+        mov_starved=np.zeros(n_movs, np.int64),
+        link_starved=np.zeros(n_links, np.int64),
+        ins_starved=np.zeros(n_links, np.int64),
         mov_last_s=np.full(n_movs, _FAR_PAST),
         mov_joined=np.zeros(n_movs, np.int64),
         mov_passed=np.zeros(n_movs, np.int64),
@@ -437,27 +443,41 @@ def _enter_link(v, link, m_in, e, from_rest, net, veh, st):
 
 
 @njit(cache=True)
+def _accrue(credit, amount, starved):
+    """Credit after one step: banked up to max(1, amount) unless a vehicle was waiting for it."""
+    credit += amount
+    if starved == 0:
+        credit = min(credit, max(1.0, amount))
+    return credit
+
+
+@njit(cache=True)
 def _step(t, net, sig, veh, st):
     dt = net.params[P_DT]
     t_end = t + dt
     _update_signals(t, net, sig, veh, st)
 
-    # Credits: saturation flow accrues while open; a red movement restarts from zero.
+    # Credits: saturation flow accrues while open; a red movement restarts from zero. Credit
+    # is banked (up to one step's worth or one vehicle) only while nobody waits for it, so an
+    # idle movement serves the next arrival at once and a busy one passes exactly its rate.
     n_movs = len(net.mov_in_link)
     for m in range(n_movs):
         cap = net.mov_cap_veh_per_s[m]
         if net.mov_out_link[m] < 0:
             continue
         if _is_open(m, t, net, st):
-            st.mov_credit[m] = min(st.mov_credit[m] + cap * dt, max(1.0, cap * dt))
+            st.mov_credit[m] = _accrue(st.mov_credit[m], cap * dt, st.mov_starved[m])
             st.mov_open_s[m] += dt
         else:
             st.mov_credit[m] = 0.0
+        st.mov_starved[m] = 0
     n_links = len(net.link_fft_s)
     for link in range(n_links):
         cap = net.link_cap_veh_per_s[link]
-        st.link_credit[link] = min(st.link_credit[link] + cap * dt, max(1.0, cap * dt))
-        st.ins_credit[link] = min(st.ins_credit[link] + cap * dt, max(1.0, cap * dt))
+        st.link_credit[link] = _accrue(st.link_credit[link], cap * dt, st.link_starved[link])
+        st.ins_credit[link] = _accrue(st.ins_credit[link], cap * dt, st.ins_starved[link])
+        st.link_starved[link] = 0
+        st.ins_starved[link] = 0
 
     # Stop lines, queue by queue in index order.
     n_queues = len(net.queue_link)
@@ -486,6 +506,10 @@ def _step(t, net, sig, veh, st):
             if not _is_open(m, t, net, st):
                 break
             if st.mov_credit[m] < 1.0 - 1e-9 or st.link_credit[link] < 1.0 - 1e-9:
+                if st.mov_credit[m] < 1.0 - 1e-9:
+                    st.mov_starved[m] = 1
+                if st.link_credit[link] < 1.0 - 1e-9:
+                    st.link_starved[link] = 1
                 break
             if st.link_occ[out] >= net.link_storage_veh[out]:
                 spillback = True
@@ -523,7 +547,10 @@ def _step(t, net, sig, veh, st):
     st.counters[C_NEXT_DEPART] = k
     for link in range(n_links):
         while st.orig_head[link] >= 0:
-            if st.link_occ[link] >= net.link_storage_veh[link] or st.ins_credit[link] < 1.0 - 1e-9:
+            if st.link_occ[link] >= net.link_storage_veh[link]:
+                break
+            if st.ins_credit[link] < 1.0 - 1e-9:
+                st.ins_starved[link] = 1
                 break
             v = _pop(link, st.orig_head, st.orig_tail, st.veh_next)
             st.ins_credit[link] -= 1.0
@@ -778,14 +805,18 @@ class _ReferenceModel:
                 continue
             cap = net.mov_cap_veh_per_s[m]
             if self.is_open(m, t):
-                st.mov_credit[m] = min(st.mov_credit[m] + cap * dt, max(1.0, cap * dt))
+                credit = st.mov_credit[m] + cap * dt
+                st.mov_credit[m] = credit if st.mov_starved[m] else min(credit, max(1.0, cap * dt))
                 st.mov_open_s[m] += dt
             else:
                 st.mov_credit[m] = 0.0
+            st.mov_starved[m] = 0
         for link in range(len(net.link_fft_s)):
-            cap = net.link_cap_veh_per_s[link]
-            st.link_credit[link] = min(st.link_credit[link] + cap * dt, max(1.0, cap * dt))
-            st.ins_credit[link] = min(st.ins_credit[link] + cap * dt, max(1.0, cap * dt))
+            amount = net.link_cap_veh_per_s[link] * dt
+            for credits, starved in ((st.link_credit, st.link_starved), (st.ins_credit, st.ins_starved)):
+                credit = credits[link] + amount
+                credits[link] = credit if starved[link] else min(credit, max(1.0, amount))
+                starved[link] = 0
 
         for q, queue in enumerate(self.queues):
             spillback = False
@@ -805,7 +836,11 @@ class _ReferenceModel:
                     continue
                 if not self.is_open(m, t):
                     break
-                if st.mov_credit[m] < 1.0 - 1e-9 or st.link_credit[link] < 1.0 - 1e-9:
+                short_mov = st.mov_credit[m] < 1.0 - 1e-9
+                short_link = st.link_credit[link] < 1.0 - 1e-9
+                if short_mov or short_link:
+                    st.mov_starved[m] = max(st.mov_starved[m], int(short_mov))
+                    st.link_starved[link] = max(st.link_starved[link], int(short_link))
                     break
                 if st.link_occ[out] >= net.link_storage_veh[out]:
                     spillback = True  # downstream full: the queue waits for space
@@ -837,11 +872,10 @@ class _ReferenceModel:
             k += 1
         st.counters[C_NEXT_DEPART] = k
         for link, waiting in enumerate(self.origins):
-            while (
-                waiting
-                and st.link_occ[link] < net.link_storage_veh[link]
-                and st.ins_credit[link] >= 1.0 - 1e-9
-            ):
+            while waiting and st.link_occ[link] < net.link_storage_veh[link]:
+                if st.ins_credit[link] < 1.0 - 1e-9:
+                    st.ins_starved[link] = 1
+                    break
                 v = waiting.popleft()
                 st.ins_credit[link] -= 1.0
                 e = max(veh.depart_s[v], t)
