@@ -107,7 +107,7 @@ class LocalProcessExecutor:
 
     def describe(self) -> str:
         """A short description for logs and the sweep's manifest."""
-        return f"local process pool, {self.workers} workers"
+        return f"local process pool, {self.workers} worker{'s' if self.workers != 1 else ''}"
 
     def _context(self) -> multiprocessing.context.BaseContext:
         # The fork server is a fresh single-threaded process, so forking workers from it is safe
@@ -254,7 +254,7 @@ class DaskExecutor:
         """A short description for logs and the sweep's manifest."""
         if self.scheduler:
             return f"dask scheduler {self.scheduler}"
-        return f"dask LocalCluster, {self.workers} worker processes"
+        return f"dask LocalCluster, {self.workers} worker process{'es' if self.workers != 1 else ''}"
 
     def __enter__(self) -> DaskExecutor:
         self._quiet_dask_logs()

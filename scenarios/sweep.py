@@ -476,6 +476,7 @@ def run_sweep(
         out_dir / SWEEP_FILE,
         _manifest(
             plan, executor.describe(), "complete", command, runs_failed=failed, runs_resumed=resumed,
+            plots=[plot_file_name(key) for key in plan.keys],
             wall_time_s=round(time.perf_counter() - started, 3),
             created_utc=datetime.now(UTC).isoformat(timespec="seconds"),
         ),
@@ -658,6 +659,11 @@ def write_outputs(plan: SweepPlan, out_dir: Path, table: pd.DataFrame) -> None:
     for name, frame in (("runs", table), ("summary", summary.drop(columns="setting_index"))):
         _atomic_write(out_dir / f"{name}.parquet", lambda tmp, f=frame: f.to_parquet(tmp, index=False))
         _atomic_write(out_dir / f"{name}.csv", lambda tmp, f=frame: f.to_csv(tmp, index=False))
+    # Plots of keys an earlier sweep in this folder swept, and this one does not, would mislead.
+    current = {plot_file_name(key) for key in plan.keys}
+    for stale in out_dir.glob("kpis_vs_*.png"):
+        if stale.name not in current:
+            stale.unlink()
     if summary.empty:
         return
     for key in plan.keys:

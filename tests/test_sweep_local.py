@@ -145,6 +145,14 @@ def test_sweep_writes_table_summary_plots_and_report(tmp_path, twin_cli):
     assert again.exit_code == 0 and "(0 run now, 18 resumed)" in again.stdout
     pd.testing.assert_frame_equal(pd.read_parquet(out_dir / "runs.parquet"), table)
 
+    # Another sweep of the same scenario and seed may reuse the folder: the outputs become its own.
+    other = twin_cli("sweep", scenario, "--set", "probe.level=1,2", "-r", "2", "-w", "2", "-q",
+                     "--out", out_dir)
+    assert other.exit_code == 0, other.stderr
+    assert len(pd.read_parquet(out_dir / "runs.parquet")) == 4
+    assert not (out_dir / "kpis_vs_probe.label.png").exists()
+    assert "kpis_vs_probe.label" not in (out_dir / "report.md").read_text()
+
 
 def test_interrupted_sweep_resumes_without_repeating_finished_runs(tmp_path, twin_cli):
     logs, markers = tmp_path / "logs", tmp_path / "markers"

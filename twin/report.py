@@ -321,7 +321,7 @@ def _load_sweep(sweep_dir: Path) -> dict[str, Any]:
         "summary": pd.read_parquet(summary_path) if summary_path.exists() else None,
         "runs": pd.read_parquet(runs_path) if runs_path.exists() else None,
         "scenario_text": scenario_path.read_text() if scenario_path.exists() else "",
-        "plots": sorted(p.name for p in sweep_dir.glob("kpis_vs_*.png")),
+        "plots": [name for name in manifest.get("plots", []) if (sweep_dir / name).exists()],
     }
 
 
@@ -361,11 +361,16 @@ def _sweep_meta(manifest: dict[str, Any]) -> list[str]:
     wall = manifest.get("wall_time_s")
     return [
         f"Swept: {settings}.",
-        f"{manifest['runs_total']} runs: every combination × {manifest['replications']} replications; "
+        f"{_count(manifest['runs_total'], 'run')}: every combination × "
+        f"{_count(manifest['replications'], 'replication')}; "
         f"root seed {manifest['seed']} (replication seeds spawned from it, shared across settings). "
         f"{manifest.get('runs_failed', 0)} failed. Executor: {manifest['executor']}"
         + (f"; wall time {wall:.1f} s." if isinstance(wall, int | float) else "."),
     ]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _failed_rows(runs: Any, keys: list[str], limit: int = 50) -> list[list[str]]:

@@ -89,7 +89,8 @@ def sweep(
     if not quiet:
         ok = outcome.runs_total - outcome.runs_failed
         typer.echo(
-            f"sweep {plan.name}: {outcome.runs_total} runs ({outcome.runs_executed} run now, "
+            f"sweep {plan.name}: {outcome.runs_total} run{'s' if outcome.runs_total != 1 else ''} "
+            f"({outcome.runs_executed} run now, "
             f"{outcome.runs_resumed} resumed), {ok} ok, {outcome.runs_failed} failed "
             f"[{pool.describe()}]"
         )
