@@ -335,7 +335,11 @@ def _update_signals(t, net, sig, veh, st):
             if stage == GREEN_STAGE:
                 target = _green_target_s(j, t, net, sig, veh, st)
                 if st.sig_time_s[j] >= target - 1e-9:
+                    # Carry a fraction of a step into the yellow (exact fixed-time cycles), but
+                    # not a green held on by a priority request that has just expired.
                     st.sig_time_s[j] -= target
+                    if st.sig_time_s[j] >= net.params[P_DT] - 1e-9:
+                        st.sig_time_s[j] = 0.0
                     st.sig_next[j] = _next_phase(j, t, net, sig, veh, st)
                     if st.sig_next[j] == p:
                         st.sig_time_s[j] = 0.0  # stays: a max-pressure phase re-selected
@@ -732,6 +736,8 @@ class _ReferenceModel:
                     if st.sig_time_s[j] < target - 1e-9:
                         break
                     st.sig_time_s[j] -= target
+                    if st.sig_time_s[j] >= self.net.params[P_DT] - 1e-9:
+                        st.sig_time_s[j] = 0.0
                     st.sig_next[j] = self.next_phase(j, t)
                     if st.sig_next[j] == p:
                         st.sig_time_s[j] = 0.0
