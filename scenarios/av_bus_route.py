@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field, model_validator
 
 from scenarios.registry import scenario_kind
-from twin.bus_sim import OperationsConfig, ServiceConfig
+from twin.bus_sim import OperationsConfig, ServiceConfig, SignalsConfig
 from twin.config import ScenarioFile, StrictModel
 from twin.engine import Engine
 from twin.errors import InputError
@@ -34,7 +34,7 @@ from twin.transit import CostModel, VehicleType
 if TYPE_CHECKING:
     import pandas as pd
 
-    from twin.bus_sim import BusRun
+    from twin.bus_sim import BusRun, JunctionTraffic
     from twin.transit import TransitNetwork
     from twin.travel_times import TravelTimes
 
@@ -59,7 +59,11 @@ class RouteTable(StrictModel):
     corridor_stop_spacing_m: float = Field(default=500.0, gt=50, le=5000, description="Stop spacing.")
     corridor_speed_kph: float = Field(default=40.0, gt=5, le=120, description="Corridor speed limit.")
     corridor_signal_every_stops: int = Field(
-        default=0, ge=0, le=50, description="Tag a signalised junction every n stops (0: none)."
+        default=0, ge=0, le=50,
+        description="A signalised crossing mid-block after every n-th stop (0: none).",
+    )
+    corridor_cross_street_m: float = Field(
+        default=200.0, gt=0, le=2000, description="Length of each cross street at a signal (m)."
     )
 
 
@@ -122,6 +126,7 @@ class AvBusRouteFile(ScenarioFile):
     demand: DemandTable = DemandTable()
     service: ServiceConfig = ServiceConfig()
     operations: OperationsConfig = OperationsConfig()
+    signals: SignalsConfig = SignalsConfig()
     costs: CostModel = CostModel()
     variants: VariantsTable = VariantsTable()
     targets: TargetsTable = TargetsTable()
@@ -154,10 +159,14 @@ def load_line(config: AvBusRouteFile) -> tuple[TransitNetwork, Any | None, Trave
     if route.source == "corridor":
         from twin.transit import corridor_line, synthetic_corridor
 
-        spacing = route.corridor_stop_spacing_m / 2.0  # a junction between every two stops
+        spacing = route.corridor_stop_spacing_m / 2.0  # stops on even nodes, junctions between
         n_nodes = max(3, int(round(route.corridor_length_m / spacing)) + 1)
-        signal_every = 2 * route.corridor_signal_every_stops - 1 if route.corridor_signal_every_stops else 0
-        graph = synthetic_corridor(n_nodes, spacing, route.corridor_speed_kph, signal_every=signal_every)
+        every = route.corridor_signal_every_stops
+        signal_nodes = list(range(1, n_nodes - 1, 2 * every)) if every else []
+        graph = synthetic_corridor(
+            n_nodes, spacing, route.corridor_speed_kph, signal_nodes=signal_nodes,
+            cross_street_m=route.corridor_cross_street_m if signal_nodes else 0.0,
+        )
         vehicle = route.vehicle_type or (config.vehicle.name if config.vehicle else "av_bus_12m")
         network = corridor_line(graph, stop_every=2, headway_s=600.0, line_id=route.line_id, vehicle=vehicle)
         return network, None, None
@@ -255,41 +264,63 @@ def run_variant(
     od: dict[tuple[str, str], float],
     variant: Variant,
     times: TravelTimes | None,
-) -> BusRun:
-    """Simulate one variant on a fresh engine with the run's seed (same passengers for all)."""
+    junctions: JunctionTraffic | None = None,
+) -> tuple[BusRun, dict[str, float]]:
+    """Simulate one variant on a fresh engine with the run's seed (same passengers for all).
+
+    With ``junctions`` the line's signalised junctions run in the traffic model on the same
+    clock (same background vehicles in every variant); returns the run and the background
+    traffic's delays at those junctions (empty without signals).
+    """
     from twin.bus_sim import BusSimulation
     from twin.transit import poisson_demand
 
-    header = config.scenario
     sub = Engine(engine.seed, engine.start, engine.duration_s)
     demand = poisson_demand(od, engine.duration_s, sub.rng("transit_demand"), config.demand.profile)
     service = config.service.model_copy(update={
         "headway_s": variant.headway_s, "fleet_veh": variant.fleet_veh, "holding": variant.holding,
     })
     line_id = config.route.line_id
-    signals = None
-    if variant.priority:
-        signals = priority_signals(network, config)
+    model = signals = None
+    if junctions is not None:
+        model, signals = junctions.start(sub)
     sim = BusSimulation(
         sub, network, {line_id: service}, {line_id: vehicle}, demand, travel_times=times,
         operations=config.operations, signals=signals,
         priority_lines={line_id} if variant.priority else set(),
     )
     sim.start()
-    sub.env.run(until=header.duration_s)
-    return sim.collect()
+    sub.env.run(until=engine.duration_s)
+    delays = junctions.delays(model) if junctions is not None else {}
+    return sim.collect(), delays
 
 
-def priority_signals(network: TransitNetwork, config: AvBusRouteFile):  # noqa: ANN201
-    """Signal controllers for transit priority: provided by the traffic layer (issue #4)."""
-    raise InputError(
-        "[variants] priority = true: transit signal priority runs through the traffic layer's "
-        "signal controllers (twin.signals), which this build does not yet connect; use priority = [false]"
-    )
+def line_junctions(
+    config: AvBusRouteFile, engine: Engine, network: TransitNetwork
+) -> JunctionTraffic | None:
+    """The line's signalised junctions with background traffic, if ``[signals] model = "traffic"``."""
+    from twin.bus_sim import junction_traffic
+
+    wants_priority = any(config.variants.priority)
+    if config.signals.model == "none":
+        if wants_priority:
+            raise InputError(
+                "[variants] priority = true needs [signals] model = \"traffic\" (priority is given by "
+                "the traffic model's signal controllers)"
+            )
+        return None
+    line = network.line(config.route.line_id)
+    routes = [[e for leg in line.pattern(d).legs for e in leg] for d in line.directions]
+    rng = Engine(engine.seed, engine.start, engine.duration_s).rng("traffic_background")
+    junctions = junction_traffic(network.graph, routes, config.signals, engine.duration_s, rng)
+    if junctions is None and wants_priority:
+        raise InputError(f"[variants] priority = true: line {line.line_id} crosses no signalised junction")
+    return junctions
 
 
 def variant_table(
-    config: AvBusRouteFile, variants: list[Variant], runs: list[BusRun]
+    config: AvBusRouteFile, variants: list[Variant], runs: list[BusRun],
+    delays: list[dict[str, float]],
 ) -> pd.DataFrame:
     """One row per variant with its KPIs and whether it meets the targets."""
     import pandas as pd
@@ -298,7 +329,7 @@ def variant_table(
 
     rows = []
     targets = config.targets
-    for variant, run in zip(variants, runs, strict=True):
+    for variant, run, delay in zip(variants, runs, delays, strict=True):
         k = line_kpis(run, config.route.line_id, config.costs)
         counts = passenger_counts(run)
         left_pct = 100.0 * counts["left_behind_pax"] / counts["arrived_pax"] if counts["arrived_pax"] else 0.0
@@ -313,6 +344,7 @@ def variant_table(
             "planned_fleet_needed_veh": variant.fleet_needed_veh, "holding": variant.holding,
             "priority": variant.priority, **k, "left_behind_pct": left_pct,
             "arrived_pax": counts["arrived_pax"], "meets_targets": bool(meets),
+            **{f"traffic_{name}": value for name, value in delay.items()},
         })
     return pd.DataFrame(rows)
 
@@ -462,12 +494,15 @@ def run(config: AvBusRouteFile, engine: Engine) -> RunResult:
     vehicle = pick_vehicle(config, network)
     od = line_demand_od(config, network, city)
     variants = build_variants(config, network, vehicle, times)
-    runs = []
+    junctions = line_junctions(config, engine, network)
+    runs, delays = [], []
     with progress_bar(len(variants), f"{line_id}: variants") as bar:
         for variant in variants:
-            runs.append(run_variant(config, engine, network, vehicle, od, variant, times))
+            run_, delay = run_variant(config, engine, network, vehicle, od, variant, times, junctions)
+            runs.append(run_)
+            delays.append(delay)
             bar.advance()
-    table = variant_table(config, variants, runs)
+    table = variant_table(config, variants, runs, delays)
     best = recommend(table)
     row = table.loc[best]
     best_run = runs[best]
@@ -507,6 +542,10 @@ def run(config: AvBusRouteFile, engine: Engine) -> RunResult:
     }
     if len(cv_none) and len(cv_held):
         kpis["holding_headway_cv_change_pct"] = 100.0 * (float(cv_held.mean()) / float(cv_none.mean()) - 1.0)
+    if junctions is not None:
+        kpis["signalised_junctions_count"] = len(junctions.nodes)
+        kpis["connected_junctions_count"] = len(junctions.connected)
+        kpis.update(priority_effect(table, best))
     cv_rows = [headway_cv(best_run, line_id, d) for d in line.directions]
     kpis["headway_cv_direction_1_ratio"] = float(cv_rows[1]) if len(cv_rows) > 1 else float("nan")
     notes = answer_notes(config, row, kpis, vehicle, table)
@@ -517,6 +556,9 @@ def run(config: AvBusRouteFile, engine: Engine) -> RunResult:
         "wait_distribution": wait_figure(table, runs, _wait_variants(table, best)),
         "variants": comparison_figure(table),
     }
+    pair = _priority_pair(table, best)
+    if pair is not None:
+        figures["signal_priority"] = priority_figure(table, *pair)
     unheld = _unheld_twin(table, best)
     if unheld is not None:
         figures["time_space_no_holding"] = time_space_figure(
@@ -541,6 +583,67 @@ def run(config: AvBusRouteFile, engine: Engine) -> RunResult:
         headline=["recommended_headway_s", "recommended_fleet_veh", "mean_wait_s", "p95_wait_s",
                   "autonomous_cost_cny_per_day", "crewed_cost_cny_per_day"],
     )
+
+
+def _priority_pair(table: pd.DataFrame, best: int) -> tuple[int, int] | None:
+    """Rows (without, with) priority at the recommended headway, fleet and holding."""
+    if "traffic_general_delay_s_per_veh" not in table:
+        return None
+    row = table.loc[best]
+    same = table[(table["headway_s"] == row["headway_s"]) & (table["fleet_veh"] == row["fleet_veh"])
+                 & (table["holding"] == row["holding"])]
+    off = same[~same["priority"]]
+    on = same[same["priority"]]
+    if off.empty or on.empty:
+        return None
+    return int(off.index[0]), int(on.index[0])
+
+
+def priority_effect(table: pd.DataFrame, best: int) -> dict[str, float]:
+    """What transit signal priority changes, measured: buses' signal delay, ride and cycle, and
+    the background traffic's stop-line delay at the line's junctions (main road and cross street)."""
+    pair = _priority_pair(table, best)
+    if pair is None:
+        return {}
+    off, on = table.loc[pair[0]], table.loc[pair[1]]
+    return {
+        "bus_signal_delay_no_tsp_s": float(off["mean_signal_delay_s"]),
+        "bus_signal_delay_tsp_s": float(on["mean_signal_delay_s"]),
+        "tsp_bus_signal_delay_change_s": float(on["mean_signal_delay_s"] - off["mean_signal_delay_s"]),
+        "tsp_in_vehicle_time_change_s": float(on["mean_in_vehicle_time_s"] - off["mean_in_vehicle_time_s"]),
+        "tsp_cycle_time_change_s": float(on["cycle_time_s"] - off["cycle_time_s"]),
+        "tsp_main_road_delay_change_s_per_veh": float(
+            on["traffic_main_road_delay_s_per_veh"] - off["traffic_main_road_delay_s_per_veh"]),
+        "tsp_cross_street_delay_change_s_per_veh": float(
+            on["traffic_cross_street_delay_s_per_veh"] - off["traffic_cross_street_delay_s_per_veh"]),
+        "tsp_general_delay_change_s_per_veh": float(
+            on["traffic_general_delay_s_per_veh"] - off["traffic_general_delay_s_per_veh"]),
+        "priority_requests_count": float(on["traffic_priority_requests_count"]),
+    }
+
+
+def priority_figure(table: pd.DataFrame, off: int, on: int):  # noqa: ANN201
+    """Delay with and without transit signal priority: the buses' and everyone else's."""
+    plt = _plt()
+    fig, (ax_bus, ax_traffic) = plt.subplots(1, 2, figsize=(11, 4.2))
+    rows = table.loc[[off, on]]
+    labels = ["no priority", "priority"]
+    ax_bus.bar(labels, rows["mean_signal_delay_s"], color=["tab:grey", "tab:green"])
+    ax_bus.set_ylabel("bus signal delay per trip (s)")
+    ax_bus.set_title("Buses")
+    kinds = [("traffic_main_road_delay_s_per_veh", "main road"),
+             ("traffic_cross_street_delay_s_per_veh", "cross streets"),
+             ("traffic_general_delay_s_per_veh", "all")]
+    for k, (column, _) in enumerate(kinds):
+        ax_traffic.bar([k - 0.2, k + 0.2], rows[column], width=0.4, color=["tab:grey", "tab:green"])
+    ax_traffic.set_xticks(range(len(kinds)))
+    ax_traffic.set_xticklabels([label for _, label in kinds])
+    ax_traffic.set_ylabel("stop-line delay per vehicle (s)")
+    ax_traffic.set_title("General traffic at the line's junctions (grey: no priority)")
+    for ax in (ax_bus, ax_traffic):
+        ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
 
 
 def _wait_variants(table: pd.DataFrame, best: int) -> list[int]:
@@ -596,6 +699,17 @@ def answer_notes(
         notes.append(
             f"Holding changes the headway CV by {kpis['holding_headway_cv_change_pct']:+.0f}% at the "
             "recommended headway and fleet (negative: less bunching)."
+        )
+    if "tsp_bus_signal_delay_change_s" in kpis:
+        notes.append(
+            f"Transit signal priority at {kpis['connected_junctions_count']} connected junctions "
+            f"(of {kpis['signalised_junctions_count']} signalised on the line), measured in the traffic "
+            f"model with background traffic: bus signal delay per trip "
+            f"{kpis['bus_signal_delay_no_tsp_s']:.0f} s → {kpis['bus_signal_delay_tsp_s']:.0f} s; "
+            f"general traffic's stop-line delay changes by "
+            f"{kpis['tsp_main_road_delay_change_s_per_veh']:+.1f} s/veh on the main road and "
+            f"{kpis['tsp_cross_street_delay_change_s_per_veh']:+.1f} s/veh on the cross streets "
+            f"({kpis['tsp_general_delay_change_s_per_veh']:+.1f} s/veh overall)."
         )
     if config.route.travel_times_file is None:
         notes.append("Link times are free flow (no traffic run given in [route] travel_times_file).")

@@ -93,6 +93,7 @@ def test_bad_inputs_are_one_line_errors(tmp_path, twin_cli):
         "headways_s = [300.0, 600.0]": ("headways_s = [-5.0]", "headways_s"),
         'od = "uniform"': ('od = "zones"', "zones"),
         "dwell_cv = 0.3": ("dwell = 0.3", "did you mean 'dwell_cv'"),
+        'holding = ["none", "headway"]': ('holding = ["none"]\npriority = [true]', "needs [signals] model"),
     }
     for old, (new, expected) in cases.items():
         scenario = tmp_path / "bad.toml"
@@ -102,3 +103,25 @@ def test_bad_inputs_are_one_line_errors(tmp_path, twin_cli):
         assert expected in outcome.stderr
         assert len(outcome.stderr.strip().splitlines()) == 1
         assert not (tmp_path / "bad").exists()
+
+
+def test_signal_priority_variants_report_both_sides(tmp_path, twin_cli):
+    with_signals = (
+        CORRIDOR.replace("duration_s = 7200.0", "duration_s = 3600.0")
+        .replace("headways_s = [300.0, 600.0]", "headways_s = [300.0]")
+        .replace("fleet_margin_veh = [-1, 0]", "fleet_margin_veh = [0]")
+        .replace('holding = ["none", "headway"]', 'holding = ["none"]\npriority = [false, true]')
+        .replace("corridor_length_m = 6000.0", "corridor_length_m = 3000.0\ncorridor_signal_every_stops = 1")
+        + '\n[signals]\nmodel = "traffic"\n'
+    )
+    scenario = tmp_path / "tsp.toml"
+    scenario.write_text(with_signals)
+    out = tmp_path / "tsp"
+    outcome = twin_cli("run", scenario, "--out", out, "--quiet")
+    assert outcome.exit_code == 0, outcome.stderr
+    kpis = json.loads((out / "kpis.json").read_text())
+    assert kpis["signalised_junctions_count"] == kpis["connected_junctions_count"] == 6
+    assert kpis["bus_signal_delay_tsp_s"] < kpis["bus_signal_delay_no_tsp_s"]
+    assert kpis["tsp_cross_street_delay_change_s_per_veh"] > 0
+    assert (out / "signal_priority.png").exists()
+    assert "Transit signal priority" in (out / "notes.md").read_text()

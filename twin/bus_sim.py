@@ -122,18 +122,27 @@ class OperationsConfig(StrictModel):
 
 
 class JunctionSignals(Protocol):
-    """Signal delay for a bus crossing a signalised junction (the traffic layer's controllers).
+    """What a bus sees of the traffic signals, and how it asks for priority (V2X).
 
-    ``bus_delay_s`` is called when a bus reaches the stop line of ``node`` on ``in_edge`` heading
-    for ``out_edge`` at ``arrive_s``; with ``priority`` the junction's controller may extend the
-    green or bring it forward. It returns the seconds the bus waits there.
+    Implemented over the traffic layer's signal controllers by :class:`TrafficSignals`. A bus
+    reaching the stop line of a signalised ``node`` on ``in_edge`` towards ``out_edge`` waits
+    until :meth:`is_green` (polling every ``poll_s``); a bus of a priority line sends
+    :meth:`request_priority` ``detection_s`` before it reaches the stop line of a connected
+    junction, and :meth:`clear_priority` once it has crossed.
     """
+
+    poll_s: float
+    detection_s: float
+
+    def is_signalised(self, node: int) -> bool: ...
 
     def is_connected(self, node: int) -> bool: ...
 
-    def bus_delay_s(
-        self, node: int, in_edge: Edge, out_edge: Edge | None, arrive_s: float, priority: bool
-    ) -> float: ...
+    def is_green(self, node: int, in_edge: Edge, out_edge: Edge) -> bool: ...
+
+    def request_priority(self, node: int, in_edge: Edge, out_edge: Edge, eta_s: float) -> None: ...
+
+    def clear_priority(self, node: int) -> None: ...
 
 
 # --------------------------------------------------------------------------------------------
@@ -164,6 +173,8 @@ class Trip:
     left_behind: list[int] = field(default_factory=list)
     held_s: list[float] = field(default_factory=list)
     signal_delay_s: float = 0.0
+    junctions_crossed: int = 0
+    priority_requests: int = 0
     length_m: float = 0.0
     end_s: float = math.nan
 
@@ -435,11 +446,13 @@ class BusSimulation:
         priority = line.line_id in self.priority_lines
         ordered = not self.ops.allow_overtaking
         spacing_s = self.ops.min_spacing_s
+        previous: Edge | None = None  # the edge the bus arrived on
         for k, stop_id in enumerate(pattern.stop_ids):
             if k > 0:
                 leg = pattern.legs[k - 1]
-                yield from self._drive(trip, leg, vehicle, priority)
+                yield from self._drive(trip, leg, vehicle, priority, previous)
                 trip.length_m += pattern.leg_length_m[k - 1]
+                previous = leg[-1] if leg else previous
                 if ordered and leader is not None:
                     # Queue behind the previous bus of the line: arrive after it.
                     yield leader.arrived[k]
@@ -524,26 +537,57 @@ class BusSimulation:
         return min(target, now + service.max_holding_s)
 
     def _drive(
-        self, trip: Trip, leg: list[Edge], vehicle: VehicleType, priority: bool
+        self, trip: Trip, leg: list[Edge], vehicle: VehicleType, priority: bool, previous: Edge | None
     ) -> Generator[Any, Any, None]:
-        """Run one leg: link times (with noise), plus signal delay at junctions when modelled."""
+        """Run one leg: link times (with noise), and the signals at its junctions when modelled.
+
+        ``previous`` is the edge the bus came in on; a signalised junction at the leg's first
+        node (where the bus has just served a stop) is crossed first.
+        """
         env = self.env
         factor = self._lognormal_factor(self._rng_link, self.ops.link_time_cv)
-        if self.signals is None:
+        signals = self.signals
+        if signals is None:
             yield env.timeout(self.leg_time_s(leg, env.now, vehicle) * factor)
             return
-        graph = self.network.graph
+        if previous is not None and leg and signals.is_signalised(leg[0][0]):
+            yield from self._cross(trip, leg[0][0], previous, leg[0], priority, requested=False)
         for i, edge in enumerate(leg):
-            yield env.timeout(self.leg_time_s([edge], env.now, vehicle) * factor)
+            time_s = self.leg_time_s([edge], env.now, vehicle) * factor
             node = edge[1]
-            if graph.nodes[node].get("highway") != "traffic_signals":
-                continue
             out_edge = leg[i + 1] if i + 1 < len(leg) else None
-            connected = priority and self.signals.is_connected(node)
-            delay_s = self.signals.bus_delay_s(node, edge, out_edge, env.now, connected)
-            if delay_s > 0:
-                trip.signal_delay_s += delay_s
-                yield env.timeout(delay_s)
+            if out_edge is None or not signals.is_signalised(node):
+                yield env.timeout(time_s)
+                continue
+            requested = priority and signals.is_connected(node)
+            if requested:
+                # The on-board unit calls the junction when it is detection_s from the stop line.
+                lead_s = min(signals.detection_s, time_s)
+                yield env.timeout(time_s - lead_s)
+                signals.request_priority(node, edge, out_edge, env.now + lead_s)
+                trip.priority_requests += 1
+                yield env.timeout(lead_s)
+            else:
+                yield env.timeout(time_s)
+            yield from self._cross(trip, node, edge, out_edge, priority, requested)
+
+    def _cross(
+        self, trip: Trip, node: int, in_edge: Edge, out_edge: Edge, priority: bool, requested: bool
+    ) -> Generator[Any, Any, None]:
+        """Wait at the stop line of ``node`` until the bus's movement is green, then cross."""
+        env = self.env
+        signals = self.signals
+        if priority and not requested and signals.is_connected(node):
+            signals.request_priority(node, in_edge, out_edge, env.now)
+            trip.priority_requests += 1
+            requested = True
+        arrived = env.now
+        while not signals.is_green(node, in_edge, out_edge):
+            yield env.timeout(signals.poll_s)
+        trip.signal_delay_s += env.now - arrived
+        trip.junctions_crossed += 1
+        if requested:
+            signals.clear_priority(node)
 
     def _lay_over(
         self, line: BusLine, direction: int, bus_id: str, trip: Trip, extra: bool
@@ -625,10 +669,12 @@ class BusSimulation:
         ])
         trips = pd.DataFrame([(
             i, t.trip_id, t.line_id, t.direction, t.bus_id, t.scheduled_s, t.dispatch_s, t.end_s,
-            t.length_m, len(t.arrive_s), t.n_stops, t.signal_delay_s, t.extra,
+            t.length_m, len(t.arrive_s), t.n_stops, t.signal_delay_s, t.junctions_crossed,
+            t.priority_requests, t.extra,
         ) for i, t in enumerate(self.trips)], columns=[
             "trip_index", "trip_id", "line_id", "direction", "bus_id", "scheduled_s", "dispatch_s",
-            "end_s", "length_m", "stops_served", "n_stops", "signal_delay_s", "extra",
+            "end_s", "length_m", "stops_served", "n_stops", "signal_delay_s", "junctions_crossed",
+            "priority_requests", "extra",
         ])
         d = self.demand
         arrived = d.arrive_s <= now
@@ -645,6 +691,209 @@ class BusSimulation:
             operations=self.ops, duration_s=float(now), stop_visits=stop_visits, trips=trips,
             passengers=passengers, cycles=cycles, planned_offsets_s=self.planned_offsets_s,
         )
+
+
+# --------------------------------------------------------------------------------------------
+# Signals and transit priority through the traffic layer
+# --------------------------------------------------------------------------------------------
+
+
+class SignalsConfig(StrictModel):
+    """Signalised junctions on the route, run by the traffic layer's model and controllers.
+
+    With ``model = "traffic"`` the junctions the line crosses are simulated by
+    :class:`twin.traffic.TrafficModel` with background traffic on every approach, on the same
+    clock as the buses: buses wait for their movement's green, priority buses call the
+    controller (green extension or early green), and the traffic model measures what that
+    does to everyone else's delay.
+    """
+
+    model: Literal["none", "traffic"] = Field(
+        default="none", description="none: link times only; traffic: simulate the route's signals."
+    )
+    main_veh_per_h_per_lane: float = Field(
+        default=350.0, ge=0, le=1800, description="Background flow on approaches along the route."
+    )
+    cross_veh_per_h_per_lane: float = Field(
+        default=250.0, ge=0, le=1800, description="Background flow on the cross-street approaches."
+    )
+    left_share: float = Field(default=0.08, ge=0, le=1, description="Share of an approach turning left.")
+    right_share: float = Field(default=0.12, ge=0, le=1, description="Share turning right.")
+    cycle_s: float = Field(default=90.0, ge=30, le=240, description="Fixed-time cycle (equal split).")
+    tsp_max_extension_s: float = Field(
+        default=15.0, ge=0, le=60, description="Longest green extension for a bus (s)."
+    )
+    detection_s: float = Field(
+        default=12.0, ge=0, le=60, description="A bus calls the junction this long before its stop line."
+    )
+    connected_share: float = Field(
+        default=1.0, ge=0, le=1, description="Share of the route's signalised junctions with V2X."
+    )
+    poll_s: float = Field(default=1.0, gt=0, le=10, description="Bus signal check period (s).")
+    step_s: float = Field(default=1.0, gt=0, le=10, description="Traffic/bus synchronisation step (s).")
+
+
+class TrafficSignals:
+    """:class:`JunctionSignals` over a running :class:`twin.traffic.TrafficModel`.
+
+    The bus reads the live state of its movement (green = permitted or protected) and sends
+    priority requests through :meth:`twin.signals.SignalController.request_priority`, which the
+    kernel honours as a green extension or an early green.
+    """
+
+    def __init__(self, model: Any, connected: set[int], poll_s: float, detection_s: float) -> None:
+        self.model = model
+        self.network = model.network
+        self.poll_s = poll_s
+        self.detection_s = detection_s
+        self.connected = connected
+        self._controller = {
+            self.network.mov_node[movements[0]]: controller
+            for controller, movements in self.network.controllers.items()
+        }
+
+    def is_signalised(self, node: int) -> bool:
+        return node in self._controller
+
+    def is_connected(self, node: int) -> bool:
+        return node in self.connected
+
+    def movement(self, in_edge: Edge, out_edge: Edge) -> int:
+        net = self.network
+        key = (net.link_index[in_edge], net.link_index[out_edge])
+        if key not in net.mov_lookup:
+            raise InputError(
+                f"junction {in_edge[1]}: the traffic model has no movement {in_edge} -> {out_edge}"
+            )
+        return net.mov_lookup[key]
+
+    def is_green(self, node: int, in_edge: Edge, out_edge: Edge) -> bool:
+        from kernels.traffic import PERMITTED
+
+        return int(self.model.state.mov_state[self.movement(in_edge, out_edge)]) >= PERMITTED
+
+    def request_priority(self, node: int, in_edge: Edge, out_edge: Edge, eta_s: float) -> None:
+        self.model.controller.request_priority(
+            self._controller[node], self.movement(in_edge, out_edge), eta_s, state=self.model.state
+        )
+
+    def clear_priority(self, node: int) -> None:
+        self.model.controller.clear_priority(self._controller[node])
+
+
+@dataclass
+class JunctionTraffic:
+    """The signalised junctions a line crosses, with background traffic, ready to run per variant.
+
+    Built by :func:`junction_traffic`; :meth:`start` attaches a fresh traffic model to an engine
+    (identical background vehicles every time), :meth:`delays` reads its measured delays.
+    """
+
+    network: Any  # twin.traffic.TrafficNetwork
+    trips: Any  # twin.traffic.Trips
+    nodes: list[int]
+    connected: set[int]
+    main_links: set[int]
+    config: SignalsConfig
+
+    def timing(self):  # noqa: ANN201 - twin.signals.TimingParams
+        from twin.signals import TimingParams
+
+        return TimingParams(default_cycle_s=self.config.cycle_s,
+                            tsp_max_extension_s=self.config.tsp_max_extension_s)
+
+    def start(self, engine: Engine) -> tuple[Any, TrafficSignals]:
+        """A new traffic model on ``engine`` (time 0 = engine time 0) and the buses' view of it."""
+        from twin.signals import SignalController
+        from twin.traffic import TrafficModel, default_plans
+
+        timing = self.timing()
+        controller = SignalController.build(self.network, default_plans(self.network, timing), timing)
+        model = TrafficModel(self.network, controller, self.trips, begin_s=0.0)
+        model.attach(engine, engine.duration_s)
+        return model, TrafficSignals(model, self.connected, self.config.poll_s, self.config.detection_s)
+
+    def delays(self, model: Any) -> dict[str, float]:
+        """Background traffic's stop-line delay at the line's junctions, by approach kind."""
+        table = model.movement_table()
+        here = table[table["node"].isin({str(n) for n in self.nodes})]
+        main = here["movement"].map(lambda m: int(self.network.mov_in[m]) in self.main_links)
+        out = {}
+        for label, rows in (("general", here), ("main_road", here[main]), ("cross_street", here[~main])):
+            passed = float(rows["passed_veh"].sum())
+            delay = float((rows["mean_delay_s"] * rows["passed_veh"]).sum())
+            out[f"{label}_delay_s_per_veh"] = delay / passed if passed else math.nan
+            out[f"{label}_veh"] = passed
+        out["priority_requests_count"] = float(len(model.controller.requests))
+        return out
+
+
+def junction_traffic(
+    graph: Any,
+    routes: list[list[Edge]],
+    config: SignalsConfig,
+    duration_s: float,
+    rng: np.random.Generator,
+) -> JunctionTraffic | None:
+    """The traffic model of the signalised junctions the ``routes`` cross, with background trips.
+
+    ``routes`` are the edge sequences the buses drive (one per line pattern). The model covers
+    their nodes and every leg of the signalised junctions they pass through. Each approach of
+    those junctions gets Poisson background vehicles at ``main_veh_per_h_per_lane`` (roads the
+    buses run on) or ``cross_veh_per_h_per_lane`` (cross streets) per lane, split into left,
+    right and through movements; each vehicle runs its approach link and the link it turns
+    into. Returns ``None`` when no route crosses a signalised junction.
+    """
+    from twin.traffic import TrafficParams, Trips, network_from_graph
+
+    route_nodes: list[int] = []
+    interior: set[int] = set()  # nodes a bus drives through (enters and leaves on the route)
+    for edges in routes:
+        for a, b in zip(edges[:-1], edges[1:], strict=True):
+            if a[1] == b[0]:
+                interior.add(a[1])
+        route_nodes += [e[0] for e in edges[:1]] + [e[1] for e in edges]
+    nodes = sorted((n for n in interior if graph.nodes[n].get("highway") == "traffic_signals"), key=str)
+    if not nodes:
+        return None
+    keep = set(route_nodes)
+    for n in nodes:
+        keep |= set(graph.predecessors(n)) | set(graph.successors(n))
+    sub = graph.subgraph(keep).copy()
+    params = TrafficParams(sync_interval_s=config.step_s, step_s=min(1.0, config.step_s))
+    network = network_from_graph(sub, params, signalised=nodes)
+    on_route = {(u, v) for edges in routes for u, v, _ in edges}
+    main_links = {
+        i for i, (u, v, _) in enumerate(network.link_keys) if (u, v) in on_route or (v, u) in on_route
+    }
+    order = {n: k for k, n in enumerate(dict.fromkeys(route_nodes))}
+    by_position = sorted(nodes, key=order.get)
+    n_connected = int(round(config.connected_share * len(nodes)))
+    connected = set(by_position[:n_connected])
+    ids, departs, routes = [], [], []
+    through_share = max(0.0, 1.0 - config.left_share - config.right_share)
+    shares = {"L": config.left_share, "R": config.right_share, "T": through_share}
+    for node in nodes:
+        controller = network.controllers[str(node)]
+        by_approach: dict[int, list[int]] = {}
+        for m in controller:
+            by_approach.setdefault(int(network.mov_in[m]), []).append(m)
+        for link, movements in sorted(by_approach.items()):
+            main = link in main_links
+            per_lane = config.main_veh_per_h_per_lane if main else config.cross_veh_per_h_per_lane
+            flow_veh_per_h = per_lane * int(network.link_lanes[link])
+            weights = np.array([shares.get(network.mov_turn[m], 0.0) for m in movements])
+            if weights.sum() <= 0:
+                continue
+            weights = weights / weights.sum()
+            for m, w in zip(movements, weights, strict=True):
+                count = rng.poisson(flow_veh_per_h * w * duration_s / 3600.0)
+                for t in np.sort(rng.uniform(0.0, duration_s, size=count)):
+                    ids.append(f"bg{len(ids)}")
+                    departs.append(float(t))
+                    routes.append(np.array([link, int(network.mov_out[m])], dtype=np.int64))
+    trips = Trips(ids, np.array(departs, dtype=float), routes)
+    return JunctionTraffic(network, trips, nodes, connected, main_links, config)
 
 
 def planned_cycle_s(
