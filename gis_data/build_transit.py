@@ -204,8 +204,10 @@ def fastest_path(graph, origin: int, destination: int) -> list[int]:  # noqa: AN
     """Free-flow fastest node path (networkx Dijkstra on ``travel_time``)."""
     import networkx as nx
 
+    from twin.travel_times import free_flow_time_s
+
     def weight(u, v, data):  # noqa: ANN001, ANN202 - parallel edges: the quickest
-        return min(float(d.get("travel_time", d["length"] / (float(d["speed_kph"]) / 3.6))) for d in data.values())
+        return min(free_flow_time_s(d) for d in data.values())
 
     return nx.dijkstra_path(graph, origin, destination, weight=weight)
 

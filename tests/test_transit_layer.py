@@ -17,7 +17,8 @@ from twin.transit import haversine_m, network_from_tables, read_transit_tables
 
 
 def load_builder():
-    spec = importlib.util.spec_from_file_location("build_transit", REPO_ROOT / "gis_data" / "build_transit.py")
+    path = REPO_ROOT / "gis_data" / "build_transit.py"
+    spec = importlib.util.spec_from_file_location("build_transit", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -70,8 +71,9 @@ def fake_city() -> FakeCity:
                                        speed_kph=40.0, travel_time=22.5, highway="secondary", lanes=2,
                                        maxspeed="40", oneway=False, name=name,
                                        geometry=LineString([(pu["x"], pu["y"]), (pv["x"], pv["y"])]))
-    towns = [("wuhang", "吴航街道", 5, 15), ("hangcheng", "航城街道", 8, 25), ("zhanggang", "漳港街道", 26, 4),
-             ("hushang", "鹤上镇", 18, 33), ("tantou", "潭头镇", 2, 2), ("jiangtian", "江田镇", 34, 12)]
+    towns = [("wuhang", "吴航街道", 5, 15), ("hangcheng", "航城街道", 8, 25),
+             ("zhanggang", "漳港街道", 26, 4), ("hushang", "鹤上镇", 18, 33), ("tantou", "潭头镇", 2, 2),
+             ("jiangtian", "江田镇", 34, 12)]
 
     def point(i: int, j: int) -> Point:
         return Point(LON0 + i * DLON, LAT0 + j * DLAT)
@@ -89,8 +91,13 @@ def fake_city() -> FakeCity:
                              crs="EPSG:4490")
     landmarks = gpd.GeoDataFrame({"landmark_id": ["foc"], "kind": ["airport"]}, geometry=[point(33, 33)],
                                  crs="EPSG:4490")
-    sites = gpd.GeoDataFrame({"site_id": ["aicc"], "kind": ["aicc"]}, geometry=[point(27, 5)], crs="EPSG:4490")
+    sites = gpd.GeoDataFrame({"site_id": ["aicc"], "kind": ["aicc"]}, geometry=[point(27, 5)],
+                             crs="EPSG:4490")
     return FakeCity(graph, towns_gdf, areas, landmarks, sites)
+
+
+def network_of(city, tables):
+    return network_from_tables(city.roads, tables["bus_stops"], tables["bus_lines"], tables["bus_line_stops"])
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +126,7 @@ def test_layers_follow_the_data_model(built):
 
 def test_lines_link_towns_old_town_new_town_and_airport(built):
     city, _, tables = built
-    network = network_from_tables(city.roads, tables["bus_stops"], tables["bus_lines"], tables["bus_line_stops"])
+    network = network_of(city, tables)
     lines = network.lines
     # One trunk line from the old town to each of the other five towns, plus C1, C2, K1, K2, BH-AV1, AP-AV1.
     assert len(lines) == 5 + 6
@@ -127,11 +134,13 @@ def test_lines_link_towns_old_town_new_town_and_airport(built):
     for town in city.towns.itertuples():
         if town.town_id == "wuhang":
             continue
-        assert any({old_town, town.node} == {network.stops[p.stop_ids[0]].node, network.stops[p.stop_ids[-1]].node}
-                   for line in lines.values() for p in line.patterns.values())
+        ends = [{network.stops[p.stop_ids[0]].node, network.stops[p.stop_ids[-1]].node}
+                for line in lines.values() for p in line.patterns.values()]
+        assert {old_town, town.node} in ends
     pilot = lines["BH-AV1"]
     assert pilot.autonomous and pilot.vehicle_type == "av_bus_12m"
-    assert all(city.roads.nodes[network.stops[s].node]["area_id"] == "binhai" for s in pilot.pattern(0).stop_ids)
+    pilot_areas = {city.roads.nodes[network.stops[s].node]["area_id"] for s in pilot.pattern(0).stop_ids}
+    assert pilot_areas == {"binhai"}
     assert lines["AP-AV1"].autonomous
     assert sorted(n for n, line in lines.items() if line.autonomous) == ["AP-AV1", "BH-AV1"]
     airport_stop = network.stops[lines["K2"].pattern(0).stop_ids[-1]]
@@ -144,7 +153,7 @@ def test_lines_link_towns_old_town_new_town_and_airport(built):
 
 def test_stop_spacing_urban_and_rural(built):
     city, _, tables = built
-    network = network_from_tables(city.roads, tables["bus_stops"], tables["bus_lines"], tables["bus_line_stops"])
+    network = network_of(city, tables)
     urban, rural = [], []
     for line in network.lines.values():
         pattern = line.pattern(0)
