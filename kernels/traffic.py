@@ -1,18 +1,20 @@
-"""Mesoscopic link-queue traffic: vehicles on links, movements gated by signals, spillback.
+"""Mesoscopic link-queue traffic: vehicles on links, lanes gated by signals, spillback.
 
 The model (documented in ``docs/traffic.md``) is a queue-based mesoscopic model in the family of
-SUMO's mesosim and MATSim's queue model:
+SUMO's mesosim (with lane queues) and MATSim's queue model:
 
 * A vehicle entering link ``l`` at time ``e`` (after crossing the junction upstream, which takes
-  the movement's ``mov_extra_s``) reaches the stop line at ``ready = e + extra + fft[l]``.
-* Vehicles wait at the stop line in FIFO *queues*: one queue per movement on multi-lane links
-  (turn lanes), one shared queue on single-lane links (a left-turner blocks those behind it).
+  the movement's ``mov_extra_s``) reaches the stop line at ``ready = e + extra + fft[l]``, plus
+  the acceleration loss when it starts from rest.
+* On entering, it picks the least-occupied *lane queue* of ``l`` that serves its next movement
+  (``mov_queue_ptr``/``mov_queues``) and waits in it, first in first out: a left-turner waiting
+  in a lane shared with through traffic blocks the through cars behind it.
 * A queue's head leaves when its movement is *open* (green after the start-up lost time, or in
-  the first seconds of yellow), its movement and link have discharge *credit* (saturation flow
-  × lanes, accrued every step, so a bottleneck passes exactly its capacity), it does not have
-  to yield to a higher-priority conflicting movement that is moving or about to, and the next
-  link has *storage* left (length × lanes / jam spacing). A full link blocks upstream:
-  spillback. Nothing teleports.
+  the first seconds of yellow), the lane has discharge *credit* (saturation flow × the turn's
+  factor, accrued every step, so a bottleneck passes exactly its capacity), it need not give
+  way to a higher-priority conflicting movement that is moving or about to, and the next link
+  has *storage* left (length × lanes / jam spacing). A full link blocks upstream: spillback.
+  Nothing teleports.
 * Signals are per-junction state machines: fixed time (with offset), actuated (gap-out /
   max-out), or max-pressure; phase transitions go through yellow and all-red.
 
@@ -21,10 +23,10 @@ the engine can advance the model in blocks without copying. :func:`advance` is t
 kernel, :func:`advance_reference` the plain-Python twin written with deques and dicts, which a
 property test checks step for step.
 
-Array conventions (``L`` links, ``M`` movements, ``Q`` queues, ``J`` signal junctions, ``P``
-phases, ``V`` vehicles). A movement with ``mov_out_link == -1`` is the *sink* of its link
+Array conventions (``L`` links, ``M`` movements, ``Q`` lane queues, ``J`` signal junctions,
+``P`` phases, ``V`` vehicles). A movement with ``mov_out_link == -1`` is the *sink* of its link
 (trips end at the end of their last link). Movement state codes: 0 red, 1 yellow, 2 permitted
-green (yields), 3 protected green.
+green (gives way), 3 protected green.
 """
 
 from __future__ import annotations
@@ -60,16 +62,19 @@ _FAR_PAST = -1.0e9
 
 
 class Network(NamedTuple):
-    """Static arrays of links, queues, movements and their conflicts."""
+    """Static arrays of links, lane queues, movements and their conflicts."""
 
     link_fft_s: np.ndarray  # float64[L] free-flow time
     link_storage_veh: np.ndarray  # int64[L] vehicles the link holds at jam density
-    link_cap_veh_per_s: np.ndarray  # float64[L] discharge capacity of the whole link
+    link_cap_veh_per_s: np.ndarray  # float64[L] insertion capacity (saturation flow × lanes)
     link_accel_loss_s: np.ndarray  # float64[L] time lost accelerating from rest to free speed
     queue_link: np.ndarray  # int64[Q] link each queue belongs to
+    queue_cap_veh_per_s: np.ndarray  # float64[Q] saturation flow of the queue's lane(s)
     mov_in_link: np.ndarray  # int64[M]
     mov_out_link: np.ndarray  # int64[M], -1 for a sink
-    mov_queue: np.ndarray  # int64[M] queue the movement's vehicles wait in
+    mov_queue_ptr: np.ndarray  # int64[M+1] CSR: queues that serve the movement
+    mov_queues: np.ndarray  # int64[...]
+    mov_factor: np.ndarray  # float64[M] saturation flow factor of the turn (≤ 1)
     mov_cap_veh_per_s: np.ndarray  # float64[M] saturation flow of the movement's lanes
     mov_junction: np.ndarray  # int64[M] signal junction, -1 if unsignalised
     mov_local: np.ndarray  # int64[M] index among the junction's movements
@@ -116,6 +121,7 @@ class State(NamedTuple):
     """Everything that changes; :func:`new_state` makes the initial one."""
 
     veh_pos: np.ndarray  # int64[V] index of the current link in the route, -1 before departure
+    veh_queue: np.ndarray  # int64[V] lane queue the vehicle is in, -1 if none
     veh_ready_s: np.ndarray  # float64[V] time at the current stop line
     veh_enter_s: np.ndarray  # float64[V] time the current link was entered
     veh_start_s: np.ndarray  # float64[V] insertion time, NaN before
@@ -123,22 +129,21 @@ class State(NamedTuple):
     veh_delay_s: np.ndarray  # float64[V] accumulated stop-line delay
     veh_next: np.ndarray  # int64[V] next vehicle in the same list (origin list or queue)
     link_occ: np.ndarray  # int64[L] vehicles on the link (moving or queued)
-    link_credit: np.ndarray  # float64[L] discharge credit (vehicles)
     ins_credit: np.ndarray  # float64[L] insertion credit (vehicles)
+    ins_starved: np.ndarray  # int64[L] 1 if a vehicle waited for insertion credit last step
     orig_head: np.ndarray  # int64[L] first vehicle waiting to be inserted, -1 if none
     orig_tail: np.ndarray  # int64[L]
     queue_head: np.ndarray  # int64[Q]
     queue_tail: np.ndarray  # int64[Q]
+    queue_count: np.ndarray  # int64[Q] vehicles in the queue (driving to or at the stop line)
+    queue_credit: np.ndarray  # float64[Q] discharge credit (vehicles)
+    queue_starved: np.ndarray  # int64[Q] 1 if the head waited for credit last step
     queue_now: np.ndarray  # int64[Q] vehicles standing at the stop line at the last step
     queue_max: np.ndarray  # int64[Q] largest queue_now seen
     queue_sum: np.ndarray  # float64[Q] ∫ queue_now dt (veh·s)
     queue_blocked_s: np.ndarray  # float64[Q] since when the head waits for downstream space, -1
     mov_state: np.ndarray  # int64[M] current state code
     mov_since_s: np.ndarray  # float64[M] time the current state began
-    mov_credit: np.ndarray  # float64[M]
-    mov_starved: np.ndarray  # int64[M] 1 if a ready vehicle waited for credit last step
-    link_starved: np.ndarray  # int64[L] same for the link's discharge credit
-    ins_starved: np.ndarray  # int64[L] same for the insertion credit
     mov_last_s: np.ndarray  # float64[M] last discharge time
     mov_joined: np.ndarray  # int64[M] vehicles that joined the movement (demand)
     mov_passed: np.ndarray  # int64[M] vehicles that crossed (or arrived, for sinks)
@@ -159,8 +164,8 @@ class State(NamedTuple):
 def new_state(network: Network, signals: Signals, vehicles: Vehicles) -> State:
     """The initial state: empty network, every signal at the start of its first phase.
 
-    Signal offsets are applied afterwards with :func:`set_signal_position` (the wrapper in
-    ``twin.signals`` does it), and unsignalised movements get their static state there too.
+    The wrapper (``twin.signals.SignalController.set_initial_positions``) then places each
+    controller in its cycle from its offset, and gives unsignalised movements their state.
     """
     n_links = len(network.link_fft_s)
     n_queues = len(network.queue_link)
@@ -170,6 +175,7 @@ def new_state(network: Network, signals: Signals, vehicles: Vehicles) -> State:
     sig_phase = signals.phase_ptr[:-1].copy()
     return State(
         veh_pos=np.full(n_veh, -1, np.int64),
+        veh_queue=np.full(n_veh, -1, np.int64),
         veh_ready_s=np.zeros(n_veh),
         veh_enter_s=np.zeros(n_veh),
         veh_start_s=np.full(n_veh, np.nan),
@@ -177,22 +183,21 @@ def new_state(network: Network, signals: Signals, vehicles: Vehicles) -> State:
         veh_delay_s=np.zeros(n_veh),
         veh_next=np.full(n_veh, -1, np.int64),
         link_occ=np.zeros(n_links, np.int64),
-        link_credit=np.zeros(n_links),
         ins_credit=np.zeros(n_links),
+        ins_starved=np.zeros(n_links, np.int64),
         orig_head=np.full(n_links, -1, np.int64),
         orig_tail=np.full(n_links, -1, np.int64),
         queue_head=np.full(n_queues, -1, np.int64),
         queue_tail=np.full(n_queues, -1, np.int64),
+        queue_count=np.zeros(n_queues, np.int64),
+        queue_credit=np.zeros(n_queues),
+        queue_starved=np.zeros(n_queues, np.int64),
         queue_now=np.zeros(n_queues, np.int64),
         queue_max=np.zeros(n_queues, np.int64),
         queue_sum=np.zeros(n_queues),
         queue_blocked_s=np.full(n_queues, -1.0),
         mov_state=np.full(n_movs, PROTECTED, np.int64),
         mov_since_s=np.full(n_movs, _FAR_PAST),
-        mov_credit=np.zeros(n_movs),
-        mov_starved=np.zeros(n_movs, np.int64),
-        link_starved=np.zeros(n_links, np.int64),
-        ins_starved=np.zeros(n_links, np.int64),
         mov_last_s=np.full(n_movs, _FAR_PAST),
         mov_joined=np.zeros(n_movs, np.int64),
         mov_passed=np.zeros(n_movs, np.int64),
@@ -217,6 +222,15 @@ def new_state(network: Network, signals: Signals, vehicles: Vehicles) -> State:
 
 
 @njit(cache=True)
+def _head_movement(q, veh, st):
+    """Movement of the vehicle at the head of queue ``q`` (-1 if empty)."""
+    v = st.queue_head[q]
+    if v < 0:
+        return -1
+    return veh.route_mov[veh.route_ptr[v] + st.veh_pos[v]]
+
+
+@njit(cache=True)
 def _phase_has_call(j, p, t, net, sig, veh, st):
     """Whether a vehicle of a movement green in phase ``p`` is within the detector lead."""
     lead = net.params[P_DETECTOR_LEAD]
@@ -224,13 +238,27 @@ def _phase_has_call(j, p, t, net, sig, veh, st):
     for k in range(sig.jmov_ptr[j + 1] - base):
         if sig.phase_state[sig.state_ptr[p] + k] < PERMITTED:
             continue
-        q = net.mov_queue[sig.jmov[base + k]]
-        v = st.queue_head[q]
-        if v >= 0 and st.veh_ready_s[v] <= t + lead:
-            m = veh.route_mov[veh.route_ptr[v] + st.veh_pos[v]]
-            if net.mov_junction[m] == j and sig.phase_state[sig.state_ptr[p] + net.mov_local[m]] >= PERMITTED:
-                return True
+        m0 = sig.jmov[base + k]
+        for i in range(net.mov_queue_ptr[m0], net.mov_queue_ptr[m0 + 1]):
+            q = net.mov_queues[i]
+            v = st.queue_head[q]
+            if v >= 0 and st.veh_ready_s[v] <= t + lead:
+                m = _head_movement(q, veh, st)
+                if (
+                    net.mov_junction[m] == j
+                    and sig.phase_state[sig.state_ptr[p] + net.mov_local[m]] >= PERMITTED
+                ):
+                    return True
     return False
+
+
+@njit(cache=True)
+def _waiting(m, net, st):
+    """Vehicles standing in the queues that serve movement ``m``."""
+    total = 0
+    for i in range(net.mov_queue_ptr[m], net.mov_queue_ptr[m + 1]):
+        total += st.queue_now[net.mov_queues[i]]
+    return total
 
 
 @njit(cache=True)
@@ -242,7 +270,7 @@ def _pressure(j, p, net, sig, st):
         if sig.phase_state[sig.state_ptr[p] + k] < PERMITTED:
             continue
         m = sig.jmov[base + k]
-        upstream = st.queue_now[net.mov_queue[m]] / max(net.link_storage_veh[net.mov_in_link[m]], 1)
+        upstream = _waiting(m, net, st) / max(net.link_storage_veh[net.mov_in_link[m]], 1)
         out = net.mov_out_link[m]
         downstream = 0.0
         if out >= 0:
@@ -401,9 +429,10 @@ def _must_yield(m, t, net, veh, st):
             continue
         if st.mov_last_s[f] > t - gap:
             return True
-        v = st.queue_head[net.mov_queue[f]]
-        if v >= 0 and st.veh_ready_s[v] < t + gap:
-            if veh.route_mov[veh.route_ptr[v] + st.veh_pos[v]] == f:
+        for k in range(net.mov_queue_ptr[f], net.mov_queue_ptr[f + 1]):
+            q = net.mov_queues[k]
+            v = st.queue_head[q]
+            if v >= 0 and st.veh_ready_s[v] < t + gap and _head_movement(q, veh, st) == f:
                 return True
     return False
 
@@ -429,6 +458,17 @@ def _pop(q, head, tail, nxt):
 
 
 @njit(cache=True)
+def _choose_queue(m, net, st):
+    """The least-occupied queue serving movement ``m`` (the first on ties)."""
+    best = net.mov_queues[net.mov_queue_ptr[m]]
+    for i in range(net.mov_queue_ptr[m] + 1, net.mov_queue_ptr[m + 1]):
+        q = net.mov_queues[i]
+        if st.queue_count[q] < st.queue_count[best]:
+            best = q
+    return best
+
+
+@njit(cache=True)
 def _enter_link(v, link, m_in, e, from_rest, net, veh, st):
     """Vehicle ``v`` enters ``link`` at ``e`` after crossing with movement ``m_in`` (or -1).
 
@@ -443,7 +483,10 @@ def _enter_link(v, link, m_in, e, from_rest, net, veh, st):
     st.link_entered[link] += 1
     m = veh.route_mov[veh.route_ptr[v] + st.veh_pos[v]]
     st.mov_joined[m] += 1
-    _append(net.mov_queue[m], v, st.queue_head, st.queue_tail, st.veh_next)
+    q = _choose_queue(m, net, st)
+    st.veh_queue[v] = q
+    st.queue_count[q] += 1
+    _append(q, v, st.queue_head, st.queue_tail, st.veh_next)
 
 
 @njit(cache=True)
@@ -456,51 +499,59 @@ def _accrue(credit, amount, starved):
 
 
 @njit(cache=True)
+def _leave_link(v, q, link, e, st):
+    _pop(q, st.queue_head, st.queue_tail, st.veh_next)
+    st.queue_count[q] -= 1
+    st.veh_queue[v] = -1
+    st.link_occ[link] -= 1
+    st.link_exited[link] += 1
+    st.link_time_sum_s[link] += e - st.veh_enter_s[v]
+
+
+@njit(cache=True)
 def _step(t, net, sig, veh, st):
     dt = net.params[P_DT]
     t_end = t + dt
     _update_signals(t, net, sig, veh, st)
 
-    # Credits: saturation flow accrues while open; a red movement restarts from zero. Credit
-    # is banked (up to one step's worth or one vehicle) only while nobody waits for it, so an
-    # idle movement serves the next arrival at once and a busy one passes exactly its rate.
+    # Effective green seen by each movement (for v/c).
     n_movs = len(net.mov_in_link)
     for m in range(n_movs):
-        cap = net.mov_cap_veh_per_s[m]
-        if net.mov_out_link[m] < 0:
-            continue
-        if _is_open(m, t, net, st):
-            st.mov_credit[m] = _accrue(st.mov_credit[m], cap * dt, st.mov_starved[m])
+        if net.mov_out_link[m] >= 0 and _is_open(m, t, net, st):
             st.mov_open_s[m] += dt
-        else:
-            st.mov_credit[m] = 0.0
-        st.mov_starved[m] = 0
+
+    # Credits: the lane's saturation flow, times the turn factor of the car at its head,
+    # accrues every step. It is banked (up to one vehicle or one step's worth) only while
+    # nobody waits for it, so an idle lane serves the next arrival at once and a busy one
+    # passes exactly its rate; a head facing red restarts from zero (start-up lost time).
+    n_queues = len(net.queue_link)
+    for q in range(n_queues):
+        m = _head_movement(q, veh, st)
+        factor = net.mov_factor[m] if m >= 0 else 1.0
+        st.queue_credit[q] = _accrue(
+            st.queue_credit[q], net.queue_cap_veh_per_s[q] * factor * dt, st.queue_starved[q]
+        )
+        st.queue_starved[q] = 0
     n_links = len(net.link_fft_s)
     for link in range(n_links):
-        cap = net.link_cap_veh_per_s[link]
-        st.link_credit[link] = _accrue(st.link_credit[link], cap * dt, st.link_starved[link])
-        st.ins_credit[link] = _accrue(st.ins_credit[link], cap * dt, st.ins_starved[link])
-        st.link_starved[link] = 0
+        st.ins_credit[link] = _accrue(
+            st.ins_credit[link], net.link_cap_veh_per_s[link] * dt, st.ins_starved[link]
+        )
         st.ins_starved[link] = 0
 
     # Stop lines, queue by queue in index order.
-    n_queues = len(net.queue_link)
     for q in range(n_queues):
         spillback = False
         while True:
             v = st.queue_head[q]
             if v < 0 or st.veh_ready_s[v] >= t_end - 1e-9:
                 break
-            idx = veh.route_ptr[v] + st.veh_pos[v]
-            m = veh.route_mov[idx]
+            m = veh.route_mov[veh.route_ptr[v] + st.veh_pos[v]]
             link = net.mov_in_link[m]
             out = net.mov_out_link[m]
             e = max(st.veh_ready_s[v], t)
-            if out < 0:  # end of the trip: the sink never blocks
-                _pop(q, st.queue_head, st.queue_tail, st.veh_next)
-                st.link_occ[link] -= 1
-                st.link_exited[link] += 1
-                st.link_time_sum_s[link] += e - st.veh_enter_s[v]
+            if out < 0:  # end of the trip
+                _leave_link(v, q, link, e, st)
                 st.mov_passed[m] += 1
                 st.veh_arrive_s[v] = e
                 st.veh_delay_s[v] += e - st.veh_ready_s[v]
@@ -508,21 +559,18 @@ def _step(t, net, sig, veh, st):
                 st.counters[C_MOVES] += 1
                 continue
             if not _is_open(m, t, net, st):
+                st.queue_credit[q] = 0.0
                 break
-            if st.mov_credit[m] < 1.0 - 1e-9 or st.link_credit[link] < 1.0 - 1e-9:
-                if st.mov_credit[m] < 1.0 - 1e-9:
-                    st.mov_starved[m] = 1
-                if st.link_credit[link] < 1.0 - 1e-9:
-                    st.link_starved[link] = 1
+            if st.queue_credit[q] < 1.0 - 1e-9:
+                st.queue_starved[q] = 1
                 break
             if st.link_occ[out] >= net.link_storage_veh[out]:
                 spillback = True
                 break
             if _must_yield(m, t, net, veh, st):
                 break
-            _pop(q, st.queue_head, st.queue_tail, st.veh_next)
-            st.mov_credit[m] -= 1.0
-            st.link_credit[link] -= 1.0
+            _leave_link(v, q, link, e, st)
+            st.queue_credit[q] -= 1.0
             delay = e - st.veh_ready_s[v]
             st.mov_passed[m] += 1
             st.mov_delay_sum_s[m] += delay
@@ -530,9 +578,6 @@ def _step(t, net, sig, veh, st):
                 st.mov_stops[m] += 1
             st.mov_last_s[m] = e
             st.veh_delay_s[v] += delay
-            st.link_occ[link] -= 1
-            st.link_exited[link] += 1
-            st.link_time_sum_s[link] += e - st.veh_enter_s[v]
             st.veh_pos[v] += 1
             st.counters[C_MOVES] += 1
             _enter_link(v, out, m, e, delay > net.params[P_STOP_DELAY], net, veh, st)
@@ -623,19 +668,26 @@ def advance(t0_s, n_steps, net, sig, veh, st, conservation):
 class _ReferenceModel:
     """The same model written for reading: deques for queues, plain loops, no linked lists.
 
-    It keeps its own queues and copies everything else back into ``st`` after each call, so the
-    kernel and the reference can be compared field by field.
+    It keeps its own queues and copies them back into ``st`` after each call, so the kernel
+    and the reference can be compared field by field.
     """
 
     def __init__(self, net: Network, sig: Signals, veh: Vehicles, st: State) -> None:
         self.net, self.sig, self.veh, self.st = net, sig, veh, st
         self.queues = [deque(_walk(st.queue_head[q], st.veh_next)) for q in range(len(net.queue_link))]
-        self.origins = [deque(_walk(st.orig_head[l_], st.veh_next)) for l_ in range(len(net.link_fft_s))]
+        self.origins = [deque(_walk(st.orig_head[i], st.veh_next)) for i in range(len(net.link_fft_s))]
         self.movs_of = [list(range(sig.jmov_ptr[j], sig.jmov_ptr[j + 1])) for j in range(len(sig.ctrl_type))]
+        self.lanes_of = [
+            list(net.mov_queues[net.mov_queue_ptr[m] : net.mov_queue_ptr[m + 1]])
+            for m in range(len(net.mov_in_link))
+        ]
 
     # -- helpers -------------------------------------------------------------------------------
     def movement_of(self, v: int) -> int:
         return int(self.veh.route_mov[self.veh.route_ptr[v] + self.st.veh_pos[v]])
+
+    def head_movement(self, q: int) -> int:
+        return self.movement_of(self.queues[q][0]) if self.queues[q] else -1
 
     def state_in(self, p: int, k: int) -> int:
         return int(self.sig.phase_state[self.sig.state_ptr[p] + k])
@@ -653,11 +705,12 @@ class _ReferenceModel:
         for k, slot in enumerate(self.movs_of[j]):
             if self.state_in(p, k) < PERMITTED:
                 continue
-            queue = self.queues[self.net.mov_queue[self.sig.jmov[slot]]]
-            if queue and self.st.veh_ready_s[queue[0]] <= t + lead:
-                m = self.movement_of(queue[0])
-                if self.net.mov_junction[m] == j and self.state_in(p, self.net.mov_local[m]) >= PERMITTED:
-                    return True
+            for q in self.lanes_of[self.sig.jmov[slot]]:
+                queue = self.queues[q]
+                if queue and self.st.veh_ready_s[queue[0]] <= t + lead:
+                    m = self.head_movement(q)
+                    if self.net.mov_junction[m] == j and self.state_in(p, self.net.mov_local[m]) >= PERMITTED:
+                        return True
         return False
 
     def pressure(self, j: int, p: int) -> float:
@@ -667,7 +720,8 @@ class _ReferenceModel:
             if self.state_in(p, k) < PERMITTED:
                 continue
             m = self.sig.jmov[slot]
-            upstream = st.queue_now[net.mov_queue[m]] / max(net.link_storage_veh[net.mov_in_link[m]], 1)
+            waiting = sum(int(st.queue_now[q]) for q in self.lanes_of[m])
+            upstream = waiting / max(net.link_storage_veh[net.mov_in_link[m]], 1)
             out = net.mov_out_link[m]
             downstream = st.link_occ[out] / max(net.link_storage_veh[out], 1) if out >= 0 else 0.0
             total += net.mov_cap_veh_per_s[m] * (upstream - downstream)
@@ -777,9 +831,10 @@ class _ReferenceModel:
                 continue
             if st.mov_last_s[f] > t - gap:
                 return True
-            queue = self.queues[net.mov_queue[f]]
-            if queue and st.veh_ready_s[queue[0]] < t + gap and self.movement_of(queue[0]) == f:
-                return True
+            for q in self.lanes_of[f]:
+                queue = self.queues[q]
+                if queue and st.veh_ready_s[queue[0]] < t + gap and self.head_movement(q) == f:
+                    return True
         return False
 
     def enter(self, v: int, link: int, m_in: int, e: float, from_rest: bool) -> None:
@@ -793,13 +848,23 @@ class _ReferenceModel:
         st.link_entered[link] += 1
         m = self.movement_of(v)
         st.mov_joined[m] += 1
-        self.queues[net.mov_queue[m]].append(v)
+        lanes = self.lanes_of[m]
+        q = min(lanes, key=lambda lane: (len(self.queues[lane]), lanes.index(lane)))
+        st.veh_queue[v] = q
+        self.queues[q].append(v)
 
-    def leave_link(self, v: int, link: int, e: float) -> None:
+    def leave(self, v: int, q: int, link: int, e: float) -> None:
         st = self.st
+        self.queues[q].popleft()
+        st.veh_queue[v] = -1
         st.link_occ[link] -= 1
         st.link_exited[link] += 1
         st.link_time_sum_s[link] += e - st.veh_enter_s[v]
+
+    @staticmethod
+    def accrue(credit: float, amount: float, starved: int) -> float:
+        credit += amount
+        return credit if starved else min(credit, max(1.0, amount))
 
     def step(self, t: float) -> None:
         net, veh, st = self.net, self.veh, self.st
@@ -807,22 +872,20 @@ class _ReferenceModel:
         t_end = t + dt
         self.update_signals(t)
         for m in range(len(net.mov_in_link)):
-            if net.mov_out_link[m] < 0:
-                continue
-            cap = net.mov_cap_veh_per_s[m]
-            if self.is_open(m, t):
-                credit = st.mov_credit[m] + cap * dt
-                st.mov_credit[m] = credit if st.mov_starved[m] else min(credit, max(1.0, cap * dt))
+            if net.mov_out_link[m] >= 0 and self.is_open(m, t):
                 st.mov_open_s[m] += dt
-            else:
-                st.mov_credit[m] = 0.0
-            st.mov_starved[m] = 0
+        for q in range(len(self.queues)):
+            m = self.head_movement(q)
+            factor = net.mov_factor[m] if m >= 0 else 1.0
+            st.queue_credit[q] = self.accrue(
+                st.queue_credit[q], net.queue_cap_veh_per_s[q] * factor * dt, st.queue_starved[q]
+            )
+            st.queue_starved[q] = 0
         for link in range(len(net.link_fft_s)):
-            amount = net.link_cap_veh_per_s[link] * dt
-            for credits, starved in ((st.link_credit, st.link_starved), (st.ins_credit, st.ins_starved)):
-                credit = credits[link] + amount
-                credits[link] = credit if starved[link] else min(credit, max(1.0, amount))
-                starved[link] = 0
+            st.ins_credit[link] = self.accrue(
+                st.ins_credit[link], net.link_cap_veh_per_s[link] * dt, st.ins_starved[link]
+            )
+            st.ins_starved[link] = 0
 
         for q, queue in enumerate(self.queues):
             spillback = False
@@ -832,8 +895,7 @@ class _ReferenceModel:
                 link, out = net.mov_in_link[m], net.mov_out_link[m]
                 e = max(st.veh_ready_s[v], t)
                 if out < 0:
-                    queue.popleft()
-                    self.leave_link(v, link, e)
+                    self.leave(v, q, link, e)
                     st.mov_passed[m] += 1
                     st.veh_arrive_s[v] = e
                     st.veh_delay_s[v] += e - st.veh_ready_s[v]
@@ -841,28 +903,24 @@ class _ReferenceModel:
                     st.counters[C_MOVES] += 1
                     continue
                 if not self.is_open(m, t):
+                    st.queue_credit[q] = 0.0  # red: the next green starts from a standstill
                     break
-                short_mov = st.mov_credit[m] < 1.0 - 1e-9
-                short_link = st.link_credit[link] < 1.0 - 1e-9
-                if short_mov or short_link:
-                    st.mov_starved[m] = max(st.mov_starved[m], int(short_mov))
-                    st.link_starved[link] = max(st.link_starved[link], int(short_link))
+                if st.queue_credit[q] < 1.0 - 1e-9:
+                    st.queue_starved[q] = 1
                     break
                 if st.link_occ[out] >= net.link_storage_veh[out]:
                     spillback = True  # downstream full: the queue waits for space
                     break
                 if self.must_yield(m, t):
                     break
-                queue.popleft()
-                st.mov_credit[m] -= 1.0
-                st.link_credit[link] -= 1.0
+                self.leave(v, q, link, e)
+                st.queue_credit[q] -= 1.0
                 delay = e - st.veh_ready_s[v]
                 st.mov_passed[m] += 1
                 st.mov_delay_sum_s[m] += delay
                 st.mov_stops[m] += int(delay > net.params[P_STOP_DELAY])
                 st.mov_last_s[m] = e
                 st.veh_delay_s[v] += delay
-                self.leave_link(v, link, e)
                 st.veh_pos[v] += 1
                 st.counters[C_MOVES] += 1
                 self.enter(v, out, m, e, delay > net.params[P_STOP_DELAY])
@@ -898,6 +956,7 @@ class _ReferenceModel:
                     break
                 count += 1
             st.queue_now[q] = count
+            st.queue_count[q] = len(queue)
             st.queue_max[q] = max(st.queue_max[q], count)
             st.queue_sum[q] += count * dt
         st.sig_time_s[:] += dt
@@ -915,6 +974,8 @@ class _ReferenceModel:
                 tail[i] = items[-1] if items else -1
                 for a, b in zip(list(items)[:-1], list(items)[1:], strict=True):
                     st.veh_next[a] = b
+        for q, items in enumerate(self.queues):
+            st.queue_count[q] = len(items)
 
 
 def _walk(head: int, nxt: np.ndarray) -> list[int]:

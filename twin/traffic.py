@@ -118,9 +118,12 @@ class TrafficNetwork:
     mov_extra_s: np.ndarray
     mov_via_length_m: np.ndarray
     mov_rank: np.ndarray
-    mov_queue: np.ndarray
+    mov_queue_ptr: np.ndarray  # CSR: lane queues that serve each movement
+    mov_queues: np.ndarray
+    mov_factor: np.ndarray  # saturation flow factor of the turn
     queue_link: np.ndarray
-    queue_lanes: np.ndarray
+    queue_lanes: np.ndarray  # lanes a queue stands for (for queue lengths in metres)
+    queue_cap_veh_per_s: np.ndarray
     foe_ptr: np.ndarray
     foe_mov: np.ndarray
     junctions: dict
@@ -185,9 +188,12 @@ class TrafficNetwork:
             link_cap_veh_per_s=self.link_cap_veh_per_s.astype(float),
             link_accel_loss_s=self.link_speed_m_per_s / (2.0 * p.accel_m_per_s2),
             queue_link=self.queue_link.astype(np.int64),
+            queue_cap_veh_per_s=self.queue_cap_veh_per_s.astype(float),
             mov_in_link=self.mov_in.astype(np.int64),
             mov_out_link=self.mov_out.astype(np.int64),
-            mov_queue=self.mov_queue.astype(np.int64),
+            mov_queue_ptr=self.mov_queue_ptr.astype(np.int64),
+            mov_queues=self.mov_queues.astype(np.int64),
+            mov_factor=self.mov_factor.astype(float),
             mov_cap_veh_per_s=self.mov_cap_veh_per_s.astype(float),
             mov_junction=mov_junction,
             mov_local=mov_local,
@@ -209,6 +215,7 @@ class _MovementSpec:
     extra_s: float
     via_length_m: float
     rank: int
+    lane_indices: tuple[int, ...] | None = None  # SUMO: the link's car lanes that serve it
 
 
 def _lanes_of(data: dict) -> int:
@@ -394,12 +401,72 @@ def network_from_sumo(sumo_net: SumoNet, params: TrafficParams | None = None) ->
             if conn.tl:
                 tl_movements.setdefault(conn.tl, []).append((min(conn.link_indices or (0,)), len(specs)))
             specs.append(
-                _MovementSpec(a, b, node, m.turn, max(1, conn.from_lanes), extra, conn.via_length_m, rank)
+                _MovementSpec(
+                    a,
+                    b,
+                    node,
+                    m.turn,
+                    max(1, conn.from_lanes),
+                    extra,
+                    conn.via_length_m,
+                    rank,
+                    conn.lane_indices or tuple(range(max(1, conn.from_lanes))),
+                )
             )
     controllers = {tl: [m for _, m in sorted(items)] for tl, items in sorted(tl_movements.items())}
     network = _assemble(graph, params, keys, ids, speeds, lanes, specs, junctions, local, controllers)
     network.sumo = sumo_net
     return network
+
+
+def _lane_queues(specs: list[_MovementSpec], lanes, mov_in, mov_lanes, sat: float):
+    """Lane queues of every link and the queues each movement (then each sink) may use.
+
+    * A SUMO link (its movements know their lanes) gets one queue per car lane; a movement
+      uses the lanes SUMO connects, and a trip may end in any lane.
+    * Otherwise a single-lane link has one queue for every movement (a turning car blocks
+      those behind it), and a multi-lane link one queue per movement standing for its lanes
+      (flared approaches with turn lanes, as GB 50647 asks at signalised arterials).
+
+    Returns ``queue_link, queue_lanes, queue_cap_veh_per_s, candidates`` (per movement).
+    """
+    n_real = len(specs)
+    n_links = len(lanes)
+    by_link: dict[int, list[int]] = {}
+    for m in range(n_real + n_links):
+        by_link.setdefault(int(mov_in[m]), []).append(m)
+    queue_link: list[int] = []
+    queue_lanes: list[int] = []
+    queue_cap: list[float] = []
+    candidates: list[list[int]] = [[] for _ in range(n_real + n_links)]
+    for link in range(n_links):
+        movements = by_link.get(link, [])
+        real = [m for m in movements if m < n_real]
+        if real and all(specs[m].lane_indices is not None for m in real):
+            first = len(queue_link)
+            for _ in range(int(lanes[link])):
+                queue_link.append(link)
+                queue_lanes.append(1)
+                queue_cap.append(sat)
+            for m in real:
+                candidates[m] = [first + i for i in specs[m].lane_indices if i < lanes[link]] or [first]
+            for m in movements:
+                if m >= n_real:
+                    candidates[m] = list(range(first, first + int(lanes[link])))
+        elif lanes[link] <= 1:
+            q = len(queue_link)
+            queue_link.append(link)
+            queue_lanes.append(1)
+            queue_cap.append(sat)
+            for m in movements:
+                candidates[m] = [q]
+        else:
+            for m in movements:
+                candidates[m] = [len(queue_link)]
+                queue_link.append(link)
+                queue_lanes.append(int(mov_lanes[m]))
+                queue_cap.append(float(mov_lanes[m]) * sat)
+    return queue_link, queue_lanes, queue_cap, candidates
 
 
 def _assemble(
@@ -433,27 +500,11 @@ def _assemble(
     mov_via = np.array([s.via_length_m for s in specs] + [0.0] * n_links)
     mov_rank = np.array([s.rank for s in specs] + [0] * n_links, np.int64)
     link_sink = np.arange(n_real, n_real + n_links)
-    # Queues: single-lane links keep one FIFO for every movement (a turning car blocks those
-    # behind it); multi-lane links get one queue per movement (turn lanes).
-    queue_link: list[int] = []
-    queue_lanes: list[int] = []
-    mov_queue = np.zeros(n_real + n_links, np.int64)
-    by_link: dict[int, list[int]] = {}
-    for m in range(n_real + n_links):
-        by_link.setdefault(int(mov_in[m]), []).append(m)
-    for link in range(n_links):
-        movements = by_link.get(link, [])
-        if lanes[link] <= 1:
-            q = len(queue_link)
-            queue_link.append(link)
-            queue_lanes.append(1)
-            for m in movements:
-                mov_queue[m] = q
-        else:
-            for m in movements:
-                mov_queue[m] = len(queue_link)
-                queue_link.append(link)
-                queue_lanes.append(int(mov_lanes[m]))
+    mov_factor = np.array([factor[s.turn] for s in specs] + [1.0] * n_links)
+    queue_link, queue_lanes, queue_cap, candidates = _lane_queues(specs, lanes, mov_in, mov_lanes, sat)
+    mov_queue_ptr = np.zeros(n_real + n_links + 1, np.int64)
+    mov_queue_ptr[1:] = np.cumsum([len(c) for c in candidates])
+    mov_queues = np.array([q for c in candidates for q in c], np.int64)
     foes: list[list[int]] = [[] for _ in range(n_real + n_links)]
     for node, junction in junctions.items():
         ids_here = local[node]
@@ -483,9 +534,12 @@ def _assemble(
         mov_extra_s=mov_extra,
         mov_via_length_m=mov_via,
         mov_rank=mov_rank,
-        mov_queue=mov_queue,
+        mov_queue_ptr=mov_queue_ptr,
+        mov_queues=mov_queues,
+        mov_factor=mov_factor,
         queue_link=np.array(queue_link, np.int64),
         queue_lanes=np.array(queue_lanes, np.int64),
+        queue_cap_veh_per_s=np.array(queue_cap, float),
         foe_ptr=foe_ptr,
         foe_mov=foe_mov,
         junctions=junctions,
@@ -1225,9 +1279,17 @@ def run_until_done(model: TrafficModel, end_s: float | None, max_extra_s: float 
             break
 
 
-def run_sumo_inputs(out_dir, sumocfg=None, net=None, routes=(), begin_s=None, end_s=None,  # noqa: ANN001
-                    strategy: str = "fixed", force: bool = False, params: TrafficParams | None = None
-                    ) -> dict[str, float]:
+def run_sumo_inputs(
+    out_dir,
+    sumocfg=None,
+    net=None,
+    routes=(),
+    begin_s=None,
+    end_s=None,  # noqa: ANN001
+    strategy: str = "fixed",
+    force: bool = False,
+    params: TrafficParams | None = None,
+) -> dict[str, float]:
     """Run the model on SUMO files; write ``tripinfo.csv`` and ``kpis.json`` into ``out_dir``.
 
     ``sumocfg`` gives the net, routes, begin and end (``begin_s``/``end_s`` override them).
@@ -1262,8 +1324,11 @@ def run_sumo_inputs(out_dir, sumocfg=None, net=None, routes=(), begin_s=None, en
     sumo_trips = [trip for trip in sumo_trips if trip.depart_s >= begin_s]
     trips, skipped = trips_from_sumo(network, sumo_trips)
     if skipped:
-        log.warning("%d vehicles have no usable route (unknown edges or no connection): %s",
-                    len(skipped), ", ".join(skipped[:5]))
+        log.warning(
+            "%d vehicles have no usable route (unknown edges or no connection): %s",
+            len(skipped),
+            ", ".join(skipped[:5]),
+        )
     timing = TimingParams()
     plans = [with_strategy(p, strategy, timing) for p in default_plans(network, timing)]
     from twin.signals import SignalController
@@ -1287,6 +1352,8 @@ def run_sumo_inputs(out_dir, sumocfg=None, net=None, routes=(), begin_s=None, en
     }
     with atomic_dir(out_dir, force) as tmp:
         table.to_csv(tmp / "tripinfo.csv", index=False)
-        write_json(tmp / "kpis.json", {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-                                       for k, v in result.items()})
+        write_json(
+            tmp / "kpis.json",
+            {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in result.items()},
+        )
     return result

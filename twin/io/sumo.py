@@ -48,6 +48,7 @@ class SumoConnection:
     from_edge: str
     to_edge: str
     from_lanes: int  # number of distinct lanes of from_edge that may take it
+    lane_indices: tuple[int, ...]  # those lanes, counted among the edge's car lanes (0 = rightmost)
     turn: str  # L, T, R or U (from SUMO's dir)
     major: bool  # SUMO state M/O (has right of way) rather than m/=/s/w
     tl: str | None  # controlling traffic light
@@ -192,6 +193,14 @@ def read_net(path: str | Path) -> SumoNet:
     for node in graph.nodes:
         graph.nodes[node]["street_count"] = len(set(graph.predecessors(node)) | set(graph.successors(node)))
 
+    car_lane_index = {
+        edge.getID(): {
+            lane.getIndex(): k
+            for k, lane in enumerate([lane for lane in edge.getLanes() if lane.allows("passenger")])
+        }
+        for edge in net.getEdges(withInternal=False)
+        if edge.getID() in edge_key
+    }
     merged: dict[tuple[str, str], dict] = {}
     for edge in net.getEdges(withInternal=False):
         if edge.getID() not in edge_key:
@@ -227,6 +236,9 @@ def read_net(path: str | Path) -> SumoNet:
                 from_edge=a,
                 to_edge=b,
                 from_lanes=len(item["lanes"]),
+                lane_indices=tuple(
+                    sorted(car_lane_index[a][i] for i in item["lanes"] if i in car_lane_index[a])
+                ),
                 turn=_DIRECTION_TURN.get(item["dir"], "T"),
                 major=bool(item["states"] & {"M", "O"}),
                 tl=item["tl"],
