@@ -21,7 +21,14 @@ from twin.bus_sim import (
     line_kpis,
 )
 from twin.engine import Engine
-from twin.transit import VEHICLE_TYPES, corridor_line, poisson_demand, served_pairs, synthetic_corridor
+from twin.transit import (
+    VEHICLE_TYPES,
+    PassengerDemand,
+    corridor_line,
+    poisson_demand,
+    served_pairs,
+    synthetic_corridor,
+)
 
 DURATION_S = 3600.0
 
@@ -90,3 +97,32 @@ def test_priority_without_connected_junctions_changes_nothing():
     np.testing.assert_array_equal(off.stop_visits["depart_s"], unconnected.stop_visits["depart_s"])
     assert junctions.delays(model_off)["general_delay_s_per_veh"] == pytest.approx(
         junctions.delays(model_unconnected)["general_delay_s_per_veh"])
+
+
+def test_bus_delay_at_an_isolated_fixed_time_signal_is_r_squared_over_2c():
+    """Buses arriving at random phases of a 90 s cycle with 50 s of red (40 s green, 3 s yellow,
+    2 s all-red per phase) wait r²/(2C) = 13.9 s on average and stop with probability r/C."""
+    graph = synthetic_corridor(n_nodes=3, spacing_m=250.0, speed_kph=50.0, signal_nodes=[1],
+                               cross_street_m=200.0)
+    network = corridor_line(graph, stop_every=2, headway_s=97.0, two_way=False)
+    route = [e for leg in network.line("L1").pattern(0).legs for e in leg]
+    config = SignalsConfig(model="traffic", main_veh_per_h_per_lane=0.0, cross_veh_per_h_per_lane=0.0,
+                           cycle_s=90.0)
+    duration_s = 4 * 3600.0
+    junctions = junction_traffic(graph, [route], config, duration_s, np.random.default_rng(0))
+    engine = Engine(seed=1, start=datetime(2025, 6, 3, 7), duration_s=duration_s)
+    model, signals = junctions.start(engine)
+    [plan] = model.controller.plans
+    red_s = plan.cycle_s - plan.phases[0].green_s  # the bus's through movement is green in one phase
+    assert (plan.cycle_s, red_s) == (90.0, 50.0)
+    # Headway 97 s against a 90 s cycle: each bus meets the signal 7 s later in its cycle.
+    sim = BusSimulation(engine, network, {"L1": ServiceConfig(headway_s=97.0, fleet_veh=10)},
+                        {"L1": VEHICLE_TYPES["av_bus_12m"]}, PassengerDemand.empty(), signals=signals)
+    sim.start()
+    engine.env.run(until=duration_s)
+    trips = sim.collect().trips.dropna(subset=["end_s"])
+    assert len(trips) > 100
+    expected_s = red_s**2 / (2 * plan.cycle_s)
+    # The bus checks the signal every poll_s = 1 s: half a poll more per stop on average.
+    assert trips["signal_delay_s"].mean() == pytest.approx(expected_s + 0.5 * red_s / plan.cycle_s, abs=1.0)
+    assert (trips["signal_delay_s"] > 0).mean() == pytest.approx(red_s / plan.cycle_s, abs=0.05)
