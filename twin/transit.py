@@ -65,12 +65,14 @@ class VehicleType(StrictModel):
     speed_cap_km_per_h: float = Field(
         default=60.0, gt=0, le=130, description="Top speed; links are run at min(link, cap) speed."
     )
-    door_time_s: float = Field(default=4.0, ge=0, le=60, description="Door open + close (s).")
-    boarding_time_s_per_pax: float = Field(default=2.5, ge=0, le=30, description="Per boarding (s).")
+    door_time_s: float = Field(default=5.0, ge=0, le=60, description="Door open + close (s).")
+    boarding_time_s_per_pax: float = Field(default=2.75, ge=0, le=30, description="Per boarding (s).")
     alighting_time_s_per_pax: float = Field(
         default=1.5, ge=0, le=30, description="Per alighting (s)."
     )
-    energy_kwh_per_km: float = Field(default=1.1, ge=0, le=10, description="Traction + HVAC energy.")
+    energy_kwh_per_km: float = Field(
+        default=1.4, ge=0, le=10, description="Energy drawn at the charger per km (traction, HVAC, losses)."
+    )
     purchase_cny: float = Field(default=1.6e6, ge=0, description="Vehicle price incl. charger share.")
     life_years: float = Field(default=8.0, gt=0, le=30, description="Depreciation life (years).")
     maintenance_cny_per_km: float = Field(default=1.0, ge=0, description="Maintenance + tyres.")
@@ -85,16 +87,16 @@ VEHICLE_TYPES: dict[str, VehicleType] = {
     "bus_12m": VehicleType(),
     "av_bus_12m": VehicleType(
         name="av_bus_12m", capacity_pax=70, autonomous=True, speed_cap_km_per_h=40.0,
-        energy_kwh_per_km=1.2, purchase_cny=3.0e6, maintenance_cny_per_km=1.4,
+        energy_kwh_per_km=1.5, purchase_cny=3.0e6, maintenance_cny_per_km=1.4,
     ),
     "av_minibus_8m": VehicleType(
         name="av_minibus_8m", capacity_pax=40, autonomous=True, speed_cap_km_per_h=40.0,
-        energy_kwh_per_km=0.7, purchase_cny=1.6e6, maintenance_cny_per_km=1.0,
+        energy_kwh_per_km=0.85, purchase_cny=1.6e6, maintenance_cny_per_km=1.0,
     ),
     "av_shuttle": VehicleType(
         name="av_shuttle", capacity_pax=14, autonomous=True, speed_cap_km_per_h=30.0,
-        door_time_s=3.0, boarding_time_s_per_pax=2.0, alighting_time_s_per_pax=1.5,
-        energy_kwh_per_km=0.3, purchase_cny=0.8e6, life_years=6.0, maintenance_cny_per_km=0.8,
+        door_time_s=4.0, boarding_time_s_per_pax=2.0, alighting_time_s_per_pax=1.5,
+        energy_kwh_per_km=0.35, purchase_cny=0.8e6, life_years=6.0, maintenance_cny_per_km=0.8,
     ),
 }
 """Named vehicle types. The autonomous ones are capped at the speeds China's L4 bus and shuttle
