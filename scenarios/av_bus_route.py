@@ -170,9 +170,15 @@ def load_line(config: AvBusRouteFile) -> tuple[TransitNetwork, Any | None, Trave
         vehicle = route.vehicle_type or (config.vehicle.name if config.vehicle else "av_bus_12m")
         network = corridor_line(graph, stop_every=2, headway_s=600.0, line_id=route.line_id, vehicle=vehicle)
         return network, None, None
-    from twin.city import load_city  # noqa: I001 - the data layer's loader
     from twin.transit import network_from_city
 
+    try:
+        from twin.city import load_city
+    except ImportError:
+        raise InputError(
+            "[route] source = 'city': the city loader (twin.city) is not in this build; "
+            "use source = 'corridor'"
+        ) from None
     city = load_city()
     network = network_from_city(city).subset([route.line_id]) if route.line_id else None
     if network is None:
