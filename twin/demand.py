@@ -40,15 +40,58 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_HOURLY_SHARE = [
-    0.004, 0.002, 0.002, 0.002, 0.005, 0.015, 0.045, 0.100,  # 00–08: AM peak 07–08
-    0.085, 0.055, 0.050, 0.055, 0.050, 0.050, 0.050, 0.055,  # 08–16
-    0.070, 0.095, 0.080, 0.055, 0.040, 0.030, 0.020, 0.010,  # 16–24: PM peak 17–18
+    0.004,
+    0.002,
+    0.002,
+    0.002,
+    0.005,
+    0.015,
+    0.045,
+    0.100,  # 00–08: AM peak 07–08
+    0.085,
+    0.055,
+    0.050,
+    0.055,
+    0.050,
+    0.050,
+    0.050,
+    0.055,  # 08–16
+    0.070,
+    0.095,
+    0.080,
+    0.055,
+    0.040,
+    0.030,
+    0.020,
+    0.010,  # 16–24: PM peak 17–18
 ]
 """Share of daily vehicle trips starting in each hour (sums to 0.975 + rounding; normalised)."""
 
 DEFAULT_OUTBOUND_SHARE = [
-    0.5, 0.5, 0.5, 0.5, 0.7, 0.8, 0.85, 0.85, 0.8, 0.6, 0.5, 0.45,
-    0.45, 0.5, 0.5, 0.45, 0.3, 0.2, 0.2, 0.3, 0.4, 0.4, 0.4, 0.4,
+    0.5,
+    0.5,
+    0.5,
+    0.5,
+    0.7,
+    0.8,
+    0.85,
+    0.85,
+    0.8,
+    0.6,
+    0.5,
+    0.45,
+    0.45,
+    0.5,
+    0.5,
+    0.45,
+    0.3,
+    0.2,
+    0.2,
+    0.3,
+    0.4,
+    0.4,
+    0.4,
+    0.4,
 ]
 """Share of each hour's trips going home → work (the rest work → home)."""
 
@@ -60,14 +103,28 @@ class DemandConfig(StrictModel):
         default=0.5, ge=0, le=3, description="Daily car trips per resident (assumption; see docs)."
     )
     scale: float = Field(default=1.0, gt=0, le=10, description="Multiplier on all trips (what-if demand).")
-    beta_per_min: float = Field(default=0.10, ge=0, le=2, description="Gravity deterrence exp(−β·t), t in min.")
+    beta_per_min: float = Field(
+        default=0.10, ge=0, le=2, description="Gravity deterrence exp(−β·t), t in min."
+    )
     furness_iterations: int = Field(default=30, ge=1, le=500, description="Doubly-constrained balancing.")
-    hourly_share: list[float] = Field(default=DEFAULT_HOURLY_SHARE, min_length=24, max_length=24,
-                                      description="Share of daily trips per hour, 00–23 (normalised).")
-    outbound_share: list[float] = Field(default=DEFAULT_OUTBOUND_SHARE, min_length=24, max_length=24,
-                                        description="Home → work share of each hour's trips.")
-    min_trip_time_s: float = Field(default=60.0, ge=0, description="OD pairs closer than this make no car trips.")
-    msa_iterations: int = Field(default=0, ge=0, le=50, description="MSA rerouting iterations (0: free-flow routes).")
+    hourly_share: list[float] = Field(
+        default=DEFAULT_HOURLY_SHARE,
+        min_length=24,
+        max_length=24,
+        description="Share of daily trips per hour, 00–23 (normalised).",
+    )
+    outbound_share: list[float] = Field(
+        default=DEFAULT_OUTBOUND_SHARE,
+        min_length=24,
+        max_length=24,
+        description="Home → work share of each hour's trips.",
+    )
+    min_trip_time_s: float = Field(
+        default=60.0, ge=0, description="OD pairs closer than this make no car trips."
+    )
+    msa_iterations: int = Field(
+        default=0, ge=0, le=50, description="MSA rerouting iterations (0: free-flow routes)."
+    )
 
     @model_validator(mode="after")
     def _check_shares(self) -> DemandConfig:
@@ -107,8 +164,10 @@ def zone_times_s(graph: nx.MultiDiGraph, nodes: list) -> np.ndarray:
     for r, c, w in zip(rows, cols, costs, strict=True):
         pairs[(r, c)] = min(w, pairs.get((r, c), math.inf))
     keys = list(pairs)
-    matrix = csr_matrix(([pairs[k] for k in keys], ([k[0] for k in keys], [k[1] for k in keys])),
-                        shape=(len(index), len(index)))
+    matrix = csr_matrix(
+        ([pairs[k] for k in keys], ([k[0] for k in keys], [k[1] for k in keys])),
+        shape=(len(index), len(index)),
+    )
     sources = [index[n] for n in nodes]
     dist = dijkstra(matrix, indices=sources)
     return dist[:, sources]
@@ -125,7 +184,9 @@ def gravity_od(zones: pd.DataFrame, graph: nx.MultiDiGraph, config: DemandConfig
     zones = zones[zones["node"].isin(list(graph.nodes))]
     nodes = list(zones["node"])
     times = zone_times_s(graph, nodes)
-    productions = zones["residents"].to_numpy(float) * config.vehicle_trips_per_resident_per_day * config.scale / 2
+    productions = (
+        zones["residents"].to_numpy(float) * config.vehicle_trips_per_resident_per_day * config.scale / 2
+    )
     jobs = zones["jobs"].to_numpy(float)
     attractions = jobs / jobs.sum() * productions.sum() if jobs.sum() > 0 else productions.copy()
     deterrence = np.exp(-config.beta_per_min * times / 60.0)
@@ -135,7 +196,9 @@ def gravity_od(zones: pd.DataFrame, graph: nx.MultiDiGraph, config: DemandConfig
     return OdMatrix(list(zones["zone_id"]), nodes, trips, times)
 
 
-def furness(productions: np.ndarray, attractions: np.ndarray, deterrence: np.ndarray, iterations: int) -> np.ndarray:
+def furness(
+    productions: np.ndarray, attractions: np.ndarray, deterrence: np.ndarray, iterations: int
+) -> np.ndarray:
     """Doubly constrained balancing: T_ij = a_i b_j P_i A_j f_ij with row and column sums P and A."""
     a = np.ones(len(productions))
     b = np.ones(len(attractions))
@@ -158,8 +221,15 @@ def hourly_od(od: OdMatrix, config: DemandConfig, hour: int) -> np.ndarray:
     return share[hour % 24] * 2.0 * (outbound * daily_both_ways + (1.0 - outbound) * daily_both_ways.T)
 
 
-def sample_trips(od: OdMatrix, network: TrafficNetwork, config: DemandConfig, begin_s: float,
-                 end_s: float, rng: np.random.Generator, day_start_s: float = 0.0) -> Trips:
+def sample_trips(
+    od: OdMatrix,
+    network: TrafficNetwork,
+    config: DemandConfig,
+    begin_s: float,
+    end_s: float,
+    rng: np.random.Generator,
+    day_start_s: float = 0.0,
+) -> Trips:
     """Poisson trips of the window [begin_s, end_s) (simulated seconds; ``day_start_s`` is
     midnight on that clock), routed on fastest free-flow paths."""
     from twin.traffic import LinkRouter, Trips
@@ -248,8 +318,9 @@ def relative_gap(model: TrafficModel, trips: Trips) -> tuple[float, list[np.ndar
     for c in np.unique(column):
         router = LinkRouter(network, tables.time_s[:, c])
         members = np.nonzero(column == c)[0]
-        found = router.routes(np.array([trips.routes[k][0] for k in members]),
-                              np.array([trips.routes[k][-1] for k in members]))
+        found = router.routes(
+            np.array([trips.routes[k][0] for k in members]), np.array([trips.routes[k][-1] for k in members])
+        )
         for k, route in zip(members, found, strict=True):
             best[k] = route if route is not None else trips.routes[k]
             experienced += router.route_time_s(trips.routes[k])
@@ -274,7 +345,9 @@ def msa_reroute(run, trips: Trips, iterations: int, rng: np.random.Generator) ->
         result.relative_gaps.append(gap)
         switch = rng.random(len(current)) < 1.0 / (k + 1)
         routes = [best[i] if switch[i] else current.routes[i] for i in range(len(current))]
-        result.switched.append(int(sum(not np.array_equal(routes[i], current.routes[i]) for i in range(len(current)))))
+        result.switched.append(
+            int(sum(not np.array_equal(routes[i], current.routes[i]) for i in range(len(current))))
+        )
         current = Trips(current.ids, current.depart_s, routes)
         log.info("MSA iteration %d: relative gap %.4f, %d vehicles switched", k, gap, result.switched[-1])
     if iterations:

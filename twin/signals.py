@@ -266,8 +266,9 @@ def webster_timing(
     startup_lost_s: float,
     yellow_extension_s: float,
     timing: TimingParams,
+    cycle_s: float | None = None,
 ) -> WebsterResult:
-    """Webster's optimum cycle and green split.
+    """Webster's optimum cycle and green split (or the split alone, for a given cycle).
 
     Parameters
     ----------
@@ -277,18 +278,23 @@ def webster_timing(
         Lost time of each phase: start-up lost + (yellow + all-red − yellow used).
     startup_lost_s, yellow_extension_s
         To turn effective greens g_i back into displayed greens: G_i = g_i + l1 − e.
+    cycle_s
+        A common cycle imposed from outside (green wave); only the split is Webster's then.
 
     Notes
     -----
     C0 = (1.5 L + 5) / (1 − Y), limited to [min_cycle, max_cycle]; when Y ≥ 0.9 the junction
     is oversaturated and the maximum cycle is used. Effective greens share C − L in proportion
-    to y_i; displayed greens below the minimum are raised to it and the cycle grows to match.
+    to y_i; displayed greens are whole seconds, and those below the minimum are raised to it
+    (the cycle then grows to match).
     """
     y = [max(0.0, float(v)) for v in critical_ratios]
     big_y = sum(y)
     lost = float(sum(lost_time_per_phase_s))
     oversaturated = big_y >= timing.oversaturation_y
-    if oversaturated:
+    if cycle_s is not None:
+        cycle = float(cycle_s)
+    elif oversaturated:
         cycle = timing.max_cycle_s
     else:
         cycle = (1.5 * lost + 5.0) / (1.0 - big_y)
@@ -296,9 +302,14 @@ def webster_timing(
     effective_total = max(cycle - lost, 0.0)
     shares = [v / big_y for v in y] if big_y > 0 else [1.0 / len(y)] * len(y)
     greens = [
-        max(timing.min_green_s, s * effective_total + startup_lost_s - yellow_extension_s) for s in shares
+        max(timing.min_green_s, float(round(s * effective_total + startup_lost_s - yellow_extension_s)))
+        for s in shares
     ]
-    greens = [round(g, 1) for g in greens]
+    # Whole seconds must still add up to the cycle: the rounding residue goes to the phase with
+    # the largest share (unless that would cut it below its minimum).
+    residue = round(cycle - lost + len(greens) * (startup_lost_s - yellow_extension_s) - sum(greens))
+    biggest = max(range(len(greens)), key=lambda i: shares[i])
+    greens[biggest] = max(timing.min_green_s, greens[biggest] + residue)
     # Displayed cycle = Σ G + Σ (yellow + all-red) = Σ G + L − n (l1 − e); larger than C0 only
     # when minimum greens had to be raised.
     return WebsterResult(
@@ -679,9 +690,13 @@ def critical_ratios(plan: SignalPlan, flows_veh_per_h: np.ndarray, network: Traf
 
 
 def retime_webster(
-    plan: SignalPlan, flows_veh_per_h: np.ndarray, network: TrafficNetwork, timing: TimingParams
+    plan: SignalPlan,
+    flows_veh_per_h: np.ndarray,
+    network: TrafficNetwork,
+    timing: TimingParams,
+    cycle_s: float | None = None,
 ) -> tuple[SignalPlan, WebsterResult]:
-    """``plan`` with Webster's cycle and split for the given movement flows (local order)."""
+    """``plan`` with Webster's cycle (or ``cycle_s``) and split for movement flows (local order)."""
     params = network.params
     lost = [params.startup_lost_s + p.yellow_s + p.all_red_s - params.yellow_extension_s for p in plan.phases]
     result = webster_timing(
@@ -690,6 +705,7 @@ def retime_webster(
         params.startup_lost_s,
         params.yellow_extension_s,
         timing,
+        cycle_s=cycle_s,
     )
     new = plan.with_greens(result.greens_s, strategy="webster", oversaturated=result.oversaturated)
     new = replace(new, phases=tuple(replace(p, min_green_s=timing.min_green_s) for p in new.phases))

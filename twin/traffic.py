@@ -848,6 +848,8 @@ class TrafficModel:
         self._last_move_time = self.time_s
         self.stalled_at_s: float | None = None
         self.kernel_calls = 0
+        self.measure_from_s = self.time_s
+        self._base: dict[str, np.ndarray] = {}
         self._snapshot()
 
     def _init_unsignalised_states(self) -> None:
@@ -965,6 +967,19 @@ class TrafficModel:
             log.warning("gridlock at %.0f s on %d links around nodes %s", self.time_s, len(links), nodes[:5])
 
     # -- results -------------------------------------------------------------------------------
+    _MEASURED = ("mov_passed", "mov_joined", "mov_delay_sum_s", "mov_stops", "mov_open_s", "queue_sum")
+
+    def start_measuring(self) -> None:
+        """Measure junctions and trips from now on (after a warm-up): counters restart at zero."""
+        self.measure_from_s = self.time_s
+        self._base = {name: getattr(self.state, name).copy() for name in self._MEASURED}
+        self.state.queue_max[:] = 0
+
+    def _measured(self, name: str) -> np.ndarray:
+        """A cumulative counter of the state since :meth:`start_measuring`."""
+        value = getattr(self.state, name)
+        return value - self._base[name] if name in self._base else value
+
     @property
     def vehicle_link_updates(self) -> int:
         """Vehicle-link updates so far (insertions, junction crossings, arrivals)."""
@@ -1018,9 +1033,9 @@ class TrafficModel:
     def kpis(self) -> dict[str, float]:
         """Network measures of the run so far."""
         st = self.state
-        done = np.nonzero(~np.isnan(st.veh_arrive_s))[0]
+        done = np.nonzero(st.veh_arrive_s >= self.measure_from_s)[0]  # NaN compares False
         duration = st.veh_arrive_s[done] - st.veh_start_s[done]
-        hours = max(self.time_s - self.begin_s, 1e-9) / 3600.0
+        hours = max(self.time_s - self.measure_from_s, 1e-9) / 3600.0
         free = self.free_flow_time_s(done)
         return {
             "mean_travel_time_s": float(duration.mean()) if len(done) else math.nan,
@@ -1099,16 +1114,21 @@ class TrafficModel:
         return TimeOfDayTravelTimes(edges, np.array(bins), table, FreeFlowTravelTimes(net.graph))
 
     def movement_table(self) -> pd.DataFrame:
-        """Per movement through a junction: demand, crossings, delay, stops, v/c."""
+        """Per movement through a junction (since :meth:`start_measuring`): demand, crossings,
+        mean stop-line delay, stops per vehicle, and v/c (demand over saturation flow × the
+        time the movement was open)."""
         import pandas as pd
 
-        net, st = self.network, self.state
+        net = self.network
         real = np.nonzero(net.mov_out >= 0)[0]
-        span = max(self.time_s - self.begin_s, 1e-9)
-        passed = st.mov_passed[real]
-        joined = st.mov_joined[real]
-        capacity_veh = net.mov_cap_veh_per_s[real] * st.mov_open_s[real]
-        unsignalled = np.array([net.mov_node[m] is not None for m in real]) & (st.mov_open_s[real] == 0)
+        span = max(self.time_s - self.measure_from_s, 1e-9)
+        passed = self._measured("mov_passed")[real]
+        joined = self._measured("mov_joined")[real]
+        open_s = self._measured("mov_open_s")[real]
+        delay_sum = self._measured("mov_delay_sum_s")[real]
+        stops = self._measured("mov_stops")[real]
+        capacity_veh = net.mov_cap_veh_per_s[real] * open_s
+        unsignalled = np.array([net.mov_node[m] is not None for m in real]) & (open_s == 0)
         capacity_veh = np.where(unsignalled, net.mov_cap_veh_per_s[real] * span, capacity_veh)
         return pd.DataFrame(
             {
@@ -1119,8 +1139,8 @@ class TrafficModel:
                 "turn": [net.mov_turn[m] for m in real],
                 "demand_veh": joined,
                 "passed_veh": passed,
-                "mean_delay_s": np.where(passed > 0, st.mov_delay_sum_s[real] / np.maximum(passed, 1), 0.0),
-                "stops_per_veh": np.where(passed > 0, st.mov_stops[real] / np.maximum(passed, 1), 0.0),
+                "mean_delay_s": np.where(passed > 0, delay_sum / np.maximum(passed, 1), 0.0),
+                "stops_per_veh": np.where(passed > 0, stops / np.maximum(passed, 1), 0.0),
                 "v_over_c_ratio": np.where(capacity_veh > 0, joined / np.maximum(capacity_veh, 1e-9), np.inf),
             }
         )
@@ -1131,7 +1151,8 @@ class TrafficModel:
 
         net, st = self.network, self.state
         spacing = jam_spacing_m or net.params.jam_spacing_m
-        span = max(self.time_s - self.begin_s, 1e-9)
+        span = max(self.time_s - self.measure_from_s, 1e-9)
+        queue_sum = self._measured("queue_sum")
         moves = self.movement_table()
         if nodes is None:
             nodes = [net.mov_node[m[0]] for m in net.controllers.values()]
@@ -1143,7 +1164,7 @@ class TrafficModel:
             stops = float((here["stops_per_veh"] * here["passed_veh"]).sum() / passed) if passed else 0.0
             in_links = sorted({int(net.mov_in[m]) for m in net.junction_movements.get(node, [])})
             queues = np.nonzero(np.isin(net.queue_link, in_links))[0]
-            mean_q = st.queue_sum[queues] / span
+            mean_q = queue_sum[queues] / span
             max_q = st.queue_max[queues]
             metres = spacing / np.maximum(net.queue_lanes[queues], 1)
             rows.append(

@@ -46,8 +46,16 @@ def run(
         raise InputError("give --sumocfg FILE, or --net NET.net.xml with --routes ROUTES.rou.xml")
     if sumocfg is not None and (net is not None or routes):
         raise InputError("give either --sumocfg or --net/--routes, not both")
-    summary = run_sumo_inputs(out, sumocfg=sumocfg, net=net, routes=list(routes or []), begin_s=begin,
-                              end_s=end, strategy=strategy, force=force)
+    summary = run_sumo_inputs(
+        out,
+        sumocfg=sumocfg,
+        net=net,
+        routes=list(routes or []),
+        begin_s=begin,
+        end_s=end,
+        strategy=strategy,
+        force=force,
+    )
     if not quiet:
         typer.echo(
             f"{summary['throughput_veh']:,} trips finished, mean travel time "
@@ -58,7 +66,9 @@ def run(
 @traffic_app.command("export")
 def export(
     out: Path = typer.Option(..., "--out", "-o", help="Output folder for the SUMO files."),
-    area: str | None = typer.Option(None, "--area", help="Only this area (e.g. binhai) [default: whole district]."),
+    area: str | None = typer.Option(
+        None, "--area", help="Only this area (e.g. binhai) [default: whole district]."
+    ),
     seed: int = typer.Option(1, "--seed", help="Seed of the demand draw."),
     begin: float = typer.Option(7 * 3600.0, "--begin", help="Start of the demand window (s after midnight)."),
     duration: float = typer.Option(3600.0, "--duration", help="Length of the demand window (s)."),
