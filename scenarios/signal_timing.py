@@ -729,7 +729,8 @@ def _notes(config, inputs, ranking, junctions, runs, wave, done, best_name) -> l
         notes.append(
             f"Green wave on {wave.road}: {len(wave.controllers)} junctions, common cycle "
             f"{wave.cycle_s:.0f} s, bandwidth {wave.bandwidth_outbound_s:.0f} s outbound and "
-            f"{wave.bandwidth_inbound_s:.0f} s inbound ({100 * wave.bandwidth_outbound_s / wave.cycle_s:.0f} % / "
+            f"{wave.bandwidth_inbound_s:.0f} s inbound "
+            f"({100 * wave.bandwidth_outbound_s / wave.cycle_s:.0f} % / "
             f"{100 * wave.bandwidth_inbound_s / wave.cycle_s:.0f} % of the cycle)."
         )
     for r in runs:

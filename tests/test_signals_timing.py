@@ -30,7 +30,9 @@ from twin.traffic import TrafficModel, Trips
 
 def test_webster_cycle_and_split_follow_the_formula():
     timing = TimingParams(min_green_s=5.0)
-    result = webster_timing([0.30, 0.20], [5.0, 5.0], startup_lost_s=2.0, yellow_extension_s=2.0, timing=timing)
+    result = webster_timing(
+        [0.30, 0.20], [5.0, 5.0], startup_lost_s=2.0, yellow_extension_s=2.0, timing=timing
+    )
     lost, big_y = 10.0, 0.5
     assert result.flow_ratio_sum == pytest.approx(big_y)
     assert result.lost_time_s == lost
@@ -65,10 +67,20 @@ def test_webster_delay_formula_known_value():
     assert math.isinf(webster_delay_s(60.0, 30.0, 0.3, 0.5))
 
 
-@pytest.mark.parametrize(("delay", "vc", "expected"), [
-    (10.0, 0.5, "A"), (10.01, 0.5, "B"), (20.0, 0.5, "B"), (35.0, 0.9, "C"), (55.0, 0.9, "D"),
-    (80.0, 0.99, "E"), (80.1, 0.5, "F"), (5.0, 1.01, "F"), (math.inf, 0.5, "F"),
-])
+@pytest.mark.parametrize(
+    ("delay", "vc", "expected"),
+    [
+        (10.0, 0.5, "A"),
+        (10.01, 0.5, "B"),
+        (20.0, 0.5, "B"),
+        (35.0, 0.9, "C"),
+        (55.0, 0.9, "D"),
+        (80.0, 0.99, "E"),
+        (80.1, 0.5, "F"),
+        (5.0, 1.01, "F"),
+        (math.inf, 0.5, "F"),
+    ],
+)
 def test_hcm_level_of_service(delay, vc, expected):
     assert hcm_los(delay, vc) == expected
 
@@ -100,8 +112,8 @@ def test_plan_checks_catch_conflicts_cycle_and_intergreen():
     wrong_cycle = SignalPlan(plan.controller, plan.movements, plan.phases, plan.cycle_s + 5.0)
     assert any("but the cycle is" in p for p in plan_problems(wrong_cycle, conflicts))
     no_clearance = SignalPlan.from_phases(
-        plan.controller, plan.movements,
-        [Phase(p.states, p.green_s, 0.0, 0.0) for p in plan.phases])
+        plan.controller, plan.movements, [Phase(p.states, p.green_s, 0.0, 0.0) for p in plan.phases]
+    )
     assert any("no intergreen" in p for p in plan_problems(no_clearance, conflicts))
 
 
@@ -111,7 +123,9 @@ def test_green_wave_offsets_and_bandwidth():
     # Offsets matching the travel times: the whole green is a band.
     assert bandwidth_s(offsets, [30.0, 30.0, 30.0], [10.0, 25.0], 60.0) == pytest.approx(30.0, abs=0.1)
     # Shift the last junction by 12 s: the band shrinks by 12 s.
-    assert bandwidth_s([0.0, 10.0, 47.0], [30.0, 30.0, 30.0], [10.0, 25.0], 60.0) == pytest.approx(18.0, abs=0.15)
+    assert bandwidth_s([0.0, 10.0, 47.0], [30.0, 30.0, 30.0], [10.0, 25.0], 60.0) == pytest.approx(
+        18.0, abs=0.15
+    )
     # Half a cycle out of step with equal 30 s greens: no band at all.
     assert bandwidth_s([0.0, 40.0], [30.0, 30.0], [10.0], 60.0) == 0.0
 
@@ -145,8 +159,9 @@ def test_priority_request_gives_early_green_and_extension():
     assert decision.action == "early_green"
     early = _switch_times(model, until=100.0)
     assert early[0][0] < baseline[0][0] - 20.0
-    assert early[0][0] == pytest.approx(plan.phases[0].min_green_s + plan.phases[0].yellow_s
-                                        + plan.phases[0].all_red_s + 1.0, abs=1.5)
+    assert early[0][0] == pytest.approx(
+        plan.phases[0].min_green_s + plan.phases[0].yellow_s + plan.phases[0].all_red_s + 1.0, abs=1.5
+    )
     # A bus for a phase-0 movement arriving just as its green ends gets an extension.
     first = plan.movements[plan.phases[0].states.index("G")]
     controller = SignalController.build(network, [plan], timing)

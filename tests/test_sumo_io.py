@@ -71,16 +71,28 @@ def test_sumo_to_graph_to_sumo_round_trip(grid_net, tmp_path):
 def test_geographic_graph_to_sumo_and_back(tmp_path):
     """A road layer in EPSG:4490 is exported geo-referenced and read back to the same places."""
     graph = nx.MultiDiGraph(crs="EPSG:4490")
-    points = {"c": (119.60, 25.90), "w": (119.595, 25.90), "e": (119.605, 25.90), "n": (119.60, 25.905),
-              "s": (119.60, 25.895)}
+    points = {
+        "c": (119.60, 25.90),
+        "w": (119.595, 25.90),
+        "e": (119.605, 25.90),
+        "n": (119.60, 25.905),
+        "s": (119.60, 25.895),
+    }
     for name, (lon, lat) in points.items():
         graph.add_node(name, x=lon, y=lat)
     graph.nodes["c"]["highway"] = "traffic_signals"
     for leg in "wens":
         for u, v in ((leg, "c"), ("c", leg)):
             line = LineString([points[u], points[v]])
-            graph.add_edge(u, v, length=500.0, lanes=2 if leg in "we" else 1, speed_kph=50.0,
-                           highway="primary" if leg in "we" else "secondary", geometry=line)
+            graph.add_edge(
+                u,
+                v,
+                length=500.0,
+                lanes=2 if leg in "we" else 1,
+                speed_kph=50.0,
+                highway="primary" if leg in "we" else "secondary",
+                geometry=line,
+            )
     back = sumo.read_net(sumo.write_net(graph, tmp_path / "geo.net.xml"))
     assert back.geo and back.graph.graph["crs"] == "EPSG:4490"
     for name, (lon, lat) in points.items():
@@ -150,8 +162,13 @@ def test_sumocfg_round_trip(tmp_path, grid_net):
 def test_programmes_written_are_loaded_by_sumo(tmp_path, grid_net):
     net = sumo.read_net(grid_net)
     program = next(iter(net.programs.values()))
-    longer = sumo.SumoProgram(program.tl_id, "twin", "static", 7.0,
-                              tuple(sumo.SumoPhase(p.duration_s + 3.0, p.state) for p in program.phases))
+    longer = sumo.SumoProgram(
+        program.tl_id,
+        "twin",
+        "static",
+        7.0,
+        tuple(sumo.SumoPhase(p.duration_s + 3.0, p.state) for p in program.phases),
+    )
     add = sumo.write_programs([longer], tmp_path / "plans.add.xml")
     routes = tmp_path / "empty.rou.xml"
     routes.write_text("<routes/>")

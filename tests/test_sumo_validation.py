@@ -62,14 +62,28 @@ def _check(result):
 @pytest.mark.parametrize("period_s", [2.0, 1.0])
 def test_netgenerate_grid_with_signals(tmp_path, period_s):
     net = sumo.netgenerate_grid(tmp_path / "grid.net.xml", number=5, length_m=200.0, lanes=2)
-    routes = sumo.random_trips(net, tmp_path / "grid.rou.xml", 0.0, DEMAND_END_S, period_s, seed=7,
-                               extra_args=["--fringe-factor", "5", "--min-distance", "300"])
+    routes = sumo.random_trips(
+        net,
+        tmp_path / "grid.rou.xml",
+        0.0,
+        DEMAND_END_S,
+        period_s,
+        seed=7,
+        extra_args=["--fringe-factor", "5", "--min-distance", "300"],
+    )
     _check(compare_with_sumo(net, routes, tmp_path))
 
 
 @pytest.mark.parametrize("period_s", [4.0, 2.0])
 def test_arterial_corridor(tmp_path, period_s):
     net = sumo.write_net(corridor_graph(), tmp_path / "corridor.net.xml")
-    routes = sumo.random_trips(net, tmp_path / "corridor.rou.xml", 0.0, DEMAND_END_S, period_s, seed=3,
-                               extra_args=["--fringe-factor", "10"])
+    routes = sumo.random_trips(
+        net,
+        tmp_path / "corridor.rou.xml",
+        0.0,
+        DEMAND_END_S,
+        period_s,
+        seed=3,
+        extra_args=["--fringe-factor", "10"],
+    )
     _check(compare_with_sumo(net, routes, tmp_path))

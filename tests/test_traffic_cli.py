@@ -52,12 +52,17 @@ def test_run_with_sumocfg_uses_its_begin_and_end(twin_cli, case, tmp_path):
     assert kpis["end_s"] == 900.0
 
 
-@pytest.mark.parametrize("args", [
-    ("traffic", "run", "--out", "x"),
-    ("traffic", "run", "--net", "missing.net.xml", "--routes", "r.rou.xml", "--out", "x"),
-    ("traffic", "run", "--sumocfg", "missing.sumocfg", "--out", "x"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("traffic", "run", "--out", "x"),
+        ("traffic", "run", "--net", "missing.net.xml", "--routes", "r.rou.xml", "--out", "x"),
+        ("traffic", "run", "--sumocfg", "missing.sumocfg", "--out", "x"),
+    ],
+)
 def test_bad_inputs_exit_2_with_one_line(twin_cli, tmp_path, args):
-    result = twin_cli(*[str(tmp_path / a) if a.endswith((".xml", ".sumocfg")) or a == "x" else a for a in args])
+    result = twin_cli(
+        *[str(tmp_path / a) if a.endswith((".xml", ".sumocfg")) or a == "x" else a for a in args]
+    )
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1

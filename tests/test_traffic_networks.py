@@ -14,26 +14,50 @@ from twin.signals import TimingParams
 from twin.traffic import LinkRouter, TrafficParams, Trips, default_plans, network_from_graph
 
 
-def add_road(graph: nx.MultiDiGraph, a, b, lanes: int = 1, speed_kph: float = 50.0,
-             highway: str = "secondary", both: bool = True) -> None:
+def add_road(
+    graph: nx.MultiDiGraph,
+    a,
+    b,
+    lanes: int = 1,
+    speed_kph: float = 50.0,
+    highway: str = "secondary",
+    both: bool = True,
+) -> None:
     """A straight road a→b (and b→a) with OSMnx attributes; length from the node positions."""
     ax, ay = graph.nodes[a]["x"], graph.nodes[a]["y"]
     bx, by = graph.nodes[b]["x"], graph.nodes[b]["y"]
     length = float(np.hypot(bx - ax, by - ay))
     pairs = [(a, b), (b, a)] if both else [(a, b)]
     for u, v in pairs:
-        graph.add_edge(u, v, length=length, lanes=lanes, speed_kph=speed_kph, highway=highway,
-                       oneway=not both, travel_time=length / (speed_kph / 3.6))
+        graph.add_edge(
+            u,
+            v,
+            length=length,
+            lanes=lanes,
+            speed_kph=speed_kph,
+            highway=highway,
+            oneway=not both,
+            travel_time=length / (speed_kph / 3.6),
+        )
 
 
-def cross_graph(arm_m: float = 400.0, lanes_ew: int = 1, lanes_ns: int = 1, feeder_lanes: int = 4) -> nx.MultiDiGraph:
+def cross_graph(
+    arm_m: float = 400.0, lanes_ew: int = 1, lanes_ns: int = 1, feeder_lanes: int = 4
+) -> nx.MultiDiGraph:
     """An isolated signalised crossing J with arms W, E, N, S and wide feeders before W and N.
 
     The feeders (``FW → W``, ``FN → N``) let Poisson arrivals reach the approach unsmoothed.
     """
     graph = nx.MultiDiGraph(crs=None)
-    for name, x, y in [("J", 0, 0), ("W", -arm_m, 0), ("E", arm_m, 0), ("N", 0, arm_m), ("S", 0, -arm_m),
-                       ("FW", -arm_m - 200, 0), ("FN", 0, arm_m + 200)]:
+    for name, x, y in [
+        ("J", 0, 0),
+        ("W", -arm_m, 0),
+        ("E", arm_m, 0),
+        ("N", 0, arm_m),
+        ("S", 0, -arm_m),
+        ("FW", -arm_m - 200, 0),
+        ("FN", 0, arm_m + 200),
+    ]:
         graph.add_node(name, x=float(x), y=float(y))
     graph.nodes["J"]["highway"] = "traffic_signals"
     add_road(graph, "W", "J", lanes_ew)
@@ -45,8 +69,15 @@ def cross_graph(arm_m: float = 400.0, lanes_ew: int = 1, lanes_ns: int = 1, feed
     return graph
 
 
-def grid_graph(nx_: int, ny: int, spacing_m: float = 150.0, seed: int = 0, signal_share: float = 0.5,
-               lane_choices: tuple[int, ...] = (1, 2), jitter_m: float = 0.0) -> nx.MultiDiGraph:
+def grid_graph(
+    nx_: int,
+    ny: int,
+    spacing_m: float = 150.0,
+    seed: int = 0,
+    signal_share: float = 0.5,
+    lane_choices: tuple[int, ...] = (1, 2),
+    jitter_m: float = 0.0,
+) -> nx.MultiDiGraph:
     """A grid of two-way roads with random lanes and a random share of signalised junctions."""
     rng = np.random.default_rng(seed)
     graph = nx.MultiDiGraph(crs=None)
@@ -57,11 +88,21 @@ def grid_graph(nx_: int, ny: int, spacing_m: float = 150.0, seed: int = 0, signa
     for i in range(nx_):
         for j in range(ny):
             if i + 1 < nx_:
-                add_road(graph, i * ny + j, (i + 1) * ny + j, int(rng.choice(lane_choices)),
-                         highway=str(rng.choice(["primary", "secondary", "tertiary"])))
+                add_road(
+                    graph,
+                    i * ny + j,
+                    (i + 1) * ny + j,
+                    int(rng.choice(lane_choices)),
+                    highway=str(rng.choice(["primary", "secondary", "tertiary"])),
+                )
             if j + 1 < ny:
-                add_road(graph, i * ny + j, i * ny + j + 1, int(rng.choice(lane_choices)),
-                         highway=str(rng.choice(["primary", "secondary", "tertiary"])))
+                add_road(
+                    graph,
+                    i * ny + j,
+                    i * ny + j + 1,
+                    int(rng.choice(lane_choices)),
+                    highway=str(rng.choice(["primary", "secondary", "tertiary"])),
+                )
     for node in graph.nodes:
         if graph.degree(node) >= 6 and rng.random() < signal_share:
             graph.nodes[node]["highway"] = "traffic_signals"

@@ -28,7 +28,9 @@ def scenarios(draw):
     nx_ = draw(st.integers(2, 3))
     ny = draw(st.integers(2, 3))
     spacing = draw(st.sampled_from([30.0, 60.0, 120.0]))
-    graph = grid_graph(nx_, ny, spacing_m=spacing, seed=seed, signal_share=draw(st.sampled_from([0.0, 0.5, 1.0])))
+    graph = grid_graph(
+        nx_, ny, spacing_m=spacing, seed=seed, signal_share=draw(st.sampled_from([0.0, 0.5, 1.0]))
+    )
     params = TrafficParams(step_s=draw(st.sampled_from([0.5, 1.0, 2.0])), sync_interval_s=10.0)
     timing = TimingParams(default_cycle_s=draw(st.sampled_from([40.0, 60.0, 90.0])))
     network, plans = build(graph, params, timing)
@@ -55,8 +57,12 @@ def test_conservation_storage_and_no_conflicting_greens_at_every_step(case):
     if priority and plans:
         plan = plans[0]
         model.controller.request_priority(plan.controller, plan.movements[0], 60.0, hold_s=60.0, state=state)
-    foe_pairs = [(m, int(f)) for m in range(len(net.mov_in_link))
-                 for f in net.foe_mov[net.foe_ptr[m]:net.foe_ptr[m + 1]] if m < f]
+    foe_pairs = [
+        (m, int(f))
+        for m in range(len(net.mov_in_link))
+        for f in net.foe_mov[net.foe_ptr[m] : net.foe_ptr[m + 1]]
+        if m < f
+    ]
     record = np.zeros((1, 3), np.int64)
     t = 0.0
     for _ in range(int(480 / network.params.step_s)):
@@ -70,8 +76,11 @@ def test_conservation_storage_and_no_conflicting_greens_at_every_step(case):
         np.add.at(queued, net.queue_link, state.queue_now)
         assert (queued <= state.link_occ).all()
         for m, f in foe_pairs:
-            assert not (state.mov_state[m] == PROTECTED and state.mov_state[f] == PROTECTED
-                        and net.mov_junction[m] >= 0), f"conflicting greens {m}, {f} at {t}"
+            assert not (
+                state.mov_state[m] == PROTECTED
+                and state.mov_state[f] == PROTECTED
+                and net.mov_junction[m] >= 0
+            ), f"conflicting greens {m}, {f} at {t}"
     # Every vehicle is somewhere: not yet departed, waiting to enter, on a link, or arrived.
     departed = ~np.isnan(state.veh_start_s)
     arrived = ~np.isnan(state.veh_arrive_s)
@@ -92,13 +101,15 @@ def test_kernel_matches_reference(case):
     record_k = np.zeros((300, 3), np.int64)
     record_r = np.zeros((300, 3), np.int64)
     t_k = advance(0.0, 300, kernel.net, kernel.controller.arrays, kernel.veh, kernel.state, record_k)
-    t_r = advance_reference(0.0, 300, reference.net, reference.controller.arrays, reference.veh,
-                            reference.state, record_r)
+    t_r = advance_reference(
+        0.0, 300, reference.net, reference.controller.arrays, reference.veh, reference.state, record_r
+    )
     assert t_k == t_r
     np.testing.assert_array_equal(record_k, record_r)
     for name in kernel.state._fields:
-        np.testing.assert_array_equal(getattr(kernel.state, name), getattr(reference.state, name),
-                                      err_msg=f"state field {name}")
+        np.testing.assert_array_equal(
+            getattr(kernel.state, name), getattr(reference.state, name), err_msg=f"state field {name}"
+        )
 
 
 @given(seed=st.integers(0, 1000))

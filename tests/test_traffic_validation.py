@@ -30,8 +30,9 @@ def test_isolated_fixed_time_junction_delay_matches_webster(degree_of_saturation
     timing = TimingParams()
     network, plans = build(cross_graph(), params, timing)
     default = plans[0]
-    plan = SignalPlan.from_phases(default.controller, default.movements,
-                                  [Phase(p.states, GREEN_S, 3.0, 2.0) for p in default.phases])
+    plan = SignalPlan.from_phases(
+        default.controller, default.movements, [Phase(p.states, GREEN_S, 3.0, 2.0) for p in default.phases]
+    )
     assert plan.cycle_s == CYCLE_S
 
     def link(u, v):
@@ -48,8 +49,11 @@ def test_isolated_fixed_time_junction_delay_matches_webster(degree_of_saturation
     for seed in range(3):
         rng = np.random.default_rng(seed)
         a, b = _poisson(flow, horizon, rng), _poisson(flow, horizon, rng)
-        trips = Trips([f"e{i}" for i in range(len(a))] + [f"s{i}" for i in range(len(b))],
-                      np.concatenate([a, b]), [east] * len(a) + [south] * len(b))
+        trips = Trips(
+            [f"e{i}" for i in range(len(a))] + [f"s{i}" for i in range(len(b))],
+            np.concatenate([a, b]),
+            [east] * len(a) + [south] * len(b),
+        )
         state = simulate(network, [plan], trips, 0.0, horizon + 900.0, timing).state
         assert state.mov_passed[measured] == len(a)
         delays.append(state.mov_delay_sum_s[measured] / state.mov_passed[measured])
@@ -69,8 +73,9 @@ def _bottleneck_graph() -> nx.MultiDiGraph:
 
 @pytest.mark.parametrize(("step_s", "saturation_veh_per_h"), [(1.0, 1800.0), (0.5, 1750.0), (2.0, 1900.0)])
 def test_bottleneck_discharges_exactly_its_capacity(step_s, saturation_veh_per_h):
-    params = TrafficParams(step_s=step_s, saturation_flow_veh_per_h_per_lane=saturation_veh_per_h,
-                           sync_interval_s=60.0)
+    params = TrafficParams(
+        step_s=step_s, saturation_flow_veh_per_h_per_lane=saturation_veh_per_h, sync_interval_s=60.0
+    )
     network, _ = build(_bottleneck_graph(), params)
     route = np.array([network.link_index[e] for e in [("A", "B", 0), ("B", "C", 0), ("C", "D", 0)]])
     demand_veh_per_s = 1.4 * saturation_veh_per_h / 3600.0  # 40 % above the 1-lane capacity
