@@ -23,6 +23,7 @@ Heavy imports (``distributed``) happen inside methods: the scenario registry imp
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import multiprocessing
 import os
@@ -223,6 +224,36 @@ def check_scheduler_reachable(address: str, timeout_s: float = 3.0) -> None:
         raise InputError(f"--scheduler {address}: cannot reach a Dask scheduler ({reason})") from None
 
 
+async def _identity(address: str, timeout_s: float) -> Any:
+    from distributed.comm import connect
+
+    comm = await asyncio.wait_for(connect(address, timeout=timeout_s), timeout_s)
+    try:
+        await asyncio.wait_for(comm.write({"op": "identity", "reply": True}), timeout_s)
+        return await asyncio.wait_for(comm.read(), timeout_s)
+    finally:
+        comm.abort()
+
+
+def check_is_scheduler(address: str, timeout_s: float = SCHEDULER_CONNECT_TIMEOUT_S) -> None:
+    """Fail, with one line, unless a Dask scheduler answers an ``identity`` request in time.
+
+    ``distributed.Client`` waits forever on a listener that accepts the connection but never
+    speaks Dask's protocol (a web server on that port, say); this probe bounds every step.
+    """
+    try:
+        reply = asyncio.run(_identity(address, timeout_s))
+    except TimeoutError:  # (a subclass of OSError)
+        raise InputError(
+            f"--scheduler {address}: no Dask scheduler answered within {timeout_s:g} s"
+        ) from None
+    except OSError as exc:
+        raise InputError(f"--scheduler {address}: not a Dask scheduler ({exc})") from None
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        kind = reply.get("type") if isinstance(reply, dict) else type(reply).__name__
+        raise InputError(f"--scheduler {address}: answered as {kind!r}, not as a Dask scheduler")
+
+
 class DaskExecutor:
     """Run items as Dask tasks, on a running scheduler or on a ``LocalCluster`` started here.
 
@@ -272,14 +303,10 @@ class DaskExecutor:
         from distributed import Client
 
         check_scheduler_reachable(self.scheduler)
-        try:
-            self._client = Client(
-                self.scheduler, timeout=f"{SCHEDULER_CONNECT_TIMEOUT_S}s", set_as_default=False
-            )
-        except (OSError, TimeoutError) as exc:
-            raise InputError(
-                f"--scheduler {self.scheduler}: no Dask scheduler answered ({type(exc).__name__})"
-            ) from None
+        check_is_scheduler(self.scheduler, SCHEDULER_CONNECT_TIMEOUT_S)
+        self._client = Client(
+            self.scheduler, timeout=f"{SCHEDULER_CONNECT_TIMEOUT_S}s", set_as_default=False
+        )
 
     def _start_local_cluster(self) -> None:
         import dask

@@ -172,3 +172,16 @@ def test_foreign_or_different_folder_is_refused_without_force(hotline_file, tmp_
     assert twin_cli("sweep", hotline_file, "--out", out_dir, "-q", "-w", "1").exit_code == 0
     other_seed = twin_cli("sweep", hotline_file, "--seed", "99", "--out", out_dir)
     assert other_seed.exit_code == 2 and "different scenario file or seed" in other_seed.stderr
+
+
+def test_a_listener_that_is_not_a_dask_scheduler_is_refused_in_bounded_time():
+    from scenarios.executors import check_is_scheduler
+
+    # A socket that accepts connections (the kernel completes them) but never speaks Dask's
+    # protocol, like a web server on the port: distributed.Client alone would wait forever.
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(4)
+        address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+        with pytest.raises(InputError, match="no Dask scheduler answered within 0.5 s"):
+            check_is_scheduler(address, timeout_s=0.5)
