@@ -182,3 +182,44 @@ def test_planned_cycle_and_fleet_by_hand():
     # A one-way line that is not a loop runs back empty: the free-flow time from end to start.
     one_way = corridor_line(graph, stop_every=2, headway_s=300.0, two_way=False)
     assert planned_cycle_s(one_way, "L1", service, FIXED_DWELL) == pytest.approx(TRIP_S + 60.0 + 400.0)
+
+
+def test_passengers_take_the_first_bus_of_any_line_serving_their_destination():
+    """Two lines on one street: L1 runs the whole corridor every 600 s; L2 short-turns at the
+    fourth stop, every 600 s but 300 s after L1. Passengers to a stop both lines serve get a
+    bus every 300 s; passengers beyond L2's last stop only every 600 s."""
+    from twin.transit import BusLine, TransitNetwork, build_pattern
+
+    graph = synthetic_corridor(n_nodes=11, spacing_m=400.0, speed_kph=36.0)
+    base = corridor_line(graph, stop_every=2, headway_s=600.0)
+    short_ids = ["S0", "S2", "S4", "S6"]
+    short = BusLine("L2", "short turn", 600.0, "bus_12m", False, {
+        0: build_pattern(graph, [0, 2, 4, 6], short_ids, 0),
+        1: build_pattern(graph, [6, 4, 2, 0], short_ids[::-1], 1),
+    })
+    network = TransitNetwork(base.stops, {"L1": base.line("L1"), "L2": short}, graph)
+    duration_s = 4 * 3600.0
+    demand = uniform_demand({("S2", "S4"): 60.0, ("S2", "S10"): 60.0}, duration_s, phase_s=17.0)
+    engine = Engine(seed=1, start=datetime(2025, 6, 3, 7), duration_s=duration_s)
+    services = {
+        "L1": ServiceConfig(headway_s=600.0, fleet_veh=4, min_layover_s=60.0, planned_dwell_s=20.0),
+        "L2": ServiceConfig(headway_s=600.0, fleet_veh=4, min_layover_s=60.0, planned_dwell_s=20.0,
+                            first_departure_s=300.0),
+    }
+    sim = BusSimulation(engine, network, services, {"L1": FIXED_DWELL, "L2": FIXED_DWELL}, demand,
+                        operations=DETERMINISTIC)
+    run = sim.run()
+    pax = run.passengers[run.passengers["board_s"].notna() & (run.passengers["arrive_s"] > 100.0)]
+    line_of = run.trips.set_index("trip_id")["line_id"]
+    near = pax[pax["destination"] == "S4"]
+    far = pax[pax["destination"] == "S10"]
+    # Buses of either line reach S2 at 100 + 300 k (L1 on even k, L2 on odd k).
+    assert near["board_s"].to_numpy() == pytest.approx(
+        100.0 + 300.0 * np.ceil((near["arrive_s"].to_numpy() - 100.0) / 300.0))
+    assert set(near["trip_id"].map(line_of)) == {"L1", "L2"}
+    assert (near["board_s"] - near["arrive_s"]).mean() == pytest.approx(23.0 + 60.0 * 2, abs=1e-9)
+    # Only L1 goes to S10: every 600 s, so those passengers wait 23 + 60 × (10 − 1)/2 = 293 s.
+    assert set(far["trip_id"].map(line_of)) == {"L1"}
+    assert far["board_s"].to_numpy() == pytest.approx(
+        100.0 + 600.0 * np.ceil((far["arrive_s"].to_numpy() - 100.0) / 600.0))
+    assert (far["board_s"] - far["arrive_s"]).mean() == pytest.approx(23.0 + 60.0 * 4.5, abs=1e-9)
