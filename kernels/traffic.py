@@ -361,7 +361,10 @@ def _update_signals(t, net, sig, veh, st):
             p = st.sig_phase[j]
             stage = st.sig_stage[j]
             if stage == GREEN_STAGE:
-                target = _green_target_s(j, t, net, sig, veh, st)
+                if sig.ctrl_type[j] == FIXED and not (sig.tsp_phase[j] >= 0 and t < sig.tsp_until_s[j]):
+                    target = sig.green_s[p]  # the common case, without a (costly) call
+                else:
+                    target = _green_target_s(j, t, net, sig, veh, st)
                 if st.sig_time_s[j] >= target - 1e-9:
                     # Carry a fraction of a step into the yellow (exact fixed-time cycles), but
                     # not a green held on by a priority request that has just expired.
@@ -406,87 +409,17 @@ def _update_signals(t, net, sig, veh, st):
 
 
 @njit(cache=True)
-def _is_open(m, t, net, st):
-    """Whether movement ``m`` may discharge at ``t`` (start-up lost time, yellow use)."""
-    state = st.mov_state[m]
-    if state >= PERMITTED:
-        return t - st.mov_since_s[m] >= net.params[P_STARTUP_LOST] - 1e-9
-    if state == YELLOW:
-        return t - st.mov_since_s[m] < net.params[P_YELLOW_EXT] - 1e-9
-    return False
+def _open(state, since_s, t, startup_lost_s, yellow_ext_s):
+    """Whether a movement showing ``state`` since ``since_s`` may discharge at ``t``.
 
-
-@njit(cache=True)
-def _must_yield(m, t, net, veh, st):
-    """Whether ``m`` must give way to a higher-priority conflicting movement now."""
-    gap = net.params[P_GAP]
-    mine = st.mov_state[m] * 4 + net.mov_rank[m]
-    for i in range(net.foe_ptr[m], net.foe_ptr[m + 1]):
-        f = net.foe_mov[i]
-        if not _is_open(f, t, net, st):
-            continue
-        if st.mov_state[f] * 4 + net.mov_rank[f] <= mine:
-            continue
-        if st.mov_last_s[f] > t - gap:
-            return True
-        for k in range(net.mov_queue_ptr[f], net.mov_queue_ptr[f + 1]):
-            q = net.mov_queues[k]
-            v = st.queue_head[q]
-            if v >= 0 and st.veh_ready_s[v] < t + gap and _head_movement(q, veh, st) == f:
-                return True
-    return False
-
-
-@njit(cache=True)
-def _append(q, v, head, tail, nxt):
-    nxt[v] = -1
-    if tail[q] < 0:
-        head[q] = v
-    else:
-        nxt[tail[q]] = v
-    tail[q] = v
-
-
-@njit(cache=True)
-def _pop(q, head, tail, nxt):
-    v = head[q]
-    head[q] = nxt[v]
-    if head[q] < 0:
-        tail[q] = -1
-    nxt[v] = -1
-    return v
-
-
-@njit(cache=True)
-def _choose_queue(m, net, st):
-    """The least-occupied queue serving movement ``m`` (the first on ties)."""
-    best = net.mov_queues[net.mov_queue_ptr[m]]
-    for i in range(net.mov_queue_ptr[m] + 1, net.mov_queue_ptr[m + 1]):
-        q = net.mov_queues[i]
-        if st.queue_count[q] < st.queue_count[best]:
-            best = q
-    return best
-
-
-@njit(cache=True)
-def _enter_link(v, link, m_in, e, from_rest, net, veh, st):
-    """Vehicle ``v`` enters ``link`` at ``e`` after crossing with movement ``m_in`` (or -1).
-
-    ``from_rest``: it stopped (or departs) just before, so it pays the acceleration loss.
+    Green after the start-up lost time, or yellow still used by drivers. (Scalars only: the
+    kernel calls this in its hottest loops.)
     """
-    extra = net.mov_extra_s[m_in] if m_in >= 0 else 0.0
-    if from_rest:
-        extra += net.link_accel_loss_s[link]
-    st.veh_enter_s[v] = e
-    st.veh_ready_s[v] = e + extra + net.link_fft_s[link]
-    st.link_occ[link] += 1
-    st.link_entered[link] += 1
-    m = veh.route_mov[veh.route_ptr[v] + st.veh_pos[v]]
-    st.mov_joined[m] += 1
-    q = _choose_queue(m, net, st)
-    st.veh_queue[v] = q
-    st.queue_count[q] += 1
-    _append(q, v, st.queue_head, st.queue_tail, st.veh_next)
+    if state >= PERMITTED:
+        return t - since_s >= startup_lost_s - 1e-9
+    if state == YELLOW:
+        return t - since_s < yellow_ext_s - 1e-9
+    return False
 
 
 @njit(cache=True)
@@ -499,25 +432,46 @@ def _accrue(credit, amount, starved):
 
 
 @njit(cache=True)
-def _leave_link(v, q, link, e, st):
-    _pop(q, st.queue_head, st.queue_tail, st.veh_next)
-    st.queue_count[q] -= 1
-    st.veh_queue[v] = -1
-    st.link_occ[link] -= 1
-    st.link_exited[link] += 1
-    st.link_time_sum_s[link] += e - st.veh_enter_s[v]
-
-
-@njit(cache=True)
 def _step(t, net, sig, veh, st):
+    """One step [t, t + dt). The hot loops work on local arrays with their helpers written out:
+    a call taking the Network/State tuples costs Numba reference counting on ~40 arrays."""
     dt = net.params[P_DT]
+    startup = net.params[P_STARTUP_LOST]
+    yext = net.params[P_YELLOW_EXT]
+    gap = net.params[P_GAP]
+    stop_delay = net.params[P_STOP_DELAY]
     t_end = t + dt
     _update_signals(t, net, sig, veh, st)
 
+    mov_in = net.mov_in_link
+    mov_out = net.mov_out_link
+    mov_qptr = net.mov_queue_ptr
+    mov_queues = net.mov_queues
+    mov_state = st.mov_state
+    mov_since = st.mov_since_s
+    mov_rank = net.mov_rank
+    mov_last = st.mov_last_s
+    foe_ptr = net.foe_ptr
+    foe_mov = net.foe_mov
+    route_mov = veh.route_mov
+    route_ptr = veh.route_ptr
+    veh_pos = st.veh_pos
+    veh_ready = st.veh_ready_s
+    veh_enter = st.veh_enter_s
+    veh_next = st.veh_next
+    veh_queue = st.veh_queue
+    q_head = st.queue_head
+    q_tail = st.queue_tail
+    q_count = st.queue_count
+    q_credit = st.queue_credit
+    q_starved = st.queue_starved
+    link_occ = st.link_occ
+    storage = net.link_storage_veh
+
     # Effective green seen by each movement (for v/c).
-    n_movs = len(net.mov_in_link)
+    n_movs = len(mov_in)
     for m in range(n_movs):
-        if net.mov_out_link[m] >= 0 and _is_open(m, t, net, st):
+        if mov_out[m] >= 0 and _open(mov_state[m], mov_since[m], t, startup, yext):
             st.mov_open_s[m] += dt
 
     # Credits: the lane's saturation flow, times the turn factor of the car at its head,
@@ -526,12 +480,12 @@ def _step(t, net, sig, veh, st):
     # passes exactly its rate; a head facing red restarts from zero (start-up lost time).
     n_queues = len(net.queue_link)
     for q in range(n_queues):
-        m = _head_movement(q, veh, st)
-        factor = net.mov_factor[m] if m >= 0 else 1.0
-        st.queue_credit[q] = _accrue(
-            st.queue_credit[q], net.queue_cap_veh_per_s[q] * factor * dt, st.queue_starved[q]
-        )
-        st.queue_starved[q] = 0
+        factor = 1.0
+        v = q_head[q]
+        if v >= 0:
+            factor = net.mov_factor[route_mov[route_ptr[v] + veh_pos[v]]]
+        q_credit[q] = _accrue(q_credit[q], net.queue_cap_veh_per_s[q] * factor * dt, q_starved[q])
+        q_starved[q] = 0
     n_links = len(net.link_fft_s)
     for link in range(n_links):
         st.ins_credit[link] = _accrue(
@@ -543,44 +497,69 @@ def _step(t, net, sig, veh, st):
     for q in range(n_queues):
         spillback = False
         while True:
-            v = st.queue_head[q]
-            if v < 0 or st.veh_ready_s[v] >= t_end - 1e-9:
+            v = q_head[q]
+            if v < 0 or veh_ready[v] >= t_end - 1e-9:
                 break
-            m = veh.route_mov[veh.route_ptr[v] + st.veh_pos[v]]
-            link = net.mov_in_link[m]
-            out = net.mov_out_link[m]
-            e = max(st.veh_ready_s[v], t)
-            if out < 0:  # end of the trip
-                _leave_link(v, q, link, e, st)
-                st.mov_passed[m] += 1
-                st.veh_arrive_s[v] = e
-                st.veh_delay_s[v] += e - st.veh_ready_s[v]
-                st.counters[C_EXITED] += 1
-                st.counters[C_MOVES] += 1
-                continue
-            if not _is_open(m, t, net, st):
-                st.queue_credit[q] = 0.0
-                break
-            if st.queue_credit[q] < 1.0 - 1e-9:
-                st.queue_starved[q] = 1
-                break
-            if st.link_occ[out] >= net.link_storage_veh[out]:
-                spillback = True
-                break
-            if _must_yield(m, t, net, veh, st):
-                break
-            _leave_link(v, q, link, e, st)
-            st.queue_credit[q] -= 1.0
-            delay = e - st.veh_ready_s[v]
+            m = route_mov[route_ptr[v] + veh_pos[v]]
+            link = mov_in[m]
+            out = mov_out[m]
+            e = max(veh_ready[v], t)
+            if out >= 0:
+                if not _open(mov_state[m], mov_since[m], t, startup, yext):
+                    q_credit[q] = 0.0
+                    break
+                if q_credit[q] < 1.0 - 1e-9:
+                    q_starved[q] = 1
+                    break
+                if link_occ[out] >= storage[out]:
+                    spillback = True
+                    break
+                # Give way to a higher-priority conflicting movement that is moving or about to.
+                mine = mov_state[m] * 4 + mov_rank[m]
+                blocked = False
+                for i in range(foe_ptr[m], foe_ptr[m + 1]):
+                    f = foe_mov[i]
+                    if mov_state[f] * 4 + mov_rank[f] <= mine:
+                        continue
+                    if not _open(mov_state[f], mov_since[f], t, startup, yext):
+                        continue
+                    if mov_last[f] > t - gap:
+                        blocked = True
+                        break
+                    for k in range(mov_qptr[f], mov_qptr[f + 1]):
+                        w = q_head[mov_queues[k]]
+                        if w >= 0 and veh_ready[w] < t + gap and route_mov[route_ptr[w] + veh_pos[w]] == f:
+                            blocked = True
+                            break
+                    if blocked:
+                        break
+                if blocked:
+                    break
+            # Leave the link (crossing the junction, or arriving at the trip's end).
+            q_head[q] = veh_next[v]
+            if q_head[q] < 0:
+                q_tail[q] = -1
+            veh_next[v] = -1
+            q_count[q] -= 1
+            veh_queue[v] = -1
+            link_occ[link] -= 1
+            st.link_exited[link] += 1
+            st.link_time_sum_s[link] += e - veh_enter[v]
+            delay = e - veh_ready[v]
             st.mov_passed[m] += 1
-            st.mov_delay_sum_s[m] += delay
-            if delay > net.params[P_STOP_DELAY]:
-                st.mov_stops[m] += 1
-            st.mov_last_s[m] = e
             st.veh_delay_s[v] += delay
-            st.veh_pos[v] += 1
             st.counters[C_MOVES] += 1
-            _enter_link(v, out, m, e, delay > net.params[P_STOP_DELAY], net, veh, st)
+            if out < 0:  # end of the trip: the sink never blocks
+                st.veh_arrive_s[v] = e
+                st.counters[C_EXITED] += 1
+                continue
+            q_credit[q] -= 1.0
+            st.mov_delay_sum_s[m] += delay
+            if delay > stop_delay:
+                st.mov_stops[m] += 1
+            mov_last[m] = e
+            veh_pos[v] += 1
+            _join(v, out, e, net.mov_extra_s[m], delay > stop_delay, net, veh, st)
         if not spillback:
             st.queue_blocked_s[q] = -1.0
         elif st.queue_blocked_s[q] < 0.0:
@@ -591,32 +570,43 @@ def _step(t, net, sig, veh, st):
     k = st.counters[C_NEXT_DEPART]
     while k < n_veh and veh.depart_s[veh.depart_order[k]] < t_end - 1e-9:
         v = veh.depart_order[k]
-        _append(veh.route_link[veh.route_ptr[v]], v, st.orig_head, st.orig_tail, st.veh_next)
+        link = veh.route_link[route_ptr[v]]
+        veh_next[v] = -1
+        if st.orig_tail[link] < 0:
+            st.orig_head[link] = v
+        else:
+            veh_next[st.orig_tail[link]] = v
+        st.orig_tail[link] = v
         k += 1
     st.counters[C_NEXT_DEPART] = k
+    from_rest = net.params[P_DEPART_REST] > 0.5
     for link in range(n_links):
         while st.orig_head[link] >= 0:
-            if st.link_occ[link] >= net.link_storage_veh[link]:
+            if link_occ[link] >= storage[link]:
                 break
             if st.ins_credit[link] < 1.0 - 1e-9:
                 st.ins_starved[link] = 1
                 break
-            v = _pop(link, st.orig_head, st.orig_tail, st.veh_next)
+            v = st.orig_head[link]
+            st.orig_head[link] = veh_next[v]
+            if st.orig_head[link] < 0:
+                st.orig_tail[link] = -1
+            veh_next[v] = -1
             st.ins_credit[link] -= 1.0
             e = max(veh.depart_s[v], t)
             st.veh_start_s[v] = e
-            st.veh_pos[v] = 0
+            veh_pos[v] = 0
             st.counters[C_ENTERED] += 1
             st.counters[C_MOVES] += 1
-            _enter_link(v, link, -1, e, net.params[P_DEPART_REST] > 0.5, net, veh, st)
+            _join(v, link, e, 0.0, from_rest, net, veh, st)
 
     # Standing queues: the vehicles at the head of each queue that have reached the stop line.
     for q in range(n_queues):
         count = 0
-        v = st.queue_head[q]
-        while v >= 0 and st.veh_ready_s[v] < t_end - 1e-9:
+        v = q_head[q]
+        while v >= 0 and veh_ready[v] < t_end - 1e-9:
             count += 1
-            v = st.veh_next[v]
+            v = veh_next[v]
         st.queue_now[q] = count
         if count > st.queue_max[q]:
             st.queue_max[q] = count
@@ -624,6 +614,40 @@ def _step(t, net, sig, veh, st):
 
     for j in range(len(sig.ctrl_type)):
         st.sig_time_s[j] += dt
+
+
+@njit(cache=True)
+def _join(v, link, e, crossing_s, from_rest, net, veh, st):
+    """Vehicle ``v`` enters ``link`` at ``e``, reaches its stop line after the junction crossing
+    (``crossing_s``) and the link's free-flow time, and joins the least-occupied lane queue that
+    serves its next movement (the first on ties).
+
+    ``from_rest``: it stopped (or departs) just before, so it pays the acceleration loss.
+    (Called once per vehicle and link, so passing the tuples here is affordable.)
+    """
+    extra = crossing_s
+    if from_rest:
+        extra += net.link_accel_loss_s[link]
+    ready = e + extra + net.link_fft_s[link]
+    st.veh_enter_s[v] = e
+    st.veh_ready_s[v] = ready
+    st.link_occ[link] += 1
+    st.link_entered[link] += 1
+    m = veh.route_mov[veh.route_ptr[v] + st.veh_pos[v]]
+    st.mov_joined[m] += 1
+    best = net.mov_queues[net.mov_queue_ptr[m]]
+    for i in range(net.mov_queue_ptr[m] + 1, net.mov_queue_ptr[m + 1]):
+        q = net.mov_queues[i]
+        if st.queue_count[q] < st.queue_count[best]:
+            best = q
+    st.veh_queue[v] = best
+    st.queue_count[best] += 1
+    st.veh_next[v] = -1
+    if st.queue_tail[best] < 0:
+        st.queue_head[best] = v
+    else:
+        st.veh_next[st.queue_tail[best]] = v
+    st.queue_tail[best] = v
 
 
 @njit(cache=True)
