@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import networkx as nx
     import pandas as pd
 
+    from twin.demand import DemandConfig
     from twin.engine import Engine
     from twin.io.sumo import SumoNet
     from twin.junctions import Junction
@@ -658,13 +659,13 @@ def plans_from_sumo(network: TrafficNetwork, timing: TimingParams) -> list[Signa
             )
             phases.append(Phase(letters, sumo_phase.duration_s, yellow, all_red, min_green, max_green))
         strategy = "actuated" if program.kind == "actuated" else "fixed"
-        # Offset: SUMO's offset shifts the programme start (time 0 = phase 0 at -offset).
+        # SUMO's offset is when phase 0 starts (cycle position = (t − offset) mod C), as ours.
         plans.append(
             SignalPlan.from_phases(
                 controller,
                 movements,
                 phases,
-                offset_s=(-offset) % max(sum(p.duration_s for p in program.phases), 1e-9),
+                offset_s=offset % max(sum(p.duration_s for p in program.phases), 1e-9),
                 strategy=strategy,
             )
         )
@@ -1324,15 +1325,17 @@ def run_sumo_inputs(
     """
     from pathlib import Path
 
-    from twin.io.sumo import read_net, read_routes, read_sumocfg
+    from twin.io.sumo import read_net, read_programs, read_routes, read_sumocfg
     from twin.results import atomic_dir, refuse_existing, write_json
     from twin.signals import TimingParams, with_strategy
 
     out_dir = Path(out_dir)
     refuse_existing(out_dir, force)
+    additional: list = []
     if sumocfg is not None:
         config = read_sumocfg(sumocfg)
         net, routes = config.net_file, list(config.route_files)
+        additional = list(config.additional_files)
         begin_s = config.begin_s if begin_s is None else begin_s
         end_s = config.end_s if end_s is None else end_s
         if not routes:
@@ -1340,7 +1343,10 @@ def run_sumo_inputs(
     begin_s = 0.0 if begin_s is None else float(begin_s)
     if end_s is not None and end_s <= begin_s:
         raise InputError(f"--end {end_s:g} must be after --begin {begin_s:g}")
-    network = network_from_sumo(read_net(net), params or TrafficParams())
+    sumo_net = read_net(net)
+    for path in additional:
+        sumo_net.programs.update(read_programs(path))  # the last programme loaded runs, as in SUMO
+    network = network_from_sumo(sumo_net, params or TrafficParams())
     sumo_trips = [trip for path in routes for trip in read_routes(path)]
     sumo_trips = [trip for trip in sumo_trips if trip.depart_s >= begin_s]
     trips, skipped = trips_from_sumo(network, sumo_trips)
@@ -1378,3 +1384,236 @@ def run_sumo_inputs(
             {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in result.items()},
         )
     return result
+
+
+# --------------------------------------------------------------------------------------------
+# Our network, plans and demand out to SUMO (``twin traffic export``)
+# --------------------------------------------------------------------------------------------
+
+
+def sumo_programs(
+    network: TrafficNetwork, plans: list[SignalPlan], sumo_net: SumoNet, program_id: str = "twin"
+) -> list:  # noqa: ANN201 - list[twin.io.sumo.SumoProgram]
+    """Our plans as SUMO ``tlLogic`` programmes of ``sumo_net`` (built from the same road layer).
+
+    SUMO connections are matched to our movements by edge ids (then by approach and turn);
+    each of our phases becomes a green phase, a yellow phase (movements losing green show
+    ``y``) and an all-red phase. Actuated plans export as SUMO ``actuated`` programmes (SUMO
+    places its own detectors); the others as ``static`` with the plan's current timing.
+    """
+    from twin.io.sumo import SumoPhase, SumoProgram
+
+    by_tl: dict[str, list] = {}
+    for conn in sumo_net.connections:
+        if conn.tl:
+            by_tl.setdefault(conn.tl, []).append(conn)
+    programs = []
+    for plan in plans:
+        conns = by_tl.get(plan.controller)
+        if not conns:
+            log.warning("controller %s has no traffic light in the SUMO network", plan.controller)
+            continue
+        local = {}
+        by_turn = {}
+        for k, m in enumerate(plan.movements):
+            a, b = network.link_ids[network.mov_in[m]], network.link_ids[network.mov_out[m]]
+            local[(a, b)] = k
+            by_turn.setdefault((a, network.mov_turn[m]), k)
+            by_turn.setdefault((a, "*"), k)
+        n_links = 1 + max(i for c in conns for i in c.link_indices)
+        slot = [-1] * n_links
+        for conn in conns:
+            k = local.get(
+                (conn.from_edge, conn.to_edge),
+                by_turn.get((conn.from_edge, conn.turn), by_turn.get((conn.from_edge, "*"), -1)),
+            )
+            for i in conn.link_indices:
+                slot[i] = k
+        phases = []
+        for i, phase in enumerate(plan.phases):
+            nxt = plan.phases[(i + 1) % len(plan.phases)]
+
+            def letters(stage: str, phase=phase, nxt=nxt, slot=slot) -> str:  # noqa: ANN001
+                out = []
+                for k in slot:
+                    if k < 0 or not phase.green(k):
+                        out.append("r")
+                    elif stage == "green" or nxt.green(k):
+                        out.append(phase.states[k])
+                    else:
+                        out.append("y" if stage == "yellow" else "r")
+                return "".join(out)
+
+            phases.append(SumoPhase(phase.green_s, letters("green"), phase.min_green_s, phase.max_green_s))
+            if phase.yellow_s > 0:
+                phases.append(SumoPhase(phase.yellow_s, letters("yellow")))
+            if phase.all_red_s > 0:
+                phases.append(SumoPhase(phase.all_red_s, letters("red")))
+        kind = "actuated" if plan.strategy == "actuated" else "static"
+        programs.append(
+            SumoProgram(plan.controller, program_id, kind, plan.offset_s % plan.cycle_s, tuple(phases))
+        )
+    return programs
+
+
+def export_case(
+    graph: nx.MultiDiGraph,
+    network: TrafficNetwork,
+    plans: list[SignalPlan],
+    trips: Trips,
+    out_dir,
+    begin_s: float,
+    end_s: float,
+    name: str = "case",
+) -> list[str]:  # noqa: ANN001
+    """Write ``name.net.xml`` (from ``graph``), ``name.add.xml`` (our plans as tlLogic),
+    ``name.rou.xml`` (the trips with their routes) and ``name.sumocfg`` into ``out_dir``.
+
+    Trips whose route uses a movement SUMO's ``netconvert`` did not build are left out of the
+    route file (their number is logged). Returns the file names written.
+    """
+    from pathlib import Path
+
+    from twin.io.sumo import read_net, write_net, write_programs, write_routes, write_sumocfg
+
+    out_dir = Path(out_dir)
+    net_file = write_net(graph, out_dir / f"{name}.net.xml")
+    sumo_net = read_net(net_file)
+    add_file = write_programs(sumo_programs(network, plans, sumo_net), out_dir / f"{name}.add.xml")
+    connected = {(c.from_edge, c.to_edge) for c in sumo_net.connections}
+    vehicles, dropped = [], 0
+    for vid, depart, route in zip(trips.ids, trips.depart_s, trips.routes, strict=True):
+        edges = [network.link_ids[i] for i in route]
+        if all((a, b) in connected for a, b in zip(edges[:-1], edges[1:], strict=True)):
+            vehicles.append((vid, float(depart), edges))
+        else:
+            dropped += 1
+    if dropped:
+        log.warning("%d of %d trips use a turn netconvert did not build; left out", dropped, len(trips))
+    depart_speed = "0" if network.params.depart_from_rest else "max"
+    rou_file = write_routes(vehicles, out_dir / f"{name}.rou.xml", depart_speed=depart_speed)
+    cfg = write_sumocfg(out_dir / f"{name}.sumocfg", net_file, [rou_file], [add_file], begin_s, end_s)
+    return [p.name for p in (net_file, add_file, rou_file, cfg)]
+
+
+def cut_trips(network: TrafficNetwork, trips: Trips, keep_links: set[int], min_links: int = 2) -> Trips:
+    """Trips cut to the part of their route on ``keep_links`` (a sub-area cordon).
+
+    Each trip keeps its first run of consecutive links inside the cordon (if it has at least
+    ``min_links``), departing when it would reach the cordon at free flow. Routes stay in
+    ``network``'s link indices.
+    """
+    ids, departs, routes = [], [], []
+    for vid, depart, route in zip(trips.ids, trips.depart_s, trips.routes, strict=True):
+        inside = np.array([int(link) in keep_links for link in route])
+        if not inside.any():
+            continue
+        first = int(np.argmax(inside))
+        last = first
+        while last + 1 < len(route) and inside[last + 1]:
+            last += 1
+        if last - first + 1 < min_links:
+            continue
+        lead = float(network.link_fft_s[route[:first]].sum())
+        if first:
+            lead += float(
+                sum(
+                    network.mov_extra_s[network.mov_lookup[(int(a), int(b))]]
+                    for a, b in zip(route[:first], route[1 : first + 1], strict=True)
+                )
+            )
+        ids.append(vid)
+        departs.append(float(depart) + lead)
+        routes.append(np.asarray(route[first : last + 1], np.int64))
+    order = np.argsort(np.array(departs), kind="stable") if departs else np.array([], int)
+    return Trips(
+        [ids[i] for i in order],
+        np.array(departs)[order] if departs else np.zeros(0),
+        [routes[i] for i in order],
+    )
+
+
+def changle_case(
+    area: str | None,
+    seed: int,
+    begin_s: float,
+    duration_s: float,
+    demand: DemandConfig | None = None,
+    params: TrafficParams | None = None,
+    timing: TimingParams | None = None,
+):  # noqa: ANN201 - a dict of the case's parts
+    """The bundled Changle network, Webster plans and AM-peak trips (optionally cut to ``area``).
+
+    Times are seconds after midnight; trips depart in [begin_s, begin_s + duration_s). With an
+    area, the district's trips are simulated on their district routes and cut at the area's
+    cordon (so through traffic is kept), and the graph is the area's largest strongly connected
+    part.
+    """
+    import networkx as nx
+
+    from twin.city import load_city
+    from twin.demand import DemandConfig, gravity_od, sample_trips
+    from twin.signals import TimingParams, retime_webster
+
+    demand = demand or DemandConfig()
+    params = params or TrafficParams()
+    timing = timing or TimingParams()
+    city = load_city()
+    graph = city.roads
+    zones = city.zones[["zone_id", "residents", "jobs", "node"]]
+    network = network_from_graph(graph, params)
+    od = gravity_od(zones, graph, demand)
+    trips = sample_trips(od, network, demand, begin_s, begin_s + duration_s, np.random.default_rng(seed))
+    if area is not None:
+        nodes = {n for n, d in graph.nodes(data=True) if d.get("area_id") == area}
+        if not nodes:
+            raise InputError(f"--area {area!r}: no road node has that area_id")
+        sub = graph.subgraph(nodes)
+        core = max(nx.strongly_connected_components(sub), key=len)
+        area_graph = graph.subgraph(core).copy()
+        keep = {network.link_index[e] for e in area_graph.edges(keys=True)}
+        cut = cut_trips(network, trips, keep)
+        sub_network = network_from_graph(area_graph, params)
+        remap = {i: sub_network.link_index[network.link_keys[i]] for i in keep}
+        trips = Trips(
+            cut.ids, cut.depart_s, [np.array([remap[int(i)] for i in r], np.int64) for r in cut.routes]
+        )
+        graph, network = area_graph, sub_network
+    flows = np.zeros(network.n_movements)
+    for route in trips.routes:
+        for a, b in zip(route[:-1], route[1:], strict=True):
+            flows[network.mov_lookup[(int(a), int(b))]] += 1.0
+    flows *= 3600.0 / duration_s
+    plans = [
+        retime_webster(p, flows[list(p.movements)], network, timing)[0]
+        for p in default_plans(network, timing)
+    ]
+    return {"graph": graph, "network": network, "plans": plans, "trips": trips, "timing": timing}
+
+
+def export_changle(
+    out_dir,
+    area: str | None = None,
+    seed: int = 1,
+    begin_s: float = 7 * 3600.0,  # noqa: ANN001
+    duration_s: float = 3600.0,
+    force: bool = False,
+) -> list[str]:
+    """``twin traffic export``: the Changle case (or one area of it) as SUMO files."""
+    from pathlib import Path
+
+    from twin.results import atomic_dir
+
+    out_dir = Path(out_dir)
+    case = changle_case(area, seed, begin_s, duration_s)
+    with atomic_dir(out_dir, force) as tmp:
+        return export_case(
+            case["graph"],
+            case["network"],
+            case["plans"],
+            case["trips"],
+            tmp,
+            begin_s,
+            begin_s + duration_s,
+            name=f"changle_{area}" if area else "changle",
+        )

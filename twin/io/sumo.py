@@ -400,6 +400,41 @@ def write_net(
     return out_path
 
 
+def read_programs(path: str | Path) -> dict[str, SumoProgram]:
+    """``tlLogic`` programmes of an additional file (or a network), by traffic-light id.
+
+    When a file holds several programmes for one light, the last wins, as in SUMO.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError("additional file not found", path)
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as exc:
+        raise InputError(f"not valid XML: {exc}", path) from None
+    programs = {}
+    for element in root.iter("tlLogic"):
+        phases = tuple(
+            SumoPhase(
+                float(p.get("duration")),
+                p.get("state"),
+                _maybe_float(p.get("minDur")),
+                _maybe_float(p.get("maxDur")),
+            )
+            for p in element.iter("phase")
+        )
+        if not phases:
+            continue
+        programs[element.get("id")] = SumoProgram(
+            element.get("id"),
+            element.get("programID", "0"),
+            element.get("type", "static"),
+            float(element.get("offset", "0")),
+            phases,
+        )
+    return programs
+
+
 def write_programs(programs: list[SumoProgram], out_path: str | Path) -> Path:
     """Write traffic-light programmes as a SUMO additional file (loaded with ``-a``).
 
