@@ -894,36 +894,46 @@ class TrafficModel:
         return engine.process(self.process(engine, engine.duration_s if duration_s is None else duration_s))
 
     def _next_bin_s(self) -> float:
+        """The next time-of-day bin boundary: bins are whole multiples of ``stats_bin_s`` on the
+        model's clock (so 07:00, 07:15, ... when time 0 is a quarter hour)."""
         bin_s = self.network.params.stats_bin_s
-        return (math.floor((self.time_s - self.begin_s) / bin_s + 1e-9) + 1) * bin_s + self.begin_s
+        return (math.floor(self.time_s / bin_s + 1e-9) + 1) * bin_s
 
     def _after_block(self) -> None:
         self._queue_samples.append(self.state.queue_now.copy())
         bin_s = self.network.params.stats_bin_s
-        if abs(((self.time_s - self.begin_s) / bin_s) - round((self.time_s - self.begin_s) / bin_s)) < 1e-9:
+        if abs(self.time_s / bin_s - round(self.time_s / bin_s)) < 1e-9:
             self._snapshot()
         self.controller.adaptive_update(self.time_s, self.state)
         self._check_gridlock()
 
     def _snapshot(self) -> None:
+        self.snapshots.append(self._current())
+        self._queue_samples = []
+
+    def _snapshots_to_now(self) -> list[dict]:
+        """The bin snapshots, plus one for now if the run ended inside a bin."""
+        if self.snapshots and self.snapshots[-1]["time_s"] < self.time_s - 1e-9:
+            return [*self.snapshots, self._current()]
+        return self.snapshots
+
+    def _current(self) -> dict:
+        """Cumulative link counters now, and the largest queue sampled since the last bin."""
         st = self.state
         link_queue = np.zeros(self.network.n_links)
         np.add.at(link_queue, self.network.queue_link, st.queue_sum)
         samples = np.array(self._queue_samples) if self._queue_samples else np.zeros((1, len(st.queue_now)))
         queue_max = np.zeros(self.network.n_links)
         np.maximum.at(queue_max, self.network.queue_link, samples.max(axis=0))
-        self._queue_samples = []
-        self.snapshots.append(
-            {
-                "time_s": self.time_s,
-                "entered": st.link_entered.copy(),
-                "exited": st.link_exited.copy(),
-                "time_sum_s": st.link_time_sum_s.copy(),
-                "queue_sum": link_queue,
-                "queue_max": queue_max,
-                "occupancy": st.link_occ.copy(),
-            }
-        )
+        return {
+            "time_s": self.time_s,
+            "entered": st.link_entered.copy(),
+            "exited": st.link_exited.copy(),
+            "time_sum_s": st.link_time_sum_s.copy(),
+            "queue_sum": link_queue,
+            "queue_max": queue_max,
+            "occupancy": st.link_occ.copy(),
+        }
 
     def _check_gridlock(self) -> None:
         """Report cycles of spillback that have not moved for ``gridlock_after_s``."""
@@ -1059,7 +1069,8 @@ class TrafficModel:
 
         net = self.network
         rows = []
-        for before, after in zip(self.snapshots[:-1], self.snapshots[1:], strict=True):
+        snapshots = self._snapshots_to_now()
+        for before, after in zip(snapshots[:-1], snapshots[1:], strict=True):
             span = after["time_s"] - before["time_s"]
             exited = after["exited"] - before["exited"]
             tt = np.where(
@@ -1099,7 +1110,8 @@ class TrafficModel:
         net = self.network
         bins = []
         columns = []
-        for before, after in zip(self.snapshots[:-1], self.snapshots[1:], strict=True):
+        snapshots = self._snapshots_to_now()
+        for before, after in zip(snapshots[:-1], snapshots[1:], strict=True):
             exited = after["exited"] - before["exited"]
             tt = np.where(
                 exited > 0,
