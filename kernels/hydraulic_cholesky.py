@@ -21,7 +21,9 @@ from numba import njit
 
 
 @njit(cache=True, error_model="numpy")
-def symbolic_cholesky(n: int, lower_row: np.ndarray, lower_col: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def symbolic_cholesky(
+    n: int, lower_row: np.ndarray, lower_col: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pattern of the Cholesky factor ``L`` of an ``n x n`` symmetric matrix.
 
     Parameters

@@ -21,8 +21,8 @@ element whose flow changed most; the EPS driver (``twin.water``) decides what to
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -258,7 +258,8 @@ class CompiledNetwork:
             elif opts.formula == DARCY_WEISBACH:
                 r_ft = length_ft / 2.0 / 32.2 / d_ft / (np.pi * d_ft**2 / 4.0) ** 2
             else:
-                r_ft = (4.0 * self.roughness / (1.49 * np.pi * d_ft**2)) ** 2 * (d_ft / 4.0) ** -1.333 * length_ft
+                manning = (4.0 * self.roughness / (1.49 * np.pi * d_ft**2)) ** 2
+                r_ft = manning * (d_ft / 4.0) ** -1.333 * length_ft
             # h_m = FT * r_ft * (q / CFS)^hexp
             resistance = np.where(is_pipe, r_ft * FT_M / CFS_M3_PER_S**opts.hexp, 0.0)
             km_ft = 0.02517 * self.minor_loss / d_ft**4
@@ -325,7 +326,8 @@ class CompiledNetwork:
         """Volume (m³) of tank ``tank`` (index into the tank arrays) at water head ``head_m``."""
         curve = self.tank_curve[tank]
         if curve < 0:
-            return float(self.tank_vmin_m3[tank] + (head_m - self.tank_hmin_m[tank]) * self.tank_area_m2[tank])
+            rise = head_m - self.tank_hmin_m[tank]
+            return float(self.tank_vmin_m3[tank] + rise * self.tank_area_m2[tank])
         a, b = self.curve_ptr[curve], self.curve_ptr[curve + 1]
         level = head_m - self.elevation_m[self.tank_node[tank]]
         return _interp(self.curve_x[a:b], self.curve_y[a:b], level)
@@ -334,7 +336,8 @@ class CompiledNetwork:
         """Water head (m) of tank ``tank`` holding ``volume_m3``."""
         curve = self.tank_curve[tank]
         if curve < 0:
-            return float(self.tank_hmin_m[tank] + (volume_m3 - self.tank_vmin_m3[tank]) / self.tank_area_m2[tank])
+            extra = volume_m3 - self.tank_vmin_m3[tank]
+            return float(self.tank_hmin_m[tank] + extra / self.tank_area_m2[tank])
         a, b = self.curve_ptr[curve], self.curve_ptr[curve + 1]
         level = _interp(self.curve_y[a:b], self.curve_x[a:b], volume_m3)
         return float(self.elevation_m[self.tank_node[tank]] + level)
@@ -640,7 +643,8 @@ class GGASolver:
             self.xflow,
         )
 
-    def _update_flows(self, state: HydraulicState, relax: float, pressure_driven: bool) -> tuple[float, float, int]:
+    def _update_flows(self, state: HydraulicState, relax: float,
+                      pressure_driven: bool) -> tuple[float, float, int]:
         net, opts = self.net, self.net.options
         self._k.update_flows(
             net.n_junctions, net.start, net.end, net.kind, self.p, self.y, state.flow,
@@ -822,7 +826,8 @@ class GGASolver:
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = np.clip((pressure - net.pdd_pmin_m) / dp, 0.0, 1.0)
             expected = dfull * ratio ** net.options.pdd_exponent
-        expected = np.where(pressure <= net.pdd_pmin_m, 0.0, np.where(pressure >= net.pdd_preq_m, dfull, expected))
+        expected = np.where(pressure >= net.pdd_preq_m, dfull, expected)
+        expected = np.where(pressure <= net.pdd_pmin_m, 0.0, expected)
         return not np.any(np.abs(expected - state.demand_flow)[mask] > PDA_QTOL)
 
     def _converged(self, state: HydraulicState, relerr: float, max_dq: float, pressure_driven: bool) -> bool:

@@ -63,7 +63,8 @@ class Leak:
         if self.area_m2 is not None and self.area_m2 <= 0:
             raise InputError(f"leak on pipe {self.pipe}: area_m2 {self.area_m2} must be > 0")
         if self.area_fraction is not None and not 0 < self.area_fraction <= 1:
-            raise InputError(f"leak on pipe {self.pipe}: area_fraction {self.area_fraction} must be in (0, 1]")
+            raise InputError(
+                f"leak on pipe {self.pipe}: area_fraction {self.area_fraction} must be in (0, 1]")
         if not 0 < self.discharge_coefficient <= 1:
             raise InputError(f"leak on pipe {self.pipe}: discharge coefficient must be in (0, 1]")
         if not 0.3 <= self.exponent <= 3.0:

@@ -274,7 +274,8 @@ def compile_network(wn: wntr.network.WaterNetworkModel, source: str = "network")
             pts = sorted((float(x), float(y)) for x, y in c.points)
             ci = curves.add(c.name, pts)
             xs, ys = np.array([p[0] for p in pts]), np.array([p[1] for p in pts])
-            vmin, vmax, v0 = (float(np.interp(level, xs, ys)) for level in (t.min_level, t.max_level, t.init_level))
+            levels = (t.min_level, t.max_level, t.init_level)
+            vmin, vmax, v0 = (float(np.interp(level, xs, ys)) for level in levels)
             area = (ys[-1] - ys[0]) / (xs[-1] - xs[0]) if xs[-1] > xs[0] else area
         else:
             ci = -1
@@ -328,7 +329,8 @@ def compile_network(wn: wntr.network.WaterNetworkModel, source: str = "network")
             pump_h0[k], pump_r[k], pump_n[k] = params["h0"], params["r"], params["n"]
             pump_hmax[k], pump_q0[k], curve_index[k] = params["hmax"], params["q0"], params["curve"]
             setting0[k] = float(link.speed_timeseries.base_value)
-            pump_pattern[k] = pattern_of(link.speed_timeseries.pattern_name) if link.speed_timeseries.pattern_name else -1
+            speed_pattern = link.speed_timeseries.pattern_name
+            pump_pattern[k] = pattern_of(speed_pattern) if speed_pattern else -1
             status0[k] = CLOSED if closed else OPEN
         else:
             vkind = _VALVE_KINDS[link.valve_type]
@@ -650,13 +652,15 @@ class ExtendedPeriodSimulation:
                     vplus = abs(st.node_outflow[n])
                     v1 = net.tank_volume(tank, st.head[n])
                     v2 = net.tank_volume(tank, net.control_grade_m[c])
-                    reset = (ctype == LOWLEVEL and v1 <= v2 + vplus) or (ctype == HILEVEL and v1 >= v2 - vplus)
+                    reset = ((ctype == LOWLEVEL and v1 <= v2 + vplus)
+                             or (ctype == HILEVEL and v1 >= v2 - vplus))
                 else:  # a reservoir: compare heads
                     reset = (ctype == LOWLEVEL and st.head[n] <= net.control_grade_m[c]) or (
                         ctype == HILEVEL and st.head[n] >= net.control_grade_m[c])
             if ctype == TIMER and net.control_time_s[c] == self.time_s:
                 reset = True
-            if ctype == TIMEOFDAY and (self.time_s + self.tstart_s) % SECONDS_PER_DAY == net.control_time_s[c]:
+            clock_s = (self.time_s + self.tstart_s) % SECONDS_PER_DAY
+            if ctype == TIMEOFDAY and clock_s == net.control_time_s[c]:
                 reset = True
             if not reset:
                 continue
@@ -705,7 +709,9 @@ class ExtendedPeriodSimulation:
                     continue
                 h = st.head[n]
                 grade = net.control_grade_m[c]
-                if (h < grade and ctype == HILEVEL and q > 0.0) or (h > grade and ctype == LOWLEVEL and q < 0.0):
+                rising = h < grade and ctype == HILEVEL and q > 0.0
+                falling = h > grade and ctype == LOWLEVEL and q < 0.0
+                if rising or falling:
                     v = net.tank_volume(tank, grade) - st.tank_volume[tank]
                     t = _round(v / q)
             if ctype == TIMER and net.control_time_s[c] > self.time_s:
@@ -785,7 +791,8 @@ class ExtendedPeriodSimulation:
                 raise_unconverged(report, self.time_s, f"{fallback} fallback failed: " if fallback else "")
         self.solver_log.append({
             "time_s": self.time_s, "iterations": report.iterations,
-            "relative_error": report.relative_error, "converged": report.converged,
+            "relative_error": report.relative_error,
+            "max_flow_change_m3_per_s": report.max_flow_change_m3_per_s, "converged": report.converged,
             "fallback": fallback,
         })
         self.last_report = report
@@ -804,7 +811,9 @@ class ExtendedPeriodSimulation:
         rec["demand"].append(st.node_outflow.copy())
         rec["required"].append(st.demand_full.copy())
         rec["leak"].append(st.leak_flow.copy())
-        rec["flow"].append(st.flow.copy())
+        # like EPANET's savehyd: a closed link carries no flow (a closed constant-power pump keeps
+        # a halving residual inside the iterations, which is not water moving)
+        rec["flow"].append(np.where(st.status <= CLOSED, 0.0, st.flow))
         rec["status"].append(st.status.copy())
         rec["determinate"].append(self.solver.determinate_junctions(st))
 

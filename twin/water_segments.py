@@ -33,14 +33,18 @@ class ValveLayer:
         """From a table with columns ``valve_id`` (optional), ``link`` and ``node`` (names)."""
         from twin.errors import InputError
 
-        ids = [str(v) for v in frame["valve_id"]] if "valve_id" in frame else [f"V{i}" for i in range(len(frame))]
+        if "valve_id" in frame:
+            ids = [str(v) for v in frame["valve_id"]]
+        else:
+            ids = [f"V{i}" for i in range(len(frame))]
         links, nodes = [], []
         for vid, link, node in zip(ids, frame["link"], frame["node"], strict=True):
             try:
                 k = net.link_index(str(link))
                 n = net.node_index(str(node))
             except KeyError:
-                raise InputError(f"valve {vid}: link {link!r} or node {node!r} is not in the network") from None
+                raise InputError(
+                    f"valve {vid}: link {link!r} or node {node!r} is not in the network") from None
             if n not in (net.start[k], net.end[k]):
                 raise InputError(f"valve {vid}: node {node} is not an end of link {link}")
             links.append(k)

@@ -3,8 +3,8 @@
 WNTR reads any EPANET 2.2 input file (US or SI units) into a ``WaterNetworkModel`` in SI units
 and writes one back in the units the file came in (or the units asked for). These two functions
 add what the rest of the twin needs at the edge: clear one-line errors for bad files, and a
-deterministic writer (WNTR's output only depends on the model, so rebuilding a network gives the
-same bytes).
+deterministic writer (without WNTR's file-name and time stamp, the output only depends on the
+model, so rebuilding a network gives the same bytes).
 """
 
 from __future__ import annotations
@@ -76,4 +76,9 @@ def write_inp(wn: wntr.network.WaterNetworkModel, path: str | Path, units: str |
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wntr.network.write_inpfile(wn, str(path), units=units, version=2.2)
+    # WNTR stamps the source file name and the time into the header; drop both so that the same
+    # model always gives the same bytes
+    lines = path.read_text().splitlines(keepends=True)
+    kept = [line for line in lines[:5] if not line.startswith(("; Filename:", "; Created:"))]
+    path.write_text("".join(kept + lines[5:]))
     return path
