@@ -34,6 +34,8 @@ def corridor_graph(junctions: int = 6, spacing_m: float = 300.0, side_m: float =
         add_road(graph, f"a{i}", f"s{i}", 1, 40.0, "tertiary")
     for i in range(junctions + 1):
         add_road(graph, f"a{i}", f"a{i + 1}", 2, 60.0, "primary")
+    for u, v, data in graph.edges(data=True):
+        data["name"] = "Main Road" if str(u).startswith("a") and str(v).startswith("a") else f"Side {u}{v}"
     return graph
 
 

@@ -665,6 +665,7 @@ class SignalController:
                     "controller": plan.controller,
                     "cycle_s": new_plan.cycle_s,
                     "flow_ratio_sum": result.flow_ratio_sum,
+                    "greens_s": " ".join(f"{p.green_s:g}" for p in new_plan.phases),
                 }
             )
 
