@@ -758,14 +758,18 @@ def random_trips(
     seed: int,
     extra_args: list[str] | None = None,
 ) -> Path:
-    """Generate trips with SUMO's ``randomTrips.py`` (``--validate`` keeps only routable ones)."""
+    """Generate trips with SUMO's ``randomTrips.py`` (``--validate`` keeps only routable ones).
+
+    It runs in ``out_file``'s folder, where the validation leaves its scratch files.
+    """
     import sys
 
+    out_file = Path(out_file).resolve()
     cmd = [
         sys.executable,
         str(sumo_tools_dir() / "randomTrips.py"),
         "-n",
-        str(net_file),
+        str(Path(net_file).resolve()),
         "-o",
         str(out_file),
         "-b",
@@ -779,7 +783,7 @@ def random_trips(
         "--validate",
     ] + list(extra_args or [])
     env = dict(os.environ, SUMO_HOME=str(sumo_tools_dir().parent))
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=out_file.parent)
     if done.returncode != 0:
         raise RuntimeError(f"randomTrips failed: {done.stderr.strip()[-2000:]}")
     return out_file
