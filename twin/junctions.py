@@ -166,11 +166,10 @@ def _edge_end_bearing(graph: nx.MultiDiGraph, edge: Edge, at_node: object, xy: d
     u, v, _ = edge
     data = graph.edges[edge]
     coords = None
-    geometry = data.get("geometry")
-    if geometry is not None:
-        coords = list(geometry.coords)
-        if "xy_transform" in xy:
-            coords = [xy["xy_transform"](x, y) for x, y in coords]
+    if "edges" in xy:
+        coords = xy["edges"].get(edge)
+    elif data.get("geometry") is not None:
+        coords = list(data["geometry"].coords)
     if not coords or len(coords) < 2:
         coords = [xy["nodes"][u], xy["nodes"][v]]
     if at_node == u:
@@ -191,21 +190,45 @@ def _far_enough(coords: list, forward: bool, min_m: float = 15.0) -> tuple[float
 
 
 def metric_xy(graph: nx.MultiDiGraph) -> dict:
-    """Node coordinates in metres and a transform for geometries (EPSG:4549 if geographic)."""
+    """Node coordinates in metres, and edge geometries in metres when the graph is geographic.
+
+    A graph in EPSG:4490/4326 is projected to EPSG:4549 with one vectorised call for all nodes
+    and one for all geometry vertices (``"edges"``: edge → list of (x, y)); a graph without a
+    geographic CRS is taken as metric already.
+    """
     crs = str(graph.graph.get("crs", "")).upper()
     geographic = crs in {"EPSG:4490", "EPSG:4326", "WGS84"} or graph.graph.get("geographic", False)
     nodes = {n: (float(d["x"]), float(d["y"])) for n, d in graph.nodes(data=True)}
     if not geographic:
         return {"nodes": nodes}
+    import numpy as np
     from pyproj import Transformer
 
     transformer = Transformer.from_crs(crs, "EPSG:4549", always_xy=True)
     keys = list(nodes)
     xs, ys = transformer.transform([nodes[k][0] for k in keys], [nodes[k][1] for k in keys])
-    return {
-        "nodes": dict(zip(keys, zip(xs, ys, strict=True), strict=True)),
-        "xy_transform": lambda x, y: transformer.transform(x, y),
-    }
+    edges = []
+    counts = []
+    lon, lat = [], []
+    for u, v, k, data in graph.edges(keys=True, data=True):
+        geometry = data.get("geometry")
+        if geometry is None:
+            continue
+        coords = np.asarray(geometry.coords)
+        edges.append((u, v, k))
+        counts.append(len(coords))
+        lon.append(coords[:, 0])
+        lat.append(coords[:, 1])
+    projected: dict = {}
+    if edges:
+        ex, ey = transformer.transform(np.concatenate(lon), np.concatenate(lat))
+        start = 0
+        for edge, n in zip(edges, counts, strict=True):
+            projected[edge] = list(
+                zip(ex[start : start + n].tolist(), ey[start : start + n].tolist(), strict=True)
+            )
+            start += n
+    return {"nodes": dict(zip(keys, zip(xs, ys, strict=True), strict=True)), "edges": projected}
 
 
 def _road_rank(data: dict) -> int:
