@@ -97,3 +97,54 @@ def test_bottleneck_discharges_exactly_its_capacity(step_s, saturation_veh_per_h
     departed = np.count_nonzero(~np.isnan(model.state.veh_start_s))
     assert model.state.link_occ[route[0]] == network.link_storage_veh[route[0]]
     assert departed < len(departs[departs < 3000.0])
+
+
+def _ring_graph() -> nx.MultiDiGraph:
+    """A one-way ring A→B→C→D→A of short links, each node with a feeder in and an exit out."""
+    graph = nx.MultiDiGraph(crs=None)
+    corners = {"A": (0.0, 0.0), "B": (40.0, 0.0), "C": (40.0, 40.0), "D": (0.0, 40.0)}
+    for name, (x, y) in corners.items():
+        graph.add_node(name, x=x, y=y)
+        graph.add_node(f"in{name}", x=x * 5 - 80, y=y * 5 - 80)
+        graph.add_node(f"out{name}", x=x * 5 - 90, y=y * 5 - 60)
+    ring = ["A", "B", "C", "D"]
+    for a, b in zip(ring, ring[1:] + ring[:1], strict=True):
+        add_road(graph, a, b, lanes=1, both=False)
+    for name in ring:
+        add_road(graph, f"in{name}", name, lanes=1, both=False)
+        add_road(graph, name, f"out{name}", lanes=1, both=False)
+    return graph
+
+
+def test_gridlock_is_reported_with_its_place_and_nobody_teleports():
+    params = TrafficParams(gridlock_after_s=120.0, sync_interval_s=10.0)
+    network, _ = build(_ring_graph(), params)
+    ring = ["A", "B", "C", "D"]
+
+    def link(u, v):
+        return network.link_index[(u, v, 0)]
+
+    routes = []
+    for i, start in enumerate(ring):  # three quarters round the ring, then out
+        path = [f"in{start}", *[ring[(i + k) % 4] for k in range(4)], f"out{ring[(i + 3) % 4]}"]
+        routes.append(np.array([link(a, b) for a, b in zip(path[:-1], path[1:], strict=True)]))
+    departs = np.arange(0.0, 600.0, 0.5)
+    trips = Trips(
+        [str(i) for i in range(len(departs))], departs, [routes[i % 4] for i in range(len(departs))]
+    )
+    from twin.signals import SignalController
+    from twin.traffic import TrafficModel
+
+    model = TrafficModel(network, SignalController.build(network, [], TimingParams()), trips)
+    model.advance_to(1500.0)
+    assert model.gridlocks, "the locked ring was not reported"
+    locked = set(model.gridlocks[0].links)
+    assert {network.link_ids[link(a, b)] for a, b in zip(ring, ring[1:] + ring[:1], strict=True)} <= locked
+    assert set(model.gridlocks[0].nodes) <= set(ring)
+    state = model.state
+    ring_links = [link(a, b) for a, b in zip(ring, ring[1:] + ring[:1], strict=True)]
+    assert all(state.link_occ[i] == network.link_storage_veh[i] for i in ring_links)
+    departed = int(np.count_nonzero(~np.isnan(state.veh_start_s)))
+    arrived = int(np.count_nonzero(~np.isnan(state.veh_arrive_s)))
+    assert departed == arrived + int(state.link_occ.sum())  # stuck, not teleported
+    assert model.kpis()["gridlocks_count"] >= 1
