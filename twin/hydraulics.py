@@ -200,6 +200,10 @@ class CompiledNetwork:
     control_setting: np.ndarray
     options: HydraulicOptions = field(default_factory=HydraulicOptions)
     times: TimeSettings = field(default_factory=TimeSettings)
+    demand_category: list[str] = field(default_factory=list)
+    """Per demand entry, its category (EPANET ``[DEMANDS]`` comment), e.g. ``residents``."""
+    node_xy: np.ndarray | None = None
+    """``(node, 2)`` map coordinates from the ``.inp`` (the bundled network: EPSG:4549 m)."""
     _derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     # ---- sizes and lookups --------------------------------------------------------------------

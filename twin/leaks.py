@@ -134,7 +134,12 @@ def split_pipe(net: CompiledNetwork, pipe: str, position: float) -> tuple[Compil
     extra = lambda values, value=None: np.append(values, values[controls] if value is None else value)  # noqa: E731
     node_controls = shift(net.control_node)
     node_controls[net.control_node < 0] = -1
+    xy = None
+    if net.node_xy is not None:
+        point = net.node_xy[n1] + position * (net.node_xy[n2] - net.node_xy[n1])
+        xy = np.insert(net.node_xy, nj, point, axis=0)
     split = net.copy(
+        node_xy=xy,
         node_names=net.node_names[:nj] + [f"{pipe}__leak"] + net.node_names[nj:],
         link_names=net.link_names + [f"{pipe}__b"],
         n_junctions=nj + 1,

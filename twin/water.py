@@ -233,7 +233,7 @@ def compile_network(wn: wntr.network.WaterNetworkModel, source: str = "network")
 
     node_kind = np.zeros(n_nodes, dtype=np.int8)
     elevation = np.zeros(n_nodes)
-    demand_node, demand_base, demand_pat = [], [], []
+    demand_node, demand_base, demand_pat, demand_cat = [], [], [], []
     emitter_ke = np.zeros(nj)
     pmin = np.full(nj, float(opts.hydraulic.minimum_pressure))
     preq = np.full(nj, float(opts.hydraulic.required_pressure))
@@ -245,6 +245,7 @@ def compile_network(wn: wntr.network.WaterNetworkModel, source: str = "network")
             demand_node.append(i)
             demand_base.append(float(demand.base_value))
             demand_pat.append(pattern_of(demand.pattern_name))
+            demand_cat.append(str(demand.category or ""))
         if j.emitter_coefficient:
             emitter_ke[i] = float(j.emitter_coefficient) ** (-1.0 / gamma)
         if j.minimum_pressure is not None:
@@ -461,7 +462,8 @@ def compile_network(wn: wntr.network.WaterNetworkModel, source: str = "network")
         control_link=ints(c_link), control_node=ints(c_node), control_type=ints(c_type, np.int8),
         control_grade_m=np.asarray(c_grade, dtype=float), control_time_s=ints(c_time),
         control_status=ints(c_status, np.int8), control_setting=np.asarray(c_setting, dtype=float),
-        options=options, times=times,
+        options=options, times=times, demand_category=demand_cat,
+        node_xy=np.array([wn.get_node(n).coordinates or (np.nan, np.nan) for n in node_names], dtype=float),
     )
 
 
@@ -571,6 +573,12 @@ class ExtendedPeriodSimulation:
         A prepared :class:`GGASolver` of ``net`` to reuse (its symbolic factorisation is kept).
     pressure_driven
         Override the network's demand model.
+    start_s, initial
+        Start at time ``start_s`` from state ``initial`` (e.g. a copy of another run's state then)
+        instead of at 0 from the ``.inp``'s initial state.
+    record_determinacy
+        Flag junctions whose heads the equations leave open at every reported time (a graph search
+        per report; sweeps may skip it).
     """
 
     def __init__(
@@ -583,6 +591,9 @@ class ExtendedPeriodSimulation:
         solver: GGASolver | None = None,
         pressure_driven: bool | None = None,
         linear_solver: str = "cholesky",
+        start_s: int = 0,
+        initial: HydraulicState | None = None,
+        record_determinacy: bool = True,
     ) -> None:
         self.net = net
         if pressure_driven is not None:
@@ -599,9 +610,10 @@ class ExtendedPeriodSimulation:
             raise InputError("time steps must be > 0 and the duration >= 0")
         self.on_unbalanced = on_unbalanced
         self.solver = solver if solver is not None else GGASolver(net, linear_solver)
-        self.state: HydraulicState = initial_state(net)
-        self.time_s = 0
-        self._rtime = self.rstep_s
+        self.state: HydraulicState = initial.copy() if initial is not None else initial_state(net)
+        self.time_s = int(start_s)
+        self._rtime = (self.time_s // self.rstep_s + 1) * self.rstep_s
+        self.record_determinacy = record_determinacy
         self._keys = ("t", "head", "demand", "required", "leak", "flow", "status", "determinate")
         self._records: dict[str, list] = {k: [] for k in self._keys}
         self.solver_log: list[dict] = []
@@ -815,7 +827,8 @@ class ExtendedPeriodSimulation:
         # a halving residual inside the iterations, which is not water moving)
         rec["flow"].append(np.where(st.status <= CLOSED, 0.0, st.flow))
         rec["status"].append(st.status.copy())
-        rec["determinate"].append(self.solver.determinate_junctions(st))
+        rec["determinate"].append(self.solver.determinate_junctions(st) if self.record_determinacy
+                                  else np.ones(self.net.n_junctions, dtype=bool))
 
     def solve_now(self) -> SolveReport:
         """Apply patterns and controls at the current time and solve (EPANET ``runhyd``)."""

@@ -83,6 +83,48 @@ def solve(
     typer.echo(f"wrote {out / 'nodes.parquet'} and {out / 'links.parquet'} (+ CSV)")
 
 
+class PipeSelection(StrEnum):
+    """Which pipes to burst."""
+
+    trunk = "trunk"
+    all = "all"
+
+
+@water_app.command("criticality")
+def criticality(
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder (ranked table and map)."),
+    pipes: PipeSelection = typer.Option(
+        PipeSelection.trunk, "--pipes", case_sensitive=False,
+        help="trunk (pipes tagged trunk, else DN >= 300) or all."),
+    inp: Path | None = typer.Option(
+        None, "--inp", help="Network (.inp) [default: the bundled Changle network]."),
+    valves: Path | None = typer.Option(
+        None, "--valves", help="Valve layer CSV (valve_id, link, node) [default: <inp>_valves.csv]."),
+    start_h: float = typer.Option(7.0, "--start-h", help="Hour of day the outage starts."),
+    outage_h: float = typer.Option(6.0, "--outage-h", help="Hours the segment stays shut."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing output folder."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+) -> None:
+    """Burst each selected pipe in turn, isolate its valve segment for the outage, and rank pipes
+    by person-hours without adequate service (GB 50013 service head).
+
+    Example: twin water criticality --pipes trunk --out results/criticality
+    """
+    from twin.water_criticality import run_criticality
+
+    set_quiet(quiet)
+    table = run_criticality(out, pipes=pipes.value, inp=inp, valves_csv=valves, start_h=start_h,
+                            outage_h=outage_h, force=force)
+    if quiet:
+        return
+    typer.echo(f"{len(table):,} pipes burst; most critical:")
+    for _, row in table.head(5).iterrows():
+        hours, cut = row["person_hours_lost_person_h"], row["population_cut_off_count"]
+        typer.echo(f"  #{row['rank']:<3} {row['pipe']:<12} {hours:>12,.0f} person-h "
+                   f"({cut:,.0f} people cut off)")
+    typer.echo(f"wrote {out / 'criticality.parquet'} (+ CSV) and {out / 'criticality_map.png'}")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``twin water`` to the root app."""
     app.add_typer(water_app, name="water")
