@@ -49,7 +49,8 @@ P_GAP = 3  # critical gap for yielding movements (s)
 P_STOP_DELAY = 4  # a delay above this counts as a stop (s)
 P_DETECTOR_LEAD = 5  # actuated detector set-back, as travel time before the stop line (s)
 P_DEPART_REST = 6  # 1 if trips start from standstill (they pay the link's acceleration loss)
-N_PARAMS = 7
+P_CLEARANCE = 7  # time a crossing vehicle keeps the conflict area busy (s)
+N_PARAMS = 8
 
 # Indices into ``State.counters``.
 C_NEXT_DEPART = 0  # position in depart_order of the next vehicle to depart
@@ -439,6 +440,7 @@ def _step(t, net, sig, veh, st):
     startup = net.params[P_STARTUP_LOST]
     yext = net.params[P_YELLOW_EXT]
     gap = net.params[P_GAP]
+    clearance = net.params[P_CLEARANCE]
     stop_delay = net.params[P_STOP_DELAY]
     t_end = t + dt
     _update_signals(t, net, sig, veh, st)
@@ -523,7 +525,7 @@ def _step(t, net, sig, veh, st):
                         continue
                     if not _open(mov_state[f], mov_since[f], t, startup, yext):
                         continue
-                    if mov_last[f] > t - gap:
+                    if mov_last[f] > t - clearance:
                         blocked = True
                         break
                     for k in range(mov_qptr[f], mov_qptr[f + 1]):
@@ -849,11 +851,12 @@ class _ReferenceModel:
     def must_yield(self, m: int, t: float) -> bool:
         net, st = self.net, self.st
         gap = net.params[P_GAP]
+        clearance = net.params[P_CLEARANCE]
         mine = st.mov_state[m] * 4 + net.mov_rank[m]
         for f in net.foe_mov[net.foe_ptr[m] : net.foe_ptr[m + 1]]:
             if not self.is_open(f, t) or st.mov_state[f] * 4 + net.mov_rank[f] <= mine:
                 continue
-            if st.mov_last_s[f] > t - gap:
+            if st.mov_last_s[f] > t - clearance:
                 return True
             for q in self.lanes_of[f]:
                 queue = self.queues[q]

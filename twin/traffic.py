@@ -59,7 +59,21 @@ class TrafficParams(StrictModel):
     yellow_extension_s: float = Field(
         default=2.0, ge=0, le=5, description="Yellow still used by drivers (HCM 6 default 2 s)."
     )
-    critical_gap_s: float = Field(default=4.0, gt=0, le=10, description="Gap a yielding movement needs (s).")
+    critical_gap_s: float = Field(
+        default=4.0,
+        gt=0,
+        le=10,
+        description="Time to the next priority vehicle a yielding movement needs (s).",
+    )
+    clearance_s: float = Field(
+        default=2.0, ge=0, le=10, description="Time a crossing vehicle keeps the conflict area busy (s)."
+    )
+    lookout_speed_m_per_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=30,
+        description="Speed drivers who must give way at an unsignalised junction slow to, to look (m/s).",
+    )
     stop_delay_s: float = Field(
         default=5.0, ge=0, le=30, description="Stop-line delay counted as a stop (s)."
     )
@@ -158,6 +172,7 @@ class TrafficNetwork:
         """The static arrays in the kernel's layout."""
         from kernels.traffic import (
             N_PARAMS,
+            P_CLEARANCE,
             P_DEPART_REST,
             P_DETECTOR_LEAD,
             P_DT,
@@ -174,6 +189,7 @@ class TrafficNetwork:
         params[P_STARTUP_LOST] = p.startup_lost_s
         params[P_YELLOW_EXT] = p.yellow_extension_s
         params[P_GAP] = p.critical_gap_s
+        params[P_CLEARANCE] = p.clearance_s
         params[P_STOP_DELAY] = p.stop_delay_s
         params[P_DETECTOR_LEAD] = p.detector_lead_s
         params[P_DEPART_REST] = 1.0 if p.depart_from_rest else 0.0
@@ -254,6 +270,12 @@ def _turn_penalty_s(v_in: float, v_turn: float, v_out: float, params: TrafficPar
     return loss
 
 
+def _lookout_penalty_s(v_in: float, v_turn: float, v_out: float, params: TrafficParams) -> float:
+    """Extra time of slowing to the look-out speed (rather than the turn speed) when giving way."""
+    v_look = min(v_turn, params.lookout_speed_m_per_s)
+    return _turn_penalty_s(v_in, v_look, v_out, params) - _turn_penalty_s(v_in, v_turn, v_out, params)
+
+
 def _crossing(
     turn: str, width_m: float, v_in: float, v_out: float, params: TrafficParams
 ) -> tuple[float, float]:
@@ -271,7 +293,7 @@ def _crossing(
         radius = 4.0
         length = math.pi * radius
     v_turn = min(v_in, v_out, math.sqrt(params.lateral_accel_m_per_s2 * radius))
-    return length, length / v_turn + _turn_penalty_s(v_in, v_turn, v_out, params)
+    return length, length / v_turn + _turn_penalty_s(v_in, v_turn, v_out, params), v_turn
 
 
 def _movement_lanes(turn: str, link_lanes: int, turns_on_link: set[str]) -> int:
@@ -296,6 +318,9 @@ def network_from_graph(
     from twin.junctions import junction_at, metric_xy, movement_ranks, signalised_nodes
 
     params = params or TrafficParams()
+    if signalised is None:
+        signalised = signalised_nodes(graph)
+    signal_set = set(signalised)
     keys = sorted(graph.edges(keys=True), key=lambda e: (str(e[0]), str(e[1]), e[2]))
     link_index = {e: i for i, e in enumerate(keys)}
     xy = metric_xy(graph)
@@ -318,9 +343,14 @@ def network_from_graph(
         for m in junction.movements:
             turns_by_link.setdefault(link_index[m.in_edge], set()).add(m.turn)
         local[node] = []
-        for m, rank in zip(junction.movements, ranks, strict=True):
+        for i, (m, rank) in enumerate(zip(junction.movements, ranks, strict=True)):
             a, b = link_index[m.in_edge], link_index[m.out_edge]
-            length, time = _crossing(m.turn, width, speeds[a], speeds[b], params)
+            length, time, v_turn = _crossing(m.turn, width, speeds[a], speeds[b], params)
+            gives_way = node not in signal_set and any(
+                junction.conflicts[i, k] and ranks[k] > rank for k in range(len(ranks))
+            )
+            if gives_way:
+                time += _lookout_penalty_s(speeds[a], v_turn, speeds[b], params)
             local[node].append(len(specs))
             specs.append(
                 _MovementSpec(
@@ -334,8 +364,6 @@ def network_from_graph(
                     rank,
                 )
             )
-    if signalised is None:
-        signalised = signalised_nodes(graph)
     controllers = {str(n): local[n] for n in signalised if n in local}
     return _assemble(
         graph,
@@ -397,6 +425,8 @@ def network_from_sumo(sumo_net: SumoNet, params: TrafficParams | None = None) ->
             a, b = link_index[m.in_edge], link_index[m.out_edge]
             v_turn = conn.via_length_m / conn.via_time_s if conn.via_time_s > 0 else min(speeds[a], speeds[b])
             extra = conn.via_time_s + _turn_penalty_s(speeds[a], v_turn, speeds[b], params)
+            if not conn.tl and not conn.major:  # SUMO's minor link: look out, give way
+                extra += _lookout_penalty_s(speeds[a], v_turn, speeds[b], params)
             rank = (2 if conn.major else 0) + (1 if m.turn in ("T", "R") else 0)
             local[node].append(len(specs))
             if conn.tl:
