@@ -297,13 +297,17 @@ def _crossing(
 
 
 def _movement_lanes(turn: str, link_lanes: int, turns_on_link: set[str]) -> int:
-    """Lanes serving a movement when the data has none: one turn lane each, the rest through."""
+    """Lanes serving a movement when the data has none (a multi-lane approach).
+
+    GB 50647 flares signalised arterial approaches (approach lanes = link lanes + 1): one left
+    lane, one right lane, and the link's lanes less one for through traffic; an approach
+    without turns keeps all its lanes for through traffic.
+    """
     if link_lanes <= 1:
         return 1
     if turn in ("L", "U", "R"):
         return 1
-    turning = len(turns_on_link & {"L", "R"})
-    return max(1, link_lanes - turning + (1 if turning == 2 and link_lanes == 2 else 0))
+    return link_lanes - 1 if turns_on_link & {"L", "R", "U"} else link_lanes
 
 
 def network_from_graph(
