@@ -23,9 +23,16 @@ def fake_water(tmp_path_factory):
 def _burst_config(inp, valves, **tables):
     from scenarios.pipe_burst import PipeBurstFile
 
-    data = {"scenario": {"kind": "pipe_burst", "name": "test", "start": datetime(2025, 6, 3, 6, 30),
-                         "duration_s": 10 * 3600.0, "seed": 7},
-            "network": {"inp": str(inp), "valves": str(valves)}}
+    data = {
+        "scenario": {
+            "kind": "pipe_burst",
+            "name": "test",
+            "start": datetime(2025, 6, 3, 6, 30),
+            "duration_s": 10 * 3600.0,
+            "seed": 7,
+        },
+        "network": {"inp": str(inp), "valves": str(valves)},
+    }
     data.update(tables)
     return PipeBurstFile.model_validate(data)
 
@@ -76,7 +83,10 @@ def test_service_kpis_are_consistent(burst):
     _, _, result = burst
     k = result.kpis
     assert k["person_hours_lost_person_h"] >= 0
-    assert k["person_hours_below_service_head_person_h"] >= k["baseline_person_hours_below_service_head_person_h"]
+    assert (
+        k["person_hours_below_service_head_person_h"]
+        >= k["baseline_person_hours_below_service_head_person_h"]
+    )
     assert 0 < k["service_availability_pct"] <= k["baseline_service_availability_pct"] + 1e-9
     assert k["peak_population_below_service_head_count"] > 0
     assert k["min_pressure_during_leak_m"] < 28.0
@@ -98,13 +108,23 @@ def test_congested_roads_delay_the_crew(burst, fake_water, tmp_path):
     city, config, free = burst
     free_times = FreeFlowTravelTimes(city.roads)
     edges = [(u, v, k) for u, v, k in city.roads.edges(keys=True)]
-    frame = pd.DataFrame({"u": [e[0] for e in edges], "v": [e[1] for e in edges], "key": [e[2] for e in edges],
-                          "bin_start_s": 0.0,
-                          "travel_time_s": [3.0 * free_times.edge_time_s(e, 0.0) for e in edges]})
+    frame = pd.DataFrame(
+        {
+            "u": [e[0] for e in edges],
+            "v": [e[1] for e in edges],
+            "key": [e[2] for e in edges],
+            "bin_start_s": 0.0,
+            "travel_time_s": [3.0 * free_times.edge_time_s(e, 0.0) for e in edges],
+        }
+    )
     path = tmp_path / "slow.parquet"
     frame.to_parquet(path)
-    slow_config = _burst_config(config.network.inp, config.network.valves, burst={"at_s": 1680.0},
-                                crew={"travel_times_file": str(path)})
+    slow_config = _burst_config(
+        config.network.inp,
+        config.network.valves,
+        burst={"at_s": 1680.0},
+        crew={"travel_times_file": str(path)},
+    )
     slow = _run_burst(city, slow_config)
     assert slow.kpis["crew_travel_s"] == pytest.approx(3.0 * free.kpis["crew_travel_s"], rel=0.01)
     assert slow.kpis["time_to_isolate_s"] > free.kpis["time_to_isolate_s"]
@@ -128,7 +148,8 @@ def test_town_supply_plans_upsizing_where_towns_fall_short(fake_water, tmp_path,
     scenario = tmp_path / "towns.toml"
     scenario.write_text(
         '[scenario]\nkind = "town_supply"\nname = "towns"\n\n'
-        f'[network]\ninp = "{inp}"\n\n[demand]\ngrowth = 1.6\n\n[plan]\nmax_upsizes = 20\n')
+        f'[network]\ninp = "{inp}"\n\n[demand]\ngrowth = 1.6\n\n[plan]\nmax_upsizes = 20\n'
+    )
     outcome = twin_cli("run", scenario, "--out", tmp_path / "out", "--quiet")
     assert outcome.exit_code == 0, outcome.stderr
     kpis = pd.read_json(tmp_path / "out" / "kpis.json", typ="series")
@@ -147,8 +168,13 @@ def test_town_supply_without_growth_meets_the_service_head(fake_water):
     from twin.engine import Engine
 
     _, inp, _ = fake_water
-    config = TownSupplyFile.model_validate({"scenario": {"kind": "town_supply", "name": "t"},
-                                            "network": {"inp": str(inp)}, "demand": {"growth": 0.5}})
+    config = TownSupplyFile.model_validate(
+        {
+            "scenario": {"kind": "town_supply", "name": "t"},
+            "network": {"inp": str(inp)},
+            "demand": {"growth": 0.5},
+        }
+    )
     result = run(config, Engine(1, config.scenario.start, 3600.0))
     assert result.kpis["towns_below_service_head_count"] == 0
     assert result.kpis["mains_to_upsize_count"] == 0
