@@ -109,6 +109,7 @@ def _hubs(city: Any, xy: dict[int, tuple[float, float]], core: set[int]) -> dict
     towns = city.towns.sort_values("town_id")
     areas = city.areas.set_index("area_id")
     hubs: dict[str, int] = {}
+    landmarks = getattr(city, "landmarks", None)
     old_town = towns[towns["name_zh"].astype(str).str.contains("吴航")]
     if len(old_town):
         hubs["old_town"] = int(old_town["node"].iloc[0])
@@ -117,8 +118,14 @@ def _hubs(city: Any, xy: dict[int, tuple[float, float]], core: set[int]) -> dict
     else:
         hubs["old_town"] = int(towns["node"].iloc[0])
     binhai = [n for n in _area_nodes(graph, "binhai") if n in core]
-    if "binhai" in areas.index:
+    centre = None
+    if landmarks is not None and len(landmarks):
+        found = landmarks[landmarks["landmark_id"].astype(str) == "binhai_centre"]
+        if len(found):
+            centre = _geometry_point(found.geometry.iloc[0])
+    if centre is None and "binhai" in areas.index:
         centre = _geometry_point(areas.loc["binhai", "geometry"])
+    if centre is not None:
         hubs["binhai"] = _nearest_node(xy, centre, binhai or core)
     if binhai:
         # The pilot line crosses the new town along its longer axis, from end to end.
@@ -135,12 +142,14 @@ def _hubs(city: Any, xy: dict[int, tuple[float, float]], core: set[int]) -> dict
         if len(aicc):
             hubs["aicc"] = _nearest_node(xy, _geometry_point(aicc.geometry.iloc[0]), core)
     airport_nodes = [n for n in _area_nodes(graph, "airport") if n in core]
-    landmarks = getattr(city, "landmarks", None)
     airport_point = None
     if landmarks is not None and len(landmarks):
-        found = landmarks[landmarks["kind"].astype(str).str.contains("airport")]
-        if len(found):
-            airport_point = _geometry_point(found.geometry.iloc[0])
+        # The landside terminal if the base has one (buses serve it), else the airport itself.
+        for kind in ("terminal", "airport"):
+            found = landmarks[landmarks["kind"].astype(str) == kind]
+            if len(found):
+                airport_point = _geometry_point(found.geometry.iloc[0])
+                break
     if airport_point is None and "airport" in areas.index:
         airport_point = _geometry_point(areas.loc["airport", "geometry"])
     if airport_point is not None:
@@ -227,6 +236,11 @@ def route_nodes(graph, via: tuple[int, ...]) -> list[int]:  # noqa: ANN001
     return cleaned
 
 
+def is_urban(area_id: object) -> bool:
+    """Whether a node's ``area_id`` marks an urban area (anything but none or ``"rural"``)."""
+    return isinstance(area_id, str) and area_id not in ("", "rural")
+
+
 def place_stops(graph, path: list[int], town_nodes: set[int]) -> list[int]:  # noqa: ANN001
     """Positions (indices into ``path``) of the stops along a route.
 
@@ -242,7 +256,7 @@ def place_stops(graph, path: list[int], town_nodes: set[int]) -> list[int]:  # n
     since = 0.0
     for i in range(1, len(path) - 1):
         since += lengths[i - 1]
-        urban = bool(graph.nodes[path[i]].get("area_id"))
+        urban = is_urban(graph.nodes[path[i]].get("area_id"))
         least, target, most = URBAN_SPACING_M if urban else RURAL_SPACING_M
         ahead = since + lengths[i]
         if path[i] in town_nodes and since >= 0.5 * least:
@@ -298,18 +312,30 @@ def _town_names(city: Any) -> dict[int, str]:
     return {int(r.node): str(r.name_zh) for r in city.towns.itertuples(index=False)}
 
 
+def _street_names(graph, node: int) -> list[str]:  # noqa: ANN001
+    """Names of the streets meeting at ``node``, most frequent first (ties: alphabetical)."""
+    names = Counter(
+        str(d["name"]) for _, _, d in [*graph.in_edges(node, data=True), *graph.out_edges(node, data=True)]
+        if isinstance(d.get("name"), str) and d["name"]
+    )
+    return [name for name, _ in sorted(names.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
 def _stop_name(graph, node: int, towns: dict[int, str]) -> str:  # noqa: ANN001
-    """A town centre's name, else the most common street name at the node, + 站."""
+    """A stop's name as Chinese stops are named: the town centre, the crossing of two streets
+    (``文松路滨海横5路口``), the street, or (for unnamed lanes) the street one junction away."""
     if node in towns:
         return f"{towns[node]}站"
-    names = Counter(
-        str(d.get("name")) for _, _, d in graph.in_edges(node, data=True)
-        if isinstance(d.get("name"), str) and d.get("name")
-    )
-    if not names:
-        return f"站点{node}"
-    top = sorted(names.items(), key=lambda kv: (-kv[1], kv[0]))
-    return f"{top[0][0]}站"
+    names = _street_names(graph, node)
+    if len(names) >= 2:
+        return f"{names[0]}{names[1]}口站"
+    if names:
+        return f"{names[0]}站"
+    for neighbour in sorted(set(graph.successors(node)) | set(graph.predecessors(node))):
+        near = _street_names(graph, neighbour)
+        if near:
+            return f"{near[0]}附近站"
+    return f"站点{node}"
 
 
 def _unique_names(stops: dict) -> None:

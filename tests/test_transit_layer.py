@@ -42,7 +42,7 @@ def area_of(i: int, j: int) -> str | None:
         return "binhai"
     if i >= 30 and j >= 30:
         return "airport"
-    return None
+    return "rural" if (i + j) % 2 else None  # both spellings of "not urban"
 
 
 @dataclass
@@ -89,8 +89,8 @@ def fake_city() -> FakeCity:
     areas = gpd.GeoDataFrame({"area_id": ["wuhang", "binhai", "airport"]},
                              geometry=[rect(0, 9, 10, 19), rect(22, 35, 0, 9), rect(30, 35, 30, 35)],
                              crs="EPSG:4490")
-    landmarks = gpd.GeoDataFrame({"landmark_id": ["foc"], "kind": ["airport"]}, geometry=[point(33, 33)],
-                                 crs="EPSG:4490")
+    landmarks = gpd.GeoDataFrame({"landmark_id": ["foc", "foc_terminal"], "kind": ["airport", "terminal"]},
+                                 geometry=[point(34, 34), point(31, 32)], crs="EPSG:4490")
     sites = gpd.GeoDataFrame({"site_id": ["aicc"], "kind": ["aicc"]}, geometry=[point(27, 5)],
                              crs="EPSG:4490")
     return FakeCity(graph, towns_gdf, areas, landmarks, sites)
@@ -157,7 +157,8 @@ def test_stop_spacing_urban_and_rural(built):
     urban, rural = [], []
     for line in network.lines.values():
         pattern = line.pattern(0)
-        kinds = [bool(city.roads.nodes[network.stops[s].node]["area_id"]) for s in pattern.stop_ids]
+        kinds = [city.roads.nodes[network.stops[s].node]["area_id"] not in (None, "rural")
+                 for s in pattern.stop_ids]
         for k, length in enumerate(pattern.leg_length_m[:-1]):  # the last leg may be short
             if kinds[k] and kinds[k + 1]:
                 urban.append(length)
