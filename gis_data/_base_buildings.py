@@ -152,7 +152,8 @@ def _keep_clear(polygons: np.ndarray, edges: gpd.GeoDataFrame, land: Land) -> np
     clear[hit] = False
     idx = np.flatnonzero(clear)
     kept = polygons[idx]
-    i, j = shapely.STRtree(kept).query(kept, predicate="intersects")
+    # 0.5 m apart at least, so rounding to 1 cm and reprojection can never make them touch
+    i, j = shapely.STRtree(kept).query(kept, predicate="dwithin", distance=0.5)
     later = j[i < j]  # of two overlapping candidates keep the earlier one
     clear[idx[np.unique(later)]] = False
     return clear
