@@ -31,8 +31,9 @@ def check(
     for problem in report.problems:
         typer.echo(f"PROBLEM {problem}")
     if report.problems:
-        typer.echo(f"error: {folder}: {len(report.problems)} problems", err=True)
-        raise typer.Exit(2)
+        from twin.errors import InputError
+
+        raise InputError(f"{len(report.problems)} problems (listed above)", folder)
     typer.echo(f"{folder}: ok")
 
 

