@@ -1,0 +1,86 @@
+"""Text in the 3D scene: a CJK font file, point labels, the title.
+
+VTK's built-in fonts (Arial, Courier, Times) have no CJK glyphs and draw 长乐 as boxes, so
+every text actor here is given a font file through FreeType. The Makefile installs Debian's
+``fonts-noto-cjk``; :func:`cjk_font_file` finds it (or another CJK font ``fc-list`` knows) and
+refuses to fall back silently, because a render full of boxes is worse than an error.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pyvista as pv
+
+KNOWN_CJK_FONTS = (
+    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Medium.ttc"),
+    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+    Path("/usr/share/fonts/truetype/arphic/uming.ttc"),
+)
+"""Where Debian puts CJK fonts (fonts-noto-cjk first)."""
+
+
+@lru_cache(maxsize=1)
+def cjk_font_file() -> Path:
+    """A font file with CJK glyphs: Noto Sans CJK, else the first one ``fc-list :lang=zh`` names.
+
+    Raises
+    ------
+    RuntimeError
+        If no CJK font is installed (run ``make setup``, which installs ``fonts-noto-cjk``).
+    """
+    for path in KNOWN_CJK_FONTS:
+        if path.exists():
+            return path
+    if shutil.which("fc-list"):
+        listing = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=20)
+        for line in listing.stdout.splitlines():
+            path = Path(line.split(":")[0].strip())
+            if path.suffix.lower() in {".ttf", ".ttc", ".otf"} and path.exists():
+                return path
+    raise RuntimeError("no CJK font found; install Debian's fonts-noto-cjk (make setup does)")
+
+
+@dataclass
+class LabelSet:
+    """Labels at 3D points (local frame, m), drawn the same size on screen whatever the zoom."""
+
+    points: np.ndarray
+    texts: list[str]
+    text_color: str = "#1a1a1a"
+    font_size: int = 18
+    background: str = "white"
+
+
+def add_labels(plotter: pv.Plotter, labels: LabelSet, name: str) -> None:
+    """Draw ``labels`` with the CJK font on a translucent plate, always on top of the scene."""
+    if len(labels.texts) == 0:
+        return
+    plotter.add_point_labels(
+        np.asarray(labels.points, dtype=float), list(labels.texts), name=name,
+        font_size=labels.font_size, text_color=labels.text_color, font_file=str(cjk_font_file()),
+        shape="rounded_rect", shape_color=labels.background, shape_opacity=0.75, margin=4,
+        show_points=True, point_color=labels.text_color, point_size=6, always_visible=True,
+        render_points_as_spheres=False, justification_vertical="bottom",
+    )
+
+
+def add_title(plotter: pv.Plotter, title: str, subtitle: str, font_size: int) -> None:
+    """Title and subtitle in the top-left corner, in the CJK font."""
+    font = str(cjk_font_file())
+    plotter.add_text(title, position="upper_left", font_size=font_size, color="#111111",
+                     font_file=font, name="title")
+    if subtitle:
+        width, height = plotter.window_size
+        plotter.add_text(subtitle, position=(int(0.006 * width), height - int(3.2 * font_size) - 6),
+                         font_size=max(8, int(font_size * 0.6)), color="#333333", font_file=font,
+                         name="subtitle")
