@@ -101,7 +101,7 @@ def _edge_kind(edges: gpd.GeoDataFrame, graph: nx.MultiDiGraph) -> np.ndarray:
 
 def _candidates(edges: gpd.GeoDataFrame, kind: np.ndarray, rng: np.random.Generator):  # noqa: ANN202
     """Candidate footprints along both sides of every fronted road."""
-    centres, tangents, widths, depths, offsets, src, kinds = [], [], [], [], [], [], []
+    centres, offsets, src, kinds = [], [], [], []
     lengths = edges.length.to_numpy()
     geoms = edges.geometry.values
     for label, spec in FRONTAGE.items():

@@ -29,7 +29,7 @@ from _base_land import Land, metric_point
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 from scipy.spatial import Delaunay, cKDTree
-from shapely.geometry import LineString, Point
+from shapely.geometry import LineString
 
 from twin.crs import to_storage
 from twin.roads import ROAD_CLASSES, SIGNALS

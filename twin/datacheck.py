@@ -176,7 +176,7 @@ def water_unreached_junctions(wn: Any) -> list[str]:
 
     graph = nx.Graph()
     graph.add_nodes_from(wn.node_name_list)
-    for name, link in wn.links():
+    for _name, link in wn.links():
         status = str(getattr(link, "initial_status", "Open"))
         if status.lower().endswith("closed"):
             continue

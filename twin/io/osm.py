@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from twin.errors import InputError
-from twin.roads import HIGHWAY_TO_CLASS, ROAD_CLASSES, SIGNALS, road_class_of
+from twin.roads import HIGHWAY_TO_CLASS, ROAD_CLASSES, SIGNALS
 
 if TYPE_CHECKING:
     import networkx as nx
