@@ -315,18 +315,38 @@ def roads_layer(ctx: LayerContext) -> Layer:
 # --- water ----------------------------------------------------------------------------------------
 
 
-def water_lines(ctx: LayerContext, wn) -> dict[str, np.ndarray]:  # noqa: ANN001 - wntr model
-    import shapely
+def _links_from_model(wn) -> list:  # noqa: ANN001 - a wntr WaterNetworkModel
+    from viz.water_geometry import LinkGeometry
 
-    names, lines, diameters, ends = [], [], [], []
+    links = []
     for name, link in wn.links():
         start = wn.get_node(link.start_node_name).coordinates
         end = wn.get_node(link.end_node_name).coordinates
-        coords = [start, *list(getattr(link, "vertices", []) or []), end]
-        names.append(name)
-        lines.append(shapely.LineString(coords))
-        diameters.append(float(getattr(link, "diameter", 0.3) or 0.3))
-        ends.append((link.start_node_name, link.end_node_name))
+        coords = [tuple(start), *[tuple(v) for v in (getattr(link, "vertices", None) or [])], tuple(end)]
+        links.append(LinkGeometry(name, link.start_node_name, link.end_node_name, coords,
+                                  float(getattr(link, "diameter", 0.3) or 0.3)))
+    return links
+
+
+def water_lines(ctx: LayerContext) -> dict[str, np.ndarray]:
+    """The water network's links as local LineStrings with names, diameters (m) and end nodes.
+
+    Read from the city's ``.inp`` text when it has one (fast, see :mod:`viz.water_geometry`),
+    else from its WNTR model.
+    """
+    import shapely
+
+    inp = getattr(ctx.city, "water_inp", None)
+    if inp is not None:
+        from viz.water_geometry import read_link_geometry
+
+        links = read_link_geometry(inp)
+    else:
+        links = _links_from_model(ctx.city.water())
+    names = [link.name for link in links]
+    lines = [shapely.LineString(link.coordinates) for link in links]
+    diameters = [link.diameter_m for link in links]
+    ends = [(link.start_node, link.end_node) for link in links]
     lines_arr = np.asarray(lines, dtype=object)
     sample = shapely.get_coordinates(lines_arr[:1]) if len(lines_arr) else np.zeros((1, 2))
     if np.all(np.abs(sample) <= 180):  # a network stored in lon/lat rather than EPSG:4549 metres
@@ -347,8 +367,7 @@ def water_layer(ctx: LayerContext) -> Layer:
 
     from viz.meshes import markers, polylines, tubes
 
-    wn = ctx.city.water()
-    pipes = water_lines(ctx, wn)
+    pipes = water_lines(ctx)
     overlay = ctx.overlay
     nodes = overlay.table("cim_water_nodes") if overlay is not None else None
     links = overlay.table("cim_water_links") if overlay is not None else None
@@ -528,6 +547,8 @@ def _has_data(city: Any, name: str) -> str | None:
     """``None`` if the city has the layer's data, else why not."""
     try:
         value = getattr(city, _REQUIRES[name])
+        if name == "water":  # ``water`` is a method; a dataset without an .inp has water_inp None
+            value = getattr(city, "water_inp", value)
     except (AttributeError, FileNotFoundError, OSError) as exc:
         return f"{type(exc).__name__}: {exc}"
     return "missing" if value is None else None

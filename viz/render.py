@@ -94,7 +94,7 @@ def focus_box(ctx: LayerContext) -> tuple[tuple[float, float, float, float], str
             if column in links.columns:
                 flagged |= links[column].astype(bool).to_numpy()
         if flagged.any():
-            pipes = water_lines(ctx, ctx.city.water())
+            pipes = water_lines(ctx)
             chosen = np.isin(pipes["name"], links.loc[flagged, "link"].astype(str).to_numpy())
             box = shapely.total_bounds(pipes["line"][chosen])
             return _square(tuple(box), MIN_FOCUS_RADIUS_M), "pipe burst and isolated segment"
@@ -125,11 +125,20 @@ def focus_box(ctx: LayerContext) -> tuple[tuple[float, float, float, float], str
                      "(see docs/cim.md for what a run writes)", overlay.run_dir)
 
 
+def _mainland_box(ctx: LayerContext) -> tuple[float, float, float, float]:
+    """The bounds of the boundary's largest polygon: offshore islets would shrink the district."""
+    import shapely
+
+    parts = shapely.get_parts(ctx.frame.geometries(ctx.city.boundary.geometry))
+    largest = parts[int(np.argmax(shapely.area(parts)))]
+    return tuple(float(v) for v in largest.bounds)
+
+
 def view_box(ctx: LayerContext) -> tuple[tuple[float, float, float, float], str]:
     """The ground box of the context's view and a caption for it."""
     city = ctx.city
     if ctx.view.name == "district":
-        return _bounds(ctx.frame, city.boundary.geometry), "district overview"
+        return _mainland_box(ctx), "district overview"
     if ctx.view.name == "binhai":
         areas = getattr(city, "areas", None)
         binhai = areas[areas["area_id"] == "binhai"] if areas is not None else []
