@@ -184,9 +184,16 @@ def size_for_pflops(
     devices = nodes * spec.devices_per_node
     per_rack = nodes_per_rack(spec, rack_power_kw)
     return ClusterSize(
-        accelerator=key, precision=precision, sparse=sparse, pflops_requested=float(pflops),
-        devices_needed=needed, nodes=nodes, devices=devices, racks=math.ceil(nodes / per_rack),
-        nodes_per_rack=per_rack, pflops_installed=devices * peak / TFLOPS_PER_PFLOPS,
+        accelerator=key,
+        precision=precision,
+        sparse=sparse,
+        pflops_requested=float(pflops),
+        devices_needed=needed,
+        nodes=nodes,
+        devices=devices,
+        racks=math.ceil(nodes / per_rack),
+        nodes_per_rack=per_rack,
+        pflops_installed=devices * peak / TFLOPS_PER_PFLOPS,
     )
 
 
@@ -198,9 +205,16 @@ def size_for_nodes(nodes: int, key: str, precision: str = "fp16", sparse: bool =
     per_rack = nodes_per_rack(spec)
     pflops = devices * peak / TFLOPS_PER_PFLOPS
     return ClusterSize(
-        accelerator=key, precision=precision, sparse=sparse, pflops_requested=pflops,
-        devices_needed=devices, nodes=nodes, devices=devices, racks=math.ceil(nodes / per_rack),
-        nodes_per_rack=per_rack, pflops_installed=pflops,
+        accelerator=key,
+        precision=precision,
+        sparse=sparse,
+        pflops_requested=pflops,
+        devices_needed=devices,
+        nodes=nodes,
+        devices=devices,
+        racks=math.ceil(nodes / per_rack),
+        nodes_per_rack=per_rack,
+        pflops_installed=pflops,
     )
 
 
@@ -288,8 +302,19 @@ def fleet_summary(
         spec = accelerator(phase.accelerator)
         size = size_for_pflops(phase.pflops, phase.accelerator, precision, sparse, rack_power_kw)
         power = facility_power_mw(size.devices, size.nodes, spec, utilisation, pue)
-        rows.append(FleetRow(phase.name, phase.year, phase.accelerator, size.pflops_installed,
-                             size.devices, size.nodes, size.racks, power, annual_energy_mwh(power)))
+        rows.append(
+            FleetRow(
+                phase.name,
+                phase.year,
+                phase.accelerator,
+                size.pflops_installed,
+                size.devices,
+                size.nodes,
+                size.racks,
+                power,
+                annual_energy_mwh(power),
+            )
+        )
     return rows
 
 
