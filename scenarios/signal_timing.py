@@ -77,6 +77,9 @@ class StrategiesTable(StrictModel):
         default=None,
         description="Road name of the green-wave arterial (default: the one with most pilot signals).",
     )
+    green_wave_max_junctions: int = Field(
+        default=8, ge=2, le=50, description="Most junctions coordinated (the busiest consecutive ones)."
+    )
     warmup_s: float = Field(
         default=900.0, ge=0, le=7200, description="Simulated before the measured window (s)."
     )
@@ -258,6 +261,7 @@ def plans_for(
     timing: TimingParams,
     flows: np.ndarray,
     green_wave_road: str | None,
+    green_wave_max_junctions: int = 8,
 ) -> StrategyPlans:
     """Plans with ``strategy`` on the pilot controllers and ``rest`` elsewhere."""
     from twin.signals import with_strategy
@@ -275,7 +279,7 @@ def plans_for(
     plans = {c: timed(c, strategy if c in pilot else rest) for c in base}
     result = StrategyPlans(strategy, [])
     if strategy == "green_wave":
-        wave = coordinate(network, plans, pilot, flows, timing, green_wave_road)
+        wave = coordinate(network, plans, pilot, flows, timing, green_wave_road, green_wave_max_junctions)
         if wave is not None:
             plans.update(wave[0])
             result.green_wave = wave[1]
@@ -296,12 +300,16 @@ def coordinate(
     flows: np.ndarray,
     timing: TimingParams,
     road: str | None,
+    max_junctions: int = 8,
 ) -> tuple[dict[str, SignalPlan], GreenWave] | None:
-    """A green wave on the pilot arterial with most signals (or ``road``).
+    """A two-way green wave on a pilot arterial (``road``, or the one carrying most through traffic).
 
-    Common cycle: the longest Webster cycle on the arterial. Splits: Webster on that cycle.
-    Offsets: the arterial phase starts green when a platoon leaving the first junction at the
-    start of its green arrives (free-flow travel time × the progression speed factor).
+    Junctions: the road's pilot signals in order along it; of those, the run of at most
+    ``max_junctions`` consecutive ones carrying the most through traffic. Common cycle: the
+    longest Webster cycle among them. Splits: Webster on that cycle. Offsets: each direction has
+    its ideal offsets (the arterial phase turns green as a platoon from the first junction of
+    that direction arrives, at free-flow speed × the progression factor); the offsets used blend
+    the two, the blend maximising the bandwidths weighted by each direction's through flow.
     """
     import networkx as nx
 
@@ -311,18 +319,26 @@ def coordinate(
 
     graph = network.graph
     node_of = {c: _controller_node(network, c) for c in pilot}
+
+    def road_of(link: int) -> str | None:
+        data = graph.edges[network.link_keys[link]]
+        name = data.get("name")
+        if isinstance(name, list):
+            name = name[0]
+        highway = str(data.get("highway", "")).removesuffix("_link")
+        return str(name) if name and highway in ("trunk", "primary", "secondary") else None
+
+    # Each arterial's pilot signals and the through traffic they pass along it (design flows).
     by_road: dict[str, set[str]] = {}
-    for controller, node in node_of.items():
-        for _, _, data in list(graph.in_edges(node, data=True)) + list(graph.out_edges(node, data=True)):
-            name = data.get("name")
-            if isinstance(name, list):
-                name = name[0]
-            if name and str(data.get("highway", "")).removesuffix("_link") in (
-                "trunk",
-                "primary",
-                "secondary",
-            ):
-                by_road.setdefault(str(name), set()).add(controller)
+    along: dict[str, float] = {}
+    for controller in pilot:
+        for m in plans[controller].movements:
+            name = road_of(network.mov_in[m])
+            if name is None:
+                continue
+            by_road.setdefault(name, set()).add(controller)
+            if network.mov_turn[m] == "T" and road_of(network.mov_out[m]) == name:
+                along[name] = along.get(name, 0.0) + float(flows[m])
     if road is not None:
         if road not in by_road:
             raise InputError(
@@ -330,9 +346,10 @@ def coordinate(
             )
         chosen = road
     else:
-        if not by_road:
+        candidates = [r for r in sorted(by_road) if len(by_road[r]) >= 2]
+        if not candidates:
             return None
-        chosen = max(sorted(by_road), key=lambda r: len(by_road[r]))
+        chosen = max(candidates, key=lambda r: (along.get(r, 0.0), len(by_road[r])))
     members = sorted(by_road[chosen])
     if len(members) < 2:
         return None
@@ -340,15 +357,41 @@ def coordinate(
     points = np.array([xy[node_of[c]] for c in members])
     axis = np.linalg.svd(points - points.mean(axis=0))[2][0]
     order = [members[i] for i in np.argsort((points - points.mean(axis=0)) @ axis)]
+    through = np.array(
+        [
+            sum(
+                flows[m]
+                for m in plans[c].movements
+                if network.mov_turn[m] == "T"
+                and road_of(network.mov_in[m]) == chosen == road_of(network.mov_out[m])
+            )
+            for c in order
+        ]
+    )
+    size = min(max_junctions, len(order))
+    window = max(range(len(order) - size + 1), key=lambda i: (through[i : i + size].sum(), -i))
+    order = order[window : window + size]
     factor = timing.progression_speed_factor
 
     def weight(u, v, data):  # noqa: ANN001, ANN202 - the quickest of parallel edges
         return min(free_flow_time_s(d) for d in data.values())
 
-    forward, backward = [], []
-    for a, b in zip(order[:-1], order[1:], strict=True):
-        forward.append(nx.shortest_path_length(graph, node_of[a], node_of[b], weight=weight) / factor)
-        backward.append(nx.shortest_path_length(graph, node_of[b], node_of[a], weight=weight) / factor)
+    # Travel times along the arterial itself where it connects the members, else any road.
+    on_road = graph.edge_subgraph(
+        [e for e in graph.edges(keys=True) if road_of(network.link_index[e]) == chosen]
+    )
+
+    def hop_time(a, b) -> float:  # noqa: ANN001 - graph nodes
+        for candidate in (on_road, graph):
+            try:
+                path = nx.shortest_path(candidate, a, b, weight=weight)
+            except (nx.NetworkXNoPath, nx.NodeNotFound):
+                continue
+            return sum(weight(u, v, candidate[u][v]) for u, v in zip(path[:-1], path[1:], strict=True))
+        raise InputError(f"green wave: junction {b} cannot be reached from {a}")
+
+    forward = [hop_time(node_of[a], node_of[b]) / factor for a, b in zip(order[:-1], order[1:], strict=True)]
+    backward = [hop_time(node_of[b], node_of[a]) / factor for a, b in zip(order[:-1], order[1:], strict=True)]
     local_flows = {c: flows[list(plans[c].movements)] for c in order}
     cycle = max(retime_webster(plans[c], local_flows[c], network, timing)[1].cycle_s for c in order)
     cycle = float(math.ceil(cycle))
@@ -358,43 +401,75 @@ def coordinate(
         )
         for c in order
     }
-    # The arterial phase at each junction: the one giving green to the through movement along
-    # the arterial (from the previous member, or towards the next for the first).
-    phase_index = {}
-    for i, c in enumerate(order):
-        node = node_of[c]
-        neighbour = node_of[order[i - 1]] if i > 0 else node_of[order[1]]
-        path = (
-            nx.shortest_path(graph, neighbour, node, weight=weight)
-            if i > 0
-            else nx.shortest_path(graph, node, neighbour, weight=weight)
-        )
+
+    def arterial_phase(c: str, came_from) -> tuple[int, float]:  # noqa: ANN001 - a graph node
+        """The phase giving green to the through movement arriving from ``came_from``."""
         plan = retimed[c]
-        best, best_green = 0, -1.0
+        best, best_green, flow = 0, -1.0, 0.0
         for m in plan.movements:
-            a, b = network.link_keys[network.mov_in[m]], network.link_keys[network.mov_out[m]]
-            along = (i > 0 and a[0] == path[-2]) or (i == 0 and b[1] == path[1])
-            if along and network.mov_turn[m] == "T":
+            if network.link_keys[network.mov_in[m]][0] == came_from and network.mov_turn[m] == "T":
                 k = plan.phase_of(m)
                 if k >= 0 and plan.phases[k].green_s > best_green:
-                    best, best_green = k, plan.phases[k].green_s
-        phase_index[c] = best
-    arrive = np.concatenate([[0.0], np.cumsum(forward)])
+                    best, best_green, flow = k, plan.phases[k].green_s, flows[m]
+        return best, flow
+
+    xy_nodes = xy
+
+    def arriving_from(i: int, towards: int) -> object:
+        """The arterial neighbour of member ``i`` on the side of member ``towards`` (the far
+        side when ``towards`` is out of range, for the first and last members)."""
+        node = node_of[order[i]]
+        sides = [
+            p
+            for p in graph.predecessors(node)
+            if any(road_of(network.link_index[(p, node, k)]) == chosen for k in graph[p][node])
+        ]
+        if not sides:
+            sides = list(graph.predecessors(node))
+        inside = 0 <= towards < len(order)
+        target = xy_nodes[node_of[order[towards if inside else (i + 1 if towards < 0 else i - 1)]]]
+
+        def distance(p) -> float:  # noqa: ANN001 - a graph node
+            return math.hypot(xy_nodes[p][0] - target[0], xy_nodes[p][1] - target[1])
+
+        return min(sides, key=distance) if inside else max(sides, key=distance)
+
+    out_phase, in_phase, out_flow, in_flow = [], [], 0.0, 0.0
+    for i, c in enumerate(order):
+        k, f = arterial_phase(c, arriving_from(i, i - 1))
+        out_phase.append(k)
+        out_flow += f
+        k, f = arterial_phase(c, arriving_from(i, i + 1))
+        in_phase.append(k)
+        in_flow += f
+    ideal_out = np.concatenate([[0.0], np.cumsum(forward)])
+    ideal_in = -np.concatenate([[0.0], np.cumsum(backward)])  # inbound platoons reach i later going back
+    starts_in_cycle_out = [retimed[c].green_window_s(out_phase[i])[0] for i, c in enumerate(order)]
+    shift_in = [
+        retimed[c].green_window_s(in_phase[i])[0] - starts_in_cycle_out[i] for i, c in enumerate(order)
+    ]
+    greens_out = [retimed[c].phases[out_phase[i]].green_s for i, c in enumerate(order)]
+    greens_in = [retimed[c].phases[in_phase[i]].green_s for i, c in enumerate(order)]
+
+    def evaluate(blend: float) -> tuple[float, float, list[float]]:
+        diff = (ideal_in - ideal_out + cycle / 2.0) % cycle - cycle / 2.0
+        green_out = (ideal_out + blend * diff) % cycle  # arterial (outbound) green start times
+        green_in = (green_out + np.array(shift_in)) % cycle
+        bw_out = bandwidth_s(list(green_out), greens_out, forward, cycle)
+        bw_in = bandwidth_s(list(green_in[::-1]), greens_in[::-1], backward[::-1], cycle)
+        return bw_out, bw_in, list(green_out)
+
+    best = max(
+        (evaluate(w) for w in np.linspace(0.0, 1.0, 21)),
+        key=lambda r: out_flow * r[0] + in_flow * r[1] + 1e-9 * (r[0] + r[1]),
+    )
+    outbound, inbound, green_starts = best
     offsets = []
     coordinated = {}
     for i, c in enumerate(order):
-        plan = retimed[c]
-        start_in_cycle = plan.green_window_s(phase_index[c])[0]
-        green_start = arrive[i] % cycle
-        offset = (green_start - start_in_cycle) % cycle
-        offsets.append(offset)
-        coordinated[c] = replace(plan, offset_s=offset)
-    starts = [
-        (coordinated[c].offset_s + coordinated[c].green_window_s(phase_index[c])[0]) % cycle for c in order
-    ]
-    greens = [coordinated[c].phases[phase_index[c]].green_s for c in order]
-    outbound = bandwidth_s(starts, greens, forward, cycle)
-    inbound = bandwidth_s(starts[::-1], greens[::-1], backward[::-1], cycle)
+        offset = (green_starts[i] - starts_in_cycle_out[i]) % cycle
+        offsets.append(float(offset))
+        coordinated[c] = replace(retimed[c], offset_s=float(offset))
     wave = GreenWave(chosen, order, cycle, offsets, forward, outbound, inbound)
     return coordinated, wave
 
@@ -470,6 +545,7 @@ def simulate_strategies(config: SignalTimingFile, inputs: CityInputs, engine: En
             timing,
             flows,
             config.strategies.green_wave_road,
+            config.strategies.green_wave_max_junctions,
         )
         controller = SignalController.build(network, plans.plans, timing)
         model = TrafficModel(network, controller, trips, begin_s=-warmup)
@@ -558,8 +634,13 @@ def rank_strategies(
     return table
 
 
-def delay_figure(junctions: pd.DataFrame, strategies: list[str]):  # noqa: ANN201 - matplotlib Figure
-    """Grouped bars: control delay by pilot junction (x) and strategy (bars), HCM LOS bands."""
+def delay_figure(junctions: pd.DataFrame, strategies: list[str], baseline: str, top: int = 25):  # noqa: ANN201
+    """Control delay by junction and strategy.
+
+    Top: grouped bars for the ``top`` pilot junctions with the most vehicle-delay under the
+    baseline (where timing matters most). Bottom: every pilot junction, as the share of
+    junctions at or under each delay, one line per strategy, with the HCM LOS bounds.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -567,9 +648,13 @@ def delay_figure(junctions: pd.DataFrame, strategies: list[str]):  # noqa: ANN20
 
     from twin.signals import HCM_LOS_THRESHOLDS_S
 
-    nodes = list(dict.fromkeys(junctions["node"]))
+    base = junctions[junctions["strategy"] == baseline]
+    weight = (base["control_delay_s_per_veh"] * base["volume_veh"]).to_numpy()
+    nodes = list(base["node"].to_numpy()[np.argsort(-weight, kind="stable")][:top])
     width = 0.8 / len(strategies)
-    fig, ax = plt.subplots(figsize=(max(8.0, 0.45 * len(nodes) * max(len(strategies), 2) / 2), 4.8))
+    fig, (ax, ax2) = plt.subplots(
+        2, 1, figsize=(min(16.0, max(10.0, 0.5 * len(nodes))), 9.0), gridspec_kw={"height_ratios": [3, 2]}
+    )
     x = np.arange(len(nodes))
     for i, strategy in enumerate(strategies):
         group = junctions[junctions["strategy"] == strategy].set_index("node").reindex(nodes)
@@ -581,13 +666,33 @@ def delay_figure(junctions: pd.DataFrame, strategies: list[str]):  # noqa: ANN20
         )
     for bound, letter in zip(HCM_LOS_THRESHOLDS_S, "ABCDE", strict=True):
         ax.axhline(bound, color="grey", lw=0.6, ls=":")
-        ax.text(len(nodes) - 0.45, bound, f" {letter}|", va="bottom", ha="left", fontsize=7, color="grey")
+        ax.annotate(
+            f"{letter}|",
+            (1.0, bound),
+            xycoords=("axes fraction", "data"),
+            fontsize=7,
+            color="grey",
+            va="bottom",
+            ha="left",
+        )
     ax.set_xticks(x)
     ax.set_xticklabels(nodes, rotation=90, fontsize=7)
-    ax.set_xlabel("pilot junction (road node)")
+    ax.set_xlabel(f"pilot junction (road node): the {len(nodes)} with most vehicle-delay under {baseline}")
     ax.set_ylabel("control delay (s/veh)")
     ax.set_title("Control delay by junction and signal strategy (HCM LOS bounds dotted)")
-    ax.legend(ncol=min(len(strategies), 6), fontsize=8)
+    ax.legend(ncol=min(len(strategies), 6), fontsize=8, loc="upper right")
+    for strategy in strategies:
+        delays = np.sort(
+            junctions.loc[junctions["strategy"] == strategy, "control_delay_s_per_veh"].to_numpy()
+        )
+        ax2.step(delays, np.arange(1, len(delays) + 1) / len(delays), where="post", label=strategy)
+    for bound in HCM_LOS_THRESHOLDS_S:
+        ax2.axvline(bound, color="grey", lw=0.6, ls=":")
+    ax2.set_xscale("symlog", linthresh=10.0)
+    ax2.set_xlim(left=0.0)
+    ax2.set_xlabel(f"control delay (s/veh), all {junctions['node'].nunique()} pilot junctions")
+    ax2.set_ylabel("share of junctions at or under")
+    ax2.legend(ncol=min(len(strategies), 6), fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig
 
@@ -680,7 +785,7 @@ def run(config: SignalTimingFile, engine: Engine) -> RunResult:
         tables["adaptive_retiming"] = pd.DataFrame(adaptive.model.controller.history)
     notes = _notes(config, inputs, ranking, junctions, runs, wave, done, best_name)
     figures = {
-        "delay_by_junction": delay_figure(junctions, [r.strategy for r in runs]),
+        "delay_by_junction": delay_figure(junctions, [r.strategy for r in runs], baseline),
         "strategy_ranking": ranking_figure(ranking),
     }
     return RunResult(
@@ -719,9 +824,12 @@ def _notes(config, inputs, ranking, junctions, runs, wave, done, best_name) -> l
             f"{r.node} ({r.control_delay_s_per_veh:.0f} s, v/c {r.v_over_c_ratio:.2f})"
             for r in worst.itertuples()
         )
+        over = int((failing["v_over_c_ratio"] > 1.0).sum())
         notes.append(
             f"Where it breaks down: under {best_name}, {len(failing)} pilot junctions stay at LOS E/F "
-            f"(HCM 6): {where}. Timing alone does not fix these; they need capacity or demand measures."
+            f"(HCM 6): {where}. {over} of them are over capacity (v/c > 1) and need capacity or demand "
+            f"measures; the other {len(failing) - over} are held up by queues spilling back from "
+            "downstream, which coordinated timing or downstream capacity can relieve."
         )
     else:
         notes.append(f"Under {best_name} every pilot junction is at LOS D or better (HCM 6).")
