@@ -75,12 +75,14 @@ def add_labels(plotter: pv.Plotter, labels: LabelSet, name: str) -> None:
 
 
 def add_title(plotter: pv.Plotter, title: str, subtitle: str, font_size: int) -> None:
-    """Title and subtitle in the top-left corner, in the CJK font."""
+    """Title and subtitle in the top-left corner, in the CJK font (pixel-positioned text actors)."""
     font = str(cjk_font_file())
-    plotter.add_text(title, position="upper_left", font_size=font_size, color="#111111",
+    width, height = plotter.window_size
+    left = max(4, int(0.006 * width))
+    top = height - int(1.7 * font_size) - 4
+    plotter.add_text(title, position=(left, top), font_size=font_size, color="#111111",
                      font_file=font, name="title")
     if subtitle:
-        width, height = plotter.window_size
-        plotter.add_text(subtitle, position=(int(0.006 * width), height - int(3.2 * font_size) - 6),
-                         font_size=max(8, int(font_size * 0.6)), color="#333333", font_file=font,
-                         name="subtitle")
+        small = max(6, int(font_size * 0.65))
+        plotter.add_text(subtitle, position=(left, top - int(1.8 * small) - 2), font_size=small,
+                         color="#333333", font_file=font, name="subtitle")

@@ -456,7 +456,8 @@ def transit_layer(ctx: LayerContext) -> Layer:
                 geoms.append(shapely.LineString(xy))
                 colours.append(bool(group["autonomous"].iloc[0]) if "autonomous" in group else True)
         if geoms:
-            mesh = tubes(polylines(np.asarray(geoms, dtype=object), ctx.ground_z, lift * 1.3), 11.0 * scale)
+            radius = 8.0 * scale * RESULT_EMPHASIS
+            mesh = tubes(polylines(np.asarray(geoms, dtype=object), ctx.ground_z, lift * 1.3), radius)
             layer.drawables.append(Drawable("routes", mesh, color=AV_COLOUR))
             layer.legend.append(("run's route (AV)", AV_COLOUR))
     return layer

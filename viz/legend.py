@@ -29,7 +29,7 @@ def add_legend(plotter: pv.Plotter, entries: list[tuple[str, str]], scale: float
 
     if not entries:
         return
-    font_size = max(7, int(11 * scale))
+    font_size = max(6, int(11 * scale))
     # VTK text at font size f is about 1.6 f pixels tall including descenders (FreeType at 72 dpi).
     row_px = int(font_size * 2.3)
     pad = int(10 * scale) + 2

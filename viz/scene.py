@@ -88,7 +88,7 @@ def build_plotter(scene: Scene) -> pv.Plotter:
             labels.font_size = max(8, int(labels.font_size * scale))
             add_labels(plotter, labels, name=f"{layer.name}_labels_{k}")
     add_legend(plotter, legend, scale)
-    add_title(plotter, scene.title, scene.subtitle, max(9, int(20 * scale)))
+    add_title(plotter, scene.title, scene.subtitle, max(8, int(20 * scale)))
     scene.camera.apply(plotter)
     return plotter
 

@@ -56,8 +56,8 @@ def read_link_geometry(path: Path) -> list[LinkGeometry]:
         If a link names a node without coordinates.
     """
     sections = _sections(Path(path))
-    units = next((row[1].upper() for row in sections["[OPTIONS]"] if row[0].upper() == "UNITS" and len(row) > 1),
-                 "GPM")
+    options = sections["[OPTIONS]"]
+    units = next((row[1].upper() for row in options if row[0].upper() == "UNITS" and len(row) > 1), "GPM")
     diameter_unit_m = INCH_M if units in US_FLOW_UNITS else 0.001
     coords = {row[0]: (float(row[1]), float(row[2])) for row in sections["[COORDINATES]"] if len(row) >= 3}
     vertices: dict[str, list[tuple[float, float]]] = defaultdict(list)
