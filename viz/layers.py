@@ -361,6 +361,29 @@ def water_lines(ctx: LayerContext) -> dict[str, np.ndarray]:
             "ends": ends}
 
 
+def flagged_pipes(pipes: dict[str, np.ndarray], overlay: Overlay | None) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the isolated pipes and of the burst pipes named by a run's water tables.
+
+    Isolated: flagged ``isolated`` in ``cim_water_links``, or both end nodes ``cut_off`` in
+    ``cim_water_nodes``. Burst: flagged ``burst``.
+    """
+    isolated = np.zeros(len(pipes["name"]), dtype=bool)
+    burst = np.zeros(len(pipes["name"]), dtype=bool)
+    if overlay is None:
+        return np.flatnonzero(isolated), np.flatnonzero(burst)
+    links = overlay.table("cim_water_links")
+    if links is not None:
+        names = links["link"].astype(str)
+        for column, target in (("isolated", isolated), ("burst", burst)):
+            if column in links.columns:
+                target |= np.isin(pipes["name"], names[links[column].astype(bool)].to_numpy())
+    nodes = overlay.table("cim_water_nodes")
+    if nodes is not None and "cut_off" in nodes.columns:
+        cut = set(nodes.loc[nodes["cut_off"].astype(bool), "node"].astype(str))
+        isolated |= np.array([a in cut and b in cut for a, b in pipes["ends"]], dtype=bool)
+    return np.flatnonzero(isolated), np.flatnonzero(burst)
+
+
 def water_layer(ctx: LayerContext) -> Layer:
     """Mains below ground as tubes: by pressure if the run has it; burst and isolated highlighted."""
     import shapely
@@ -370,7 +393,6 @@ def water_layer(ctx: LayerContext) -> Layer:
     pipes = water_lines(ctx)
     overlay = ctx.overlay
     nodes = overlay.table("cim_water_nodes") if overlay is not None else None
-    links = overlay.table("cim_water_links") if overlay is not None else None
     scale = ctx.view.line_scale * (RESULT_EMPHASIS if nodes is not None else 1.0)
     radius = scale * (2.0 + 5.0 * np.clip(pipes["diameter_m"], 0.05, 2.0))
     # One tube radius per layer (VTK's tube filter takes one), the mean drawn radius.
@@ -390,30 +412,21 @@ def water_layer(ctx: LayerContext) -> Layer:
     else:
         layer.drawables.append(Drawable("water", tubes(lines, mean_radius), color=PIPE_COLOUR))
         layer.legend.append(("water main (below ground)", PIPE_COLOUR))
-    if links is not None:
-        index = {name: i for i, name in enumerate(pipes["name"])}
-        for column, colour, label, factor in (("isolated", ISOLATED_COLOUR, "isolated segment", 1.8),):
-            if column in links.columns:
-                flagged = links.loc[links[column].astype(bool), "link"].astype(str)
-                chosen = [index[n] for n in flagged if n in index]
-                if chosen:
-                    sub = polylines(pipes["line"][chosen], ctx.ground_z, -depth)
-                    layer.drawables.append(Drawable(column, tubes(sub, mean_radius * factor), color=colour))
-                    layer.legend.append((label, colour))
-        if "burst" in links.columns:
-            flagged = links.loc[links["burst"].astype(bool), "link"].astype(str)
-            burst = [index[n] for n in flagged if n in index]
-            if burst:
-                middle = shapely.line_interpolate_point(pipes["line"][burst], 0.5, normalized=True)
-                xy = shapely.get_coordinates(middle)
-                z = ctx.ground_z(xy[:, 0], xy[:, 1])
-                points = np.column_stack([xy, z])
-                marker = markers(points, 45.0 * ctx.view.line_scale, "sphere")
-                layer.drawables.append(Drawable("burst", marker, color=BURST_COLOUR))
-                layer.legend.append(("pipe burst", BURST_COLOUR))
-                layer.labels.append(LabelSet(points + [0, 0, 35.0 * ctx.view.line_scale],
-                                             [f"爆管 burst {pipes['name'][i]}" for i in burst],
-                                             text_color=BURST_COLOUR, font_size=ctx.font_size))
+    isolated, burst = flagged_pipes(pipes, overlay)
+    if len(isolated):
+        sub = polylines(pipes["line"][isolated], ctx.ground_z, -depth)
+        layer.drawables.append(Drawable("isolated", tubes(sub, mean_radius * 1.8), color=ISOLATED_COLOUR))
+        layer.legend.append(("isolated segment", ISOLATED_COLOUR))
+    if len(burst):
+        middle = shapely.line_interpolate_point(pipes["line"][burst], 0.5, normalized=True)
+        xy = shapely.get_coordinates(middle)
+        points = np.column_stack([xy, ctx.ground_z(xy[:, 0], xy[:, 1])])
+        marker = markers(points, 45.0 * ctx.view.line_scale, "sphere")
+        layer.drawables.append(Drawable("burst", marker, color=BURST_COLOUR))
+        layer.legend.append(("pipe burst", BURST_COLOUR))
+        layer.labels.append(LabelSet(points + [0, 0, 35.0 * ctx.view.line_scale],
+                                     [f"爆管 burst {pipes['name'][i]}" for i in burst],
+                                     text_color=BURST_COLOUR, font_size=ctx.font_size))
     return layer
 
 

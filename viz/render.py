@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from twin.errors import InputError
-from viz.layers import LayerContext, build_layers, node_local_xy, parse_layers, water_lines
+from viz.layers import LayerContext, build_layers, flagged_pipes, node_local_xy, parse_layers, water_lines
 from viz.local_frame import LocalFrame
 from viz.results_overlay import Overlay, load_overlay
 from viz.views import ViewPreset, box_around, fit_camera, preset
@@ -87,15 +87,11 @@ def focus_box(ctx: LayerContext) -> tuple[tuple[float, float, float, float], str
     if focus is not None:
         x, y = ctx.frame.from_lonlat(np.array([focus.lon]), np.array([focus.lat]))
         return box_around(float(x[0]), float(y[0]), max(focus.radius_m, 100.0)), focus.label
-    links = overlay.table("cim_water_links")
-    if links is not None:
-        flagged = np.zeros(len(links), dtype=bool)
-        for column in ("burst", "isolated"):
-            if column in links.columns:
-                flagged |= links[column].astype(bool).to_numpy()
-        if flagged.any():
-            pipes = water_lines(ctx)
-            chosen = np.isin(pipes["name"], links.loc[flagged, "link"].astype(str).to_numpy())
+    if overlay.table("cim_water_links") is not None or overlay.table("cim_water_nodes") is not None:
+        pipes = water_lines(ctx)
+        isolated, burst = flagged_pipes(pipes, overlay)
+        chosen = np.union1d(isolated, burst)
+        if len(chosen):
             box = shapely.total_bounds(pipes["line"][chosen])
             return _square(tuple(box), MIN_FOCUS_RADIUS_M), "pipe burst and isolated segment"
     routes = overlay.table("cim_routes")

@@ -9,7 +9,8 @@ uses whichever are present. Columns not listed are ignored.
     order of preference: ``tti`` (travel-time index, ratio ≥ 1), ``speed_m_per_s``, ``queue_veh``,
     ``flow_veh_per_h``.
 ``cim_water_nodes``
-    ``node`` (EPANET junction name) and ``pressure_m`` (pressure head, m).
+    ``node`` (EPANET junction name) and ``pressure_m`` (pressure head, m); optional boolean
+    ``cut_off`` (inside the isolated segment: links with both ends cut off are drawn isolated).
 ``cim_water_links``
     ``link`` (EPANET link name), and optional booleans ``burst`` (the burst pipe) and ``isolated``
     (closed off by the isolation plan).
@@ -22,11 +23,17 @@ uses whichever are present. Columns not listed are ignored.
 ``cim_focus``
     One row: ``lon``, ``lat`` (EPSG:4490), ``radius_m`` and ``label``: where the ``focus`` view
     looks and what its title says. Without it the focus is derived from the other tables.
+
+Runs of kinds that predate this convention are read through adapters of their own tables (only
+when the run wrote no ``cim_*`` table): ``signal_timing`` (``link_times_best``: time-mean speed
+and queue per road link) and ``pipe_burst`` (``junction_service``: minimum pressure during the
+event and the cut-off junctions; the burst pipe from the ``timeline``'s burst event).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -124,6 +131,52 @@ def _check_columns(name: str, table: pd.DataFrame, path: Path) -> None:
         raise InputError(f"{len(table)} rows; expected exactly one", path)
 
 
+def _signal_timing_tables(run_dir: Path) -> dict[str, pd.DataFrame]:
+    """``link_times_best`` (per link and time bin) → ``cim_road_links`` with time-mean metrics."""
+    import pandas as pd
+
+    path = run_dir / "link_times_best.parquet"
+    if not path.exists():
+        return {}
+    bins = pd.read_parquet(path)
+    grouped = bins.groupby(["u", "v", "key"], sort=True)
+    links = pd.DataFrame({
+        "speed_m_per_s": grouped["mean_speed_m_per_s"].mean(),
+        "queue_veh": grouped["mean_queue_veh"].mean(),
+    }).reset_index()
+    links["u"] = links["u"].astype("int64")
+    links["v"] = links["v"].astype("int64")
+    return {"cim_road_links": links}
+
+
+def _pipe_burst_tables(run_dir: Path) -> dict[str, pd.DataFrame]:
+    """``junction_service`` and ``timeline`` → ``cim_water_nodes`` and ``cim_water_links``."""
+    import pandas as pd
+
+    path = run_dir / "junction_service.parquet"
+    if not path.exists():
+        return {}
+    junctions = pd.read_parquet(path)
+    tables = {"cim_water_nodes": pd.DataFrame({"node": junctions["junction"].astype(str),
+                                               "pressure_m": junctions["min_pressure_m"].astype(float)})}
+    if "cut_off" in junctions.columns:
+        tables["cim_water_nodes"]["cut_off"] = junctions["cut_off"].astype(bool).to_numpy()
+    burst = None
+    timeline_path = run_dir / "timeline.parquet"
+    if timeline_path.exists():
+        timeline = pd.read_parquet(timeline_path)
+        details = timeline.loc[timeline["event"] == "burst", "detail"].astype(str)
+        match = re.search(r"pipe (\S+)", details.iloc[0]) if len(details) else None
+        burst = match.group(1) if match else None
+    if burst is not None:
+        tables["cim_water_links"] = pd.DataFrame({"link": [burst], "burst": [True]})
+    return tables
+
+
+_ADAPTERS = {"signal_timing": _signal_timing_tables, "pipe_burst": _pipe_burst_tables}
+"""Readers of the known tables of kinds that write no ``cim_*`` tables themselves."""
+
+
 def load_overlay(run_dir: Path) -> Overlay:
     """Read a results folder's ``cim_*`` tables and its manifest.
 
@@ -150,4 +203,7 @@ def load_overlay(run_dir: Path) -> Overlay:
             table = pd.read_parquet(path)
             _check_columns(name, table, path)
             tables[name] = table
+    kind = str(header.get("kind", ""))
+    if not tables and kind in _ADAPTERS:
+        tables = _ADAPTERS[kind](run_dir)
     return Overlay(run_dir, str(header.get("name", run_dir.name)), str(header.get("kind", "")), tables)
