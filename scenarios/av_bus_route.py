@@ -17,6 +17,7 @@ the report, and its simulated service is exported as GTFS (``gtfs.zip``).
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -138,9 +139,11 @@ class Variant:
 
     headway_s: float
     fleet_veh: int
-    fleet_needed_veh: int
+    fleet_needed_veh: int  # by the free-flow timetable
     holding: str
     priority: bool
+    calibrated_fleet_needed_veh: int = 0  # by the calibration run's cycle
+    timetable_offsets_s: dict[int, list[float]] | None = None  # by direction, from calibration
 
     @property
     def name(self) -> str:
@@ -239,21 +242,69 @@ def line_demand_od(
     )
 
 
-def build_variants(
-    config: AvBusRouteFile, network: TransitNetwork, vehicle: VehicleType, times: TravelTimes | None
-) -> list[Variant]:
-    """The grid of variants, each with the fleet its headway needs by the planned cycle."""
+@dataclass
+class Calibration:
+    """Running times of the line at one headway (and priority setting), measured with a fleet
+    large enough that no trip waits for a bus: the cycle, the fleet it implies and a timetable."""
+
+    headway_s: float
+    priority: bool
+    cycle_s: float
+    fleet_needed_veh: int
+    offsets_s: dict[int, list[float]]
+
+
+def planned_need(
+    config: AvBusRouteFile, network: TransitNetwork, vehicle: VehicleType, times: TravelTimes | None,
+    headway_s: float,
+) -> int:
+    """Fleet by the free-flow timetable: ceil(planned cycle / headway)."""
     from twin.bus_sim import fleet_needed_veh, planned_cycle_s
 
+    cycle_s = planned_cycle_s(network, config.route.line_id, config.service, vehicle, times)
+    return fleet_needed_veh(cycle_s, headway_s)
+
+
+def calibrate(
+    config: AvBusRouteFile, engine: Engine, network: TransitNetwork, vehicle: VehicleType,
+    od: dict[tuple[str, str], float], times: TravelTimes | None, junctions: JunctionTraffic | None,
+    headway_s: float, priority: bool,
+) -> Calibration:
+    """Run the line with twice the timetable's fleet (no holding) and measure its running cycle
+    and mean running times; ``ceil(cycle / headway)`` is the fleet the headway needs, checked
+    in simulation, and the running times become the variants' timetable."""
+    from twin.bus_sim import fleet_needed_veh, mean_offsets_s, running_cycle_s
+
     line_id = config.route.line_id
-    cycle_s = planned_cycle_s(network, line_id, config.service, vehicle, times)
+    ample = 2 * planned_need(config, network, vehicle, times, headway_s) + 2
+    probe = Variant(headway_s, ample, ample, "none", priority)
+    run, _ = run_variant(config, engine, network, vehicle, od, probe, times, junctions)
+    cycle_s = running_cycle_s(run, line_id)
+    if not math.isfinite(cycle_s):
+        raise InputError(
+            f"[scenario] duration_s = {config.scenario.duration_s:g}: too short for a bus of line "
+            f"{line_id} to complete its cycle at headway {headway_s:g} s"
+        )
+    offsets = {d: mean_offsets_s(run, line_id, d) for d in network.line(line_id).directions}
+    return Calibration(headway_s, priority, cycle_s, fleet_needed_veh(cycle_s, headway_s),
+                       {d: o for d, o in offsets.items() if o is not None})
+
+
+def build_variants(
+    config: AvBusRouteFile, network: TransitNetwork, vehicle: VehicleType, times: TravelTimes | None,
+    calibrations: dict[tuple[float, bool], Calibration],
+) -> list[Variant]:
+    """The grid of variants; fleets are the calibrated need plus the margins (or as listed)."""
     v = config.variants
     variants = []
     for headway_s in v.headways_s:
-        needed = fleet_needed_veh(cycle_s, headway_s)
-        fleets = v.fleet_veh or sorted({max(1, needed + m) for m in v.fleet_margin_veh})
-        for fleet, holding, priority in itertools.product(fleets, v.holding, v.priority):
-            variants.append(Variant(headway_s, fleet, needed, holding, priority))
+        planned = planned_need(config, network, vehicle, times, headway_s)
+        for priority in v.priority:
+            cal = calibrations[(headway_s, priority)]
+            fleets = v.fleet_veh or sorted({max(1, cal.fleet_needed_veh + m) for m in v.fleet_margin_veh})
+            for fleet, holding in itertools.product(fleets, v.holding):
+                variants.append(Variant(headway_s, fleet, planned, holding, priority,
+                                        cal.fleet_needed_veh, cal.offsets_s))
     return variants
 
 
@@ -290,10 +341,11 @@ def run_variant(
     model = signals = None
     if junctions is not None:
         model, signals = junctions.start(sub)
+    timetable = {(line_id, d): o for d, o in (variant.timetable_offsets_s or {}).items()}
     sim = BusSimulation(
         sub, network, {line_id: service}, {line_id: vehicle}, demand, travel_times=times,
         operations=config.operations, signals=signals,
-        priority_lines={line_id} if variant.priority else set(),
+        priority_lines={line_id} if variant.priority else set(), timetable_offsets_s=timetable,
     )
     sim.start()
     sub.env.run(until=engine.duration_s)
@@ -347,7 +399,8 @@ def variant_table(
         )
         rows.append({
             "variant": variant.name, "headway_s": variant.headway_s, "fleet_veh": variant.fleet_veh,
-            "planned_fleet_needed_veh": variant.fleet_needed_veh, "holding": variant.holding,
+            "planned_fleet_needed_veh": variant.fleet_needed_veh,
+            "calibrated_fleet_needed_veh": variant.calibrated_fleet_needed_veh, "holding": variant.holding,
             "priority": variant.priority, **k, "left_behind_pct": left_pct,
             "arrived_pax": counts["arrived_pax"], "meets_targets": bool(meets),
             **{f"traffic_{name}": value for name, value in delay.items()},
@@ -489,6 +542,7 @@ def run(config: AvBusRouteFile, engine: Engine) -> RunResult:
     import tempfile
 
     import numpy as np
+    import pandas as pd
 
     from twin.bus_sim import headway_cv
     from twin.io.gtfs import simulated_feed, write_feed
@@ -499,8 +553,12 @@ def run(config: AvBusRouteFile, engine: Engine) -> RunResult:
     network.line(line_id)
     vehicle = pick_vehicle(config, network)
     od = line_demand_od(config, network, city)
-    variants = build_variants(config, network, vehicle, times)
     junctions = line_junctions(config, engine, network)
+    calibrations = {
+        (h, p): calibrate(config, engine, network, vehicle, od, times, junctions, h, p)
+        for h in config.variants.headways_s for p in config.variants.priority
+    }
+    variants = build_variants(config, network, vehicle, times, calibrations)
     runs, delays = [], []
     with progress_bar(len(variants), f"{line_id}: variants") as bar:
         for variant in variants:
@@ -509,6 +567,12 @@ def run(config: AvBusRouteFile, engine: Engine) -> RunResult:
             delays.append(delay)
             bar.advance()
     table = variant_table(config, variants, runs, delays)
+    calibration_table = pd.DataFrame([
+        {"headway_s": c.headway_s, "priority": c.priority, "running_cycle_s": c.cycle_s,
+         "fleet_needed_veh": c.fleet_needed_veh,
+         "planned_fleet_needed_veh": planned_need(config, network, vehicle, times, c.headway_s)}
+        for c in calibrations.values()
+    ])
     best = recommend(table)
     row = table.loc[best]
     best_run = runs[best]
@@ -524,6 +588,7 @@ def run(config: AvBusRouteFile, engine: Engine) -> RunResult:
         "recommended_fleet_veh": int(row["fleet_veh"]),
         "fleet_needed_veh": float(row["fleet_needed_veh"]),
         "planned_fleet_needed_veh": int(row["planned_fleet_needed_veh"]),
+        "calibrated_fleet_needed_veh": int(row["calibrated_fleet_needed_veh"]),
         "cycle_time_s": float(row["cycle_time_s"]),
         "achieved_headway_s": float(row["achieved_headway_s"]),
         "mean_wait_s": float(row["mean_wait_s"]),
@@ -581,7 +646,8 @@ def run(config: AvBusRouteFile, engine: Engine) -> RunResult:
     pax["wait_s"] = pax["board_s"] - pax["arrive_s"]
     return RunResult(
         kpis={k: (float(v) if isinstance(v, np.floating) else v) for k, v in kpis.items()},
-        tables={"variants": table, "stop_visits": visits, "load_profile": load_profile,
+        tables={"variants": table, "calibration": calibration_table, "stop_visits": visits,
+                "load_profile": load_profile,
                 "passengers": pax, "trips": best_run.trips},
         figures=figures,
         notes=notes,
@@ -592,12 +658,15 @@ def run(config: AvBusRouteFile, engine: Engine) -> RunResult:
 
 
 def _priority_pair(table: pd.DataFrame, best: int) -> tuple[int, int] | None:
-    """Rows (without, with) priority at the recommended headway, fleet and holding."""
+    """Rows (without, with) priority at the recommended headway, holding and fleet margin."""
     if "traffic_general_delay_s_per_veh" not in table:
         return None
     row = table.loc[best]
-    same = table[(table["headway_s"] == row["headway_s"]) & (table["fleet_veh"] == row["fleet_veh"])
-                 & (table["holding"] == row["holding"])]
+    # Priority changes the running cycle, so each setting has its own calibrated fleet: compare
+    # plans with the same margin over their need (e.g. both at exactly the fleet they need).
+    margin = table["fleet_veh"] - table["calibrated_fleet_needed_veh"]
+    same = table[(table["headway_s"] == row["headway_s"]) & (table["holding"] == row["holding"])
+                 & (margin == margin.loc[best])]
     off = same[~same["priority"]]
     on = same[same["priority"]]
     if off.empty or on.empty:
@@ -625,6 +694,7 @@ def priority_effect(table: pd.DataFrame, best: int) -> dict[str, float]:
         "tsp_general_delay_change_s_per_veh": float(
             on["traffic_general_delay_s_per_veh"] - off["traffic_general_delay_s_per_veh"]),
         "priority_requests_count": float(on["traffic_priority_requests_count"]),
+        "tsp_fleet_change_veh": float(on["fleet_veh"] - off["fleet_veh"]),
     }
 
 
@@ -683,9 +753,11 @@ def answer_notes(
         f"**Answer for {config.route.line_id}** ({vehicle.name}, {vehicle.capacity_pax} places, "
         f"{'driverless' if vehicle.autonomous else 'crewed'}): run every "
         f"{row['headway_s'] / 60:.1f} min with {int(row['fleet_veh'])} buses "
-        f"(cycle {row['cycle_time_s'] / 60:.1f} min → {int(row['fleet_needed_veh'])} needed in the "
-        f"simulation, {int(row['planned_fleet_needed_veh'])} by the timetable), holding "
-        f"{row['holding']}. Passengers wait {row['mean_wait_s'] / 60:.1f} min on average "
+        f"(running cycle {row['cycle_time_s'] / 60:.1f} min → {int(row['fleet_needed_veh'])} needed in "
+        f"this run, {int(row['calibrated_fleet_needed_veh'])} by the calibration run, "
+        f"{int(row['planned_fleet_needed_veh'])} by a free-flow timetable), holding "
+        f"{row['holding']}, signal priority {'on' if row['priority'] else 'off'}. "
+        f"Passengers wait {row['mean_wait_s'] / 60:.1f} min on average "
         f"(p95 {row['p95_wait_s'] / 60:.1f} min) and ride {row['mean_in_vehicle_time_s'] / 60:.1f} min; "
         f"the busiest leg runs at {100 * row['peak_load_factor_ratio']:.0f}% of capacity. "
         f"Operating cost {row['autonomous_cost_cny_per_day']:,.0f} CNY/day driverless against "
@@ -694,8 +766,10 @@ def answer_notes(
         f"(mean wait ≤ {t.max_mean_wait_s:.0f} s, peak load ≤ {100 * t.max_peak_load_factor:.0f}%, "
         f"left behind ≤ {t.max_left_behind_pct:g}%).",
         f"{len(table)} variants compared with the same passengers (common random numbers, seed "
-        f"{config.scenario.seed}); {int(table['meets_targets'].sum())} meet the targets. See "
-        "variants.csv for every KPI of every variant.",
+        f"{config.scenario.seed}); {int(table['meets_targets'].sum())} meet the targets. Fleets are "
+        "sized from calibration runs (an ample fleet at each headway, measuring the running cycle "
+        "and the running times that become the timetable; calibration.csv). See variants.csv for "
+        "every KPI of every variant.",
         "Costs are per service day of "
         f"{config.costs.service_hours_per_day:g} h at the simulated vehicle-km rate, and include "
         "energy, maintenance, depreciation and (driverless) remote supervision and AV system fees; "

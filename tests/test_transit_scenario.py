@@ -56,17 +56,21 @@ def test_av_bus_route_runs_and_answers(tmp_path, twin_cli):
     ok = variants[variants["meets_targets"]]
     assert kpis["autonomous_cost_cny_per_day"] == ok["cost_cny_per_day"].min()
     assert kpis["mean_wait_s"] <= 240.0
-    # Fleet arithmetic: the timetable's need is ceil(planned cycle / headway); with it the
-    # headway is held, one bus fewer runs late (exactly so in test_transit_validation.py).
+    # Fleet arithmetic, checked in simulation: a calibration run with an ample fleet measures
+    # the running cycle, whose ceil(cycle / headway) is the need; with it the headway is held,
+    # one bus fewer runs late (exactly so in test_transit_validation.py).
     for headway_s, group in variants.groupby("headway_s"):
-        needed = group["planned_fleet_needed_veh"].iloc[0]
+        needed = group["calibrated_fleet_needed_veh"].iloc[0]
+        assert sorted(set(group["fleet_veh"])) == [needed - 1, needed]
         short = group[group["fleet_veh"] == needed - 1]
         full = group[group["fleet_veh"] == needed]
-        assert (full["achieved_headway_s"] < 1.01 * headway_s).all()
-        assert (short["achieved_headway_s"].to_numpy() >= full["achieved_headway_s"].max()).all()
-        assert (short["mean_dispatch_delay_s"].to_numpy() >= full["mean_dispatch_delay_s"].max()).all()
-        # The fleet the simulation says it needs, from the cycle it measured.
-        assert (full["fleet_needed_veh"] == (full["cycle_time_s"] / headway_s - 1e-9).map(math.ceil)).all()
+        # (within 3 %: a need of ceil(cycle / headway) leaves little slack when the cycle is
+        # just under a multiple of the headway, and running times vary)
+        assert (full["achieved_headway_s"] < 1.03 * headway_s).all()
+        assert (short["achieved_headway_s"].to_numpy() > full["achieved_headway_s"].max()).all()
+        assert (short["mean_dispatch_delay_s"].to_numpy() > full["mean_dispatch_delay_s"].max()).all()
+        # The fleet each run says it needs, from the cycle it measured.
+        assert (group["fleet_needed_veh"] == (group["cycle_time_s"] / headway_s - 1e-9).map(math.ceil)).all()
     # Driverless is cheaper than crewed for the same service under the documented assumptions.
     assert (variants["autonomous_cost_cny_per_day"] < variants["crewed_cost_cny_per_day"]).all()
     assert "Answer for C1" in (out / "notes.md").read_text()

@@ -84,6 +84,11 @@ class ServiceConfig(StrictModel):
     )
     max_holding_s: float = Field(default=180.0, ge=0, description="Longest hold at one stop (s).")
     min_layover_s: float = Field(default=180.0, ge=0, description="Layover at each terminal (s).")
+    start_at: Literal["both_terminals", "first_terminal"] = Field(
+        default="both_terminals",
+        description="Where the fleet starts: shared between the two terminals (both directions run "
+        "from the first departure), or all at the first terminal.",
+    )
     planned_dwell_s: float = Field(
         default=15.0, ge=0, description="Dwell allowance per stop in the timetable (s)."
     )
@@ -174,6 +179,7 @@ class Trip:
     held_s: list[float] = field(default_factory=list)
     signal_delay_s: float = 0.0
     junctions_crossed: int = 0
+    deadhead_s: float = 0.0
     priority_requests: int = 0
     length_m: float = 0.0
     end_s: float = math.nan
@@ -219,6 +225,10 @@ class BusSimulation:
         Signal controllers for junction delay and priority (optional).
     priority_lines
         Lines whose buses request priority at connected junctions.
+    timetable_offsets_s
+        Timetabled departure offsets from the dispatch at each stop, by (line, direction), e.g.
+        mean running times observed in a calibration run; default: link times at the speed cap
+        plus ``planned_dwell_s`` per stop (:func:`twin.transit.planned_offsets_s`).
     """
 
     def __init__(
@@ -232,6 +242,7 @@ class BusSimulation:
         operations: OperationsConfig | None = None,
         signals: JunctionSignals | None = None,
         priority_lines: set[str] | None = None,
+        timetable_offsets_s: dict[tuple[str, int], list[float]] | None = None,
     ) -> None:
         from twin.travel_times import FreeFlowTravelTimes
 
@@ -280,6 +291,12 @@ class BusSimulation:
             for line_id in services
             for d in self.network.line(line_id).directions
         }
+        for key, offsets in (timetable_offsets_s or {}).items():
+            if key in self.planned_offsets_s:
+                if len(offsets) != len(self.planned_offsets_s[key]):
+                    raise ValueError(f"timetable for {key}: {len(offsets)} offsets for "
+                                     f"{len(self.planned_offsets_s[key])} stops")
+                self.planned_offsets_s[key] = [float(o) for o in offsets]
 
     # ---------------------------------------------------------------- set-up helpers
 
@@ -358,8 +375,12 @@ class BusSimulation:
             for d in line.directions:
                 self._pools[(line_id, d)] = simpy.Store(self.env)
                 self._chain_tail[(line_id, d)] = None
+            # Start of service: the depot sends buses to both terminals (the first gets the odd
+            # one), unless the plan starts them all at the first terminal.
+            both = service.start_at == "both_terminals" and len(line.directions) == 2
             for b in range(service.fleet_veh):
-                self._pools[(line_id, 0)].put(f"{line_id}-bus{b + 1:02d}")
+                direction = line.directions[b % 2] if both else 0
+                self._pools[(line_id, direction)].put(f"{line_id}-bus{b + 1:02d}")
             for d in line.directions:
                 self.env.process(self._dispatcher(line, d))
             if service.extra_buses_veh:
@@ -370,9 +391,9 @@ class BusSimulation:
 
     def _first_departure_s(self, line: BusLine, direction: int) -> float:
         service = self.services[line.line_id]
-        if direction == 0:
+        if direction == 0 or service.start_at == "both_terminals":
             return service.first_departure_s
-        # Direction 1 leaves when the first bus can be back from direction 0 after its layover.
+        # All buses start at terminal 0: direction 1 leaves when the first can be back.
         run_0_s = self.planned_offsets_s[(line.line_id, 0)][-1]
         return service.first_departure_s + run_0_s + service.min_layover_s
 
@@ -605,7 +626,8 @@ class BusSimulation:
             return
         next_direction = directions[(directions.index(direction) + 1) % len(directions)]
         if len(directions) == 1:
-            yield env.timeout(self._deadhead_s(pattern.stop_ids[-1], pattern.stop_ids[0], vehicle))
+            trip.deadhead_s = self._deadhead_s(pattern.stop_ids[-1], pattern.stop_ids[0], vehicle)
+            yield env.timeout(trip.deadhead_s)
         yield env.timeout(service.min_layover_s)
         if next_direction == 0:
             self.cycle_rows.append((line.line_id, bus_id, self._cycle_start(bus_id, line.line_id), env.now))
@@ -670,11 +692,11 @@ class BusSimulation:
         trips = pd.DataFrame([(
             i, t.trip_id, t.line_id, t.direction, t.bus_id, t.scheduled_s, t.dispatch_s, t.end_s,
             t.length_m, len(t.arrive_s), t.n_stops, t.signal_delay_s, t.junctions_crossed,
-            t.priority_requests, t.extra,
+            t.priority_requests, t.deadhead_s, t.extra,
         ) for i, t in enumerate(self.trips)], columns=[
             "trip_index", "trip_id", "line_id", "direction", "bus_id", "scheduled_s", "dispatch_s",
             "end_s", "length_m", "stops_served", "n_stops", "signal_delay_s", "junctions_crossed",
-            "priority_requests", "extra",
+            "priority_requests", "deadhead_s", "extra",
         ])
         d = self.demand
         arrived = d.arrive_s <= now
@@ -984,6 +1006,38 @@ def achieved_headway_s(run: BusRun, line_id: str, direction: int = 0) -> float:
     return float(np.diff(t).mean()) if len(t) > 1 else math.nan
 
 
+def running_cycle_s(run: BusRun, line_id: str) -> float:
+    """The line's running cycle as simulated (s): for each direction, the mean time from
+    dispatch to leaving the last stop of its completed scheduled trips (plus the empty run back
+    of a one-direction line), plus the terminal layover; idle time waiting for a timetable slot
+    is not part of it. ``ceil(cycle / headway)`` buses hold the headway."""
+    trips = run.trips
+    mine = trips[(trips["line_id"] == line_id) & ~trips["extra"] & trips["end_s"].notna()]
+    layover_s = run.services[line_id].min_layover_s
+    cycle = 0.0
+    for direction in run.network.line(line_id).directions:
+        done = mine[mine["direction"] == direction]
+        if done.empty:
+            return math.nan
+        cycle += float((done["end_s"] - done["dispatch_s"] + done["deadhead_s"]).mean()) + layover_s
+    return cycle
+
+
+def mean_offsets_s(run: BusRun, line_id: str, direction: int) -> list[float] | None:
+    """Mean departure offset from the dispatch at each stop over completed scheduled trips, made
+    non-decreasing (s); ``None`` if no trip completed. A timetable built from observed running
+    times, as operators build theirs from AVL data."""
+    trips = run.trips
+    done = trips[(trips["line_id"] == line_id) & (trips["direction"] == direction) & ~trips["extra"]
+                 & trips["end_s"].notna()]
+    if done.empty:
+        return None
+    visits = run.stop_visits[run.stop_visits["trip_index"].isin(done["trip_index"])]
+    dispatch = done.set_index("trip_index")["dispatch_s"]
+    offsets = (visits["depart_s"] - visits["trip_index"].map(dispatch)).groupby(visits["seq"]).mean()
+    return np.maximum.accumulate(offsets.sort_index().to_numpy()).tolist()
+
+
 def line_kpis(run: BusRun, line_id: str, costs: CostModel | None = None) -> dict[str, float]:
     """KPIs of one line: waits, riding, loads, bunching, punctuality, fleet, vehicle-km and cost.
 
@@ -1024,9 +1078,8 @@ def line_kpis(run: BusRun, line_id: str, costs: CostModel | None = None) -> dict
     lateness = (scheduled["depart_s"] - scheduled["scheduled_s"]).to_numpy()
     ops = run.operations
     on_time = (lateness >= -ops.on_time_early_s) & (lateness <= ops.on_time_late_s)
-    # Fleet: running cycle time and what it implies.
-    cycles = run.cycles[run.cycles["line_id"] == line_id]
-    cycle_s = float((cycles["ready_s"] - cycles["dispatch_s"]).mean()) if len(cycles) else math.nan
+    # Fleet: the running cycle and what it implies.
+    cycle_s = running_cycle_s(run, line_id)
     needed = fleet_needed_veh(cycle_s, service.headway_s) if math.isfinite(cycle_s) else math.nan
     ends = trips["end_s"].fillna(run.duration_s)
     vehicle_h = float((ends - trips["dispatch_s"]).sum()) / 3600.0
