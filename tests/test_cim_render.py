@@ -207,6 +207,18 @@ def test_render_focus_hook_writes_a_png_only_for_runs_with_cim_tables(city, tmp_
     assert render_focus(runs["empty"], size=SMALL, city=city) is None
 
 
+def test_report_hook_never_breaks_a_report(tmp_path, runs, caplog):
+    from viz.render import report_figure_hook
+
+    assert report_figure_hook(runs["empty"]) == []
+    # A run whose tables name links the city does not have: logged, and no figure.
+    broken = _run_folder(tmp_path, "broken", "x", {"cim_focus": pd.DataFrame(
+        {"lon": [0.0], "lat": [0.0], "radius_m": [-1.0], "label": ["nowhere"]})})
+    (broken / "manifest.json").unlink()
+    assert report_figure_hook(broken) == []
+    assert "CIM render" in caplog.text
+
+
 def test_chinese_labels_use_a_cjk_font():
     from fontTools.ttLib import TTCollection
 

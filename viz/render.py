@@ -241,3 +241,22 @@ def render_focus(run_dir: Path, size: tuple[int, int] = (1280, 720), city: Any =
     target = Path(run_dir) / FOCUS_PNG
     render(run_dir, view="focus", out=target, size=size, city=city)
     return target
+
+
+def report_figure_hook(run_dir: Path) -> list[Path]:
+    """The CIM figures of a run for its report: ``[run_dir/cim_focus.png]`` or ``[]``.
+
+    Safe to call from any report builder: it returns ``[]`` when PyVista/VTK cannot be imported,
+    when the run has nothing to put on the map, or when the render fails (logged as a warning),
+    so that a report is never lost to its picture.
+    """
+    try:
+        import pyvista  # noqa: F401 - only checks that the 3D stack is importable
+    except ImportError:
+        return []
+    try:
+        png = render_focus(Path(run_dir))
+    except Exception as exc:  # noqa: BLE001 - a report without its render beats no report
+        log.warning("CIM render for %s skipped: %s", run_dir, exc)
+        return []
+    return [] if png is None else [png]
