@@ -548,8 +548,15 @@ class ClusterModel:
         self.sync()
         repair_node(self.state, node, float(self.env.now))
 
-    def run(self, progress: bool = True, description: str = "GPU cluster") -> SimulationResult:
-        """Run to the horizon and collect the results."""
+    def run(
+        self, progress: bool = True, description: str = "GPU cluster", drain: bool = False
+    ) -> SimulationResult:
+        """Run to the horizon and collect the results.
+
+        With ``drain`` the jobs still queued or running at the horizon are then run to completion
+        (no more failures or phases), so that every job has a wait and a completion time.
+        """
+        from kernels.scheduler import advance
         from twin.progress import progress_bar
 
         steps = 50
@@ -559,6 +566,8 @@ class ClusterModel:
                 if progress:
                     bar.update(self.env.now)
         self.sync()
+        if drain:
+            advance(self.state, math.inf)
         return self.metrics.collect(
             self.state, self.jobs, self.spec, self.horizon_s, self.bin_width_s, self.node_failures
         )

@@ -340,3 +340,135 @@ def equivalent_devices(
     """
     peak = accelerator(reference).peak_tflops(precision, sparse)
     return math.ceil(pflops * TFLOPS_PER_PFLOPS / peak - 1e-9)
+
+
+# ---------------------------------------------------------------------------------------------
+# Capacity planning: the least capacity that meets the SLA, year by year.
+# ---------------------------------------------------------------------------------------------
+
+
+class SlaTargets(StrictModel):
+    """Service levels a capacity must meet (p95 of the queueing delay, first start - submission)."""
+
+    small_job_p95_wait_h: float = Field(default=1.0, gt=0, description="Jobs of at most one node (h).")
+    large_training_p95_wait_h: float = Field(default=24.0, gt=0, description="Large training starts (h).")
+
+    def met(self, kpis: dict[str, float]) -> bool:
+        return (
+            kpis["small_job_p95_wait_s"] <= self.small_job_p95_wait_h * 3600.0
+            and kpis["large_training_p95_wait_s"] <= self.large_training_p95_wait_h * 3600.0
+        )
+
+
+@dataclass(frozen=True)
+class YearPlan:
+    """The answer for one year."""
+
+    year: int
+    offered_pflops: float
+    required_nodes: int
+    required_devices: int
+    required_pflops: float
+    utilisation_at_required: float
+    small_job_p95_wait_h: float
+    large_training_p95_wait_h: float
+    checked: dict[float, bool]
+    """For each fixed capacity checked (P): whether it meets the SLA that year."""
+    checked_p95_wait_h: dict[float, float]
+    simulations: int
+
+
+class _SlaProbe:
+    """Simulations of one year's workload at different node counts (memoised)."""
+
+    def __init__(self, jobs, key: str, scheduler, horizon_s: float, warmup_s: float, on_step=None) -> None:
+        self.jobs = jobs
+        self.key = key
+        self.scheduler = scheduler
+        self.horizon_s = horizon_s
+        self.warmup_s = warmup_s
+        self.on_step = on_step
+        self.runs: dict[int, dict[str, float]] = {}
+
+    def __call__(self, nodes: int) -> dict[str, float]:
+        from twin.cluster import ClusterSpec, simulate_kernel
+
+        if nodes not in self.runs:
+            spec = ClusterSpec(nodes=nodes, gpus_per_node=accelerator(self.key).devices_per_node,
+                               accelerator=self.key)
+            result = simulate_kernel(self.jobs, spec, self.scheduler, horizon_s=self.horizon_s,
+                                     warmup_s=self.warmup_s, bin_width_s=86400.0)
+            self.runs[nodes] = result.kpis
+            if self.on_step is not None:
+                self.on_step(nodes)
+        return self.runs[nodes]
+
+
+def plan_capacity(
+    years: list[int],
+    key: str = "h100_sxm",
+    precision: str = "fp16",
+    sparse: bool = False,
+    scheduler=None,
+    sla: SlaTargets | None = None,
+    workload=None,
+    days: float = 90.0,
+    warmup_days: float = 14.0,
+    seed: int = 2024,
+    check_pflops: tuple[float, ...] = (2000.0, 10000.0),
+    max_factor: float = 16.0,
+    on_step=None,
+) -> list[YearPlan]:
+    """For each year, the fewest nodes of ``key`` whose simulated queue meets ``sla``.
+
+    Each year's workload is drawn once (the same jobs for every capacity tried: common random
+    numbers, so the SLA metrics fall with capacity up to the few jobs whose order changes) and
+    simulated with the kernel for ``days`` after discarding ``warmup_days``. The search brackets
+    the answer between the offered load and ``max_factor`` times it and bisects on whole nodes.
+    """
+    import numpy as np
+
+    from twin.cluster import SchedulerConfig
+    from twin.workload import generate, load_workload_config
+
+    sla = sla or SlaTargets()
+    scheduler = scheduler or SchedulerConfig()
+    config = workload or load_workload_config()
+    spec = accelerator(key)
+    peak = spec.peak_tflops(precision, sparse)
+    gpn = spec.devices_per_node
+    horizon_s = (days + warmup_days) * 86400.0
+    plans = []
+    for year in years:
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, year])))
+        jobs = generate(config, year, horizon_s, rng, accelerator=key, precision=precision)
+        offered = jobs.offered_gpus(horizon_s)
+        probe = _SlaProbe(jobs, key, scheduler, horizon_s, warmup_days * 86400.0, on_step)
+        biggest = int(jobs.gpus.max()) if len(jobs) else 1
+        lo = max(math.ceil(offered / gpn), math.ceil(biggest / gpn), 1) - 1  # below the load: fails
+        hi = max(lo + 1, math.ceil(lo * 1.25))
+        while not sla.met(probe(hi)):
+            lo, hi = hi, math.ceil(hi * 1.5)
+            if hi > max_factor * max(offered / gpn, 1.0):
+                raise InputError(
+                    f"year {year}: no capacity up to {max_factor:g}x the offered load meets the SLA"
+                )
+        while hi - lo > max(1, int(0.005 * hi)):
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if sla.met(probe(mid)) else (mid, hi)
+        best = probe(hi)
+        checked, checked_wait = {}, {}
+        for pflops in check_pflops:
+            kpis = probe(size_for_pflops(pflops, key, precision, sparse).nodes)
+            checked[pflops] = sla.met(kpis)
+            worst_s = max(kpis["small_job_p95_wait_s"], kpis["large_training_p95_wait_s"])
+            checked_wait[pflops] = worst_s / 3600.0
+        plans.append(YearPlan(
+            year=year, offered_pflops=offered * peak / TFLOPS_PER_PFLOPS, required_nodes=hi,
+            required_devices=hi * gpn, required_pflops=hi * gpn * peak / TFLOPS_PER_PFLOPS,
+            utilisation_at_required=best["utilisation"],
+            small_job_p95_wait_h=best["small_job_p95_wait_s"] / 3600.0,
+            large_training_p95_wait_h=best["large_training_p95_wait_s"] / 3600.0,
+            checked=checked, checked_p95_wait_h=checked_wait, simulations=len(probe.runs),
+        ))
+    return plans
