@@ -162,7 +162,7 @@ def terrain_layer(ctx: LayerContext) -> Layer:
     opacity = 1.0
     if "water" in ctx.active_layers:
         has_results = ctx.overlay is not None and ctx.overlay.table("cim_water_nodes") is not None
-        opacity = 0.45 if has_results else 0.6
+        opacity = 0.25 if has_results else 0.6
     drawable = Drawable("terrain", surface, scalars="rgb", rgb=True, opacity=opacity, smooth=True)
     return Layer("terrain", [drawable], legend=[("sea / water", "#a8c9e2")])
 
