@@ -197,6 +197,28 @@ def test_results_table_without_its_columns_is_refused(tmp_path):
         load_overlay(folder)
 
 
+def test_adapters_read_signal_timing_and_pipe_burst_tables(tmp_path):
+    from viz.results_overlay import load_overlay
+
+    bins = pd.DataFrame({"u": ["1", "1", "2"], "v": ["2", "2", "3"], "key": [0, 0, 0],
+                         "bin_start_s": [0, 300, 0], "mean_speed_m_per_s": [10.0, 6.0, 12.0],
+                         "mean_queue_veh": [2.0, 4.0, 0.0]})
+    traffic = load_overlay(_run_folder(tmp_path, "signals", "signal_timing", {"link_times_best": bins}))
+    links = traffic.table("cim_road_links").set_index(["u", "v", "key"])
+    assert traffic.road_metric == "speed_m_per_s"
+    assert links.loc[(1, 2, 0), "speed_m_per_s"] == pytest.approx(8.0)
+    assert links.loc[(1, 2, 0), "queue_veh"] == pytest.approx(3.0)
+
+    service = pd.DataFrame({"junction": ["J1", "J2", "J3"], "min_pressure_m": [30.0, 2.0, 1.0],
+                            "cut_off": [False, True, True]})
+    timeline = pd.DataFrame({"event": ["burst", "detected"], "time_s": [0.0, 60.0],
+                             "detail": ["pipe P00886 (DN1000), hole 3927 cm²", "sensor"]})
+    water = load_overlay(_run_folder(tmp_path, "burst", "pipe_burst",
+                                     {"junction_service": service, "timeline": timeline}))
+    assert water.table("cim_water_nodes")["cut_off"].tolist() == [False, True, True]
+    assert water.table("cim_water_links").to_dict("list") == {"link": ["P00886"], "burst": [True]}
+
+
 def test_render_focus_hook_writes_a_png_only_for_runs_with_cim_tables(city, tmp_path, runs):
     from viz.render import FOCUS_PNG, render_focus
 
