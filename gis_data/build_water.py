@@ -7,12 +7,15 @@ network in the shape of Changle's, not the utility's GIS. What it is made of:
 * **Sources.** Two water plants (清水池 + high-lift pumps) at generated, approximate positions: the
   城区水厂 north-west of the old town towards the Min River (闽江), and the 滨海水厂 serving
   滨海新城 and the airport. Each is a reservoir (clear-well level) feeding its plant outlet through
-  a pump with a one-point head curve sized to the demand it serves.
-* **Mains.** Pipes follow roads: every 主干路 (arterial) carries a main, and in urban areas (road
-  nodes with an ``area_id``) every 次干路 too, which gives looped distribution in the old town,
-  滨海新城 and the airport area; the shortest road route from the network to every township and
-  street centre adds the rural branches (城乡供水一体化). Chains of road nodes merge into pipes of
-  at most ``MAX_PIPE_M``; pipes keep the road's shape as EPANET vertices.
+  a pump whose three-point head curve is sized to the demand it serves (boosted zones included),
+  at an outlet grade of ``PLANT_OUTLET_GRADE_M``.
+* **Mains.** Pipes follow roads. Inside the urban areas and town cores (road nodes whose
+  ``area_id`` is not ``rural``) every 主干路 and 次干路 carries a main, which gives looped
+  distribution in the old town, 滨海新城 and each town; trunk mains then join the plants to every
+  township and street centre and every urban piece along the least-cost road route, where the cost
+  prefers arterials and charges ``CLIMB_COST_M_PER_M`` per metre of climb, so trunks keep to the
+  valleys (城乡供水一体化). Chains of road nodes merge into pipes of at most ``MAX_PIPE_M``;
+  pipes keep the road's shape as EPANET vertices.
 * **Demand.** Each traffic zone's residents and jobs draw ``RESIDENT_L_PER_DAY`` and
   ``JOB_L_PER_DAY`` at the junction nearest to the zone's road connector, as two demand categories
   (``residents`` and ``jobs``) with diurnal patterns peaking at 1.45× (morning and evening) and
@@ -20,6 +23,9 @@ network in the shape of Changle's, not the utility's GIS. What it is made of:
 * **Pressure zones.** Where the ground rises above what the plants' head can serve at the GB 50013
   service head, the branch gets a booster pump station (加压泵站) at the zone boundary, sized to
   lift its zone; pipes that would join two zones stay out (closed boundary).
+  Where a boosted main comes back down and its grade exceeds what lies beyond by more than
+  ``PRV_EXCESS_M``, a pressure-reducing valve station (减压阀) keeps the lower area at the grade it
+  needs.
 * **Elevated tanks** (水塔) at the three towns farthest from the plants in the plants' zone, with
   their bottom near the design hydraulic grade there, to ride through the peaks.
 * **Sizing.** Diameters start from the peak flow on the shortest-path tree at an economic
@@ -41,8 +47,11 @@ Run alone: ``python gis_data/build_water.py [--data DIR]``.
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 from pathlib import Path
+
+log = logging.getLogger("gis_data.build_water")
 
 INP_NAME = "changle_water.inp"
 VALVES_NAME = "changle_water_valves.csv"
@@ -67,9 +76,19 @@ MAX_PIPE_M = 800.0
 """Longest pipe made by merging road segments (keeps demand spread along mains)."""
 CLEARWELL_HEAD_ABOVE_GROUND_M = 3.0
 BOOSTER_MAX_LIFT_M = 60.0
+PRV_EXCESS_M = 30.0
+"""A boosted main that descends until its grade exceeds what lies beyond by this much gets a
+pressure-reducing station (m)."""
+BOOSTER_MIN_FLOW_M3_PER_S = 0.01
+"""Smallest design flow of a booster station (10 L/s)."""
 HEADLOSS_ALLOWANCE_M_PER_KM = 1.5
 """Hydraulic-grade fall assumed along mains when placing boosters and tanks."""
 TANK_COUNT = 3
+CLIMB_COST_M_PER_M = 40.0
+"""Routing cost of one metre of climb or descent, in metres of main (keeps trunks in valleys)."""
+PLANT_OUTLET_GRADE_M = 60.0
+"""Hydraulic grade at the plants' outlets at design flow (m above datum): enough for ground up to
+about 25 m; higher ground is a booster zone. The sizing raises it where needed."""
 
 # 24 hourly multipliers (mean 1): residential morning and evening peaks, office-hours jobs
 RESIDENTIAL_PATTERN = (0.50, 0.42, 0.38, 0.36, 0.40, 0.62, 1.10, 1.45, 1.38, 1.12, 1.02, 1.08,
@@ -119,39 +138,57 @@ def _nearest_node(xy: dict[int, tuple[float, float]], nodes, point: tuple[float,
     return min(sorted(nodes), key=lambda n: math.dist(xy[n], point))
 
 
-def _select_mains(graph, xy, town_nodes: list[int], plant_nodes: list[int]):
-    """Road edges that carry mains: arterials, urban collectors, and routes to towns and plants."""
+def _select_mains(graph, xy, elevation, town_nodes: list[int], plant_nodes: list[int]):
+    """Road edges that carry mains: arterials and collectors inside the urban areas and town cores
+    (looped distribution), plus trunk routes from the plants to every town centre and area.
+
+    Trunks follow the least-cost road route, where cost is length weighted by road class (mains
+    run under arterials by preference) plus ``CLIMB_COST_M_PER_M`` per metre of climb or descent,
+    so that they keep to the valleys as real transmission mains do.
+    """
     import networkx as nx
 
     def urban(n):
-        return graph.nodes[n].get("area_id") not in (None, "", "nan")
+        return graph.nodes[n].get("area_id") not in (None, "", "nan", "rural")
 
+    class_factor = {"主干路": 1.0, "次干路": 1.3, "支路": 2.0, "快速路": 1.6}
+    for u, v, d in graph.edges(data=True):
+        climb = abs(elevation[u] - elevation[v])
+        d["cost"] = d["length"] * class_factor.get(d["cls"], 2.0) + CLIMB_COST_M_PER_M * climb
     chosen = nx.Graph()
     for u, v, d in graph.edges(data=True):
-        if d["cls"] == "主干路" or (d["cls"] == "次干路" and urban(u) and urban(v)):
+        if d["cls"] in ("主干路", "次干路") and urban(u) and urban(v):
             chosen.add_edge(u, v)
-    if chosen.number_of_nodes() == 0:
-        chosen.add_node(plant_nodes[0])
-    # join every town, plant and disconnected piece to the part with the first plant
-    anchors = sorted(set(town_nodes) | set(plant_nodes))
-    for target in anchors:
-        if target not in chosen:
-            chosen.add_node(target)
-    for _ in range(len(anchors) + 5):
-        components = sorted(nx.connected_components(chosen), key=lambda c: (-len(c), min(c)))
-        main = next(c for c in components if plant_nodes[0] in c)
-        others = [c for c in components if c is not main and (c & set(anchors) or len(c) > 20)]
-        if not others:
+    network = set(plant_nodes)
+    chosen.add_nodes_from(plant_nodes)
+    # grow the trunk network from the plants: each time join the nearest unjoined target
+    pieces = sorted(nx.connected_components(chosen), key=lambda c: (-len(c), min(c)))
+    targets = {int(t): None for t in town_nodes}
+    for comp in pieces:
+        if len(comp) > 10:
+            targets[min(comp)] = comp
+    remaining = dict(targets)
+    network = set(plant_nodes)
+    while remaining:
+        lengths, paths = nx.multi_source_dijkstra(graph, network, weight="cost")
+        reachable = [t for t in remaining if t in lengths]
+        if not reachable:
             break
-        for comp in others:
-            lengths, paths = nx.multi_source_dijkstra(graph, set(main), weight="length")
-            target = min(comp, key=lambda n: (lengths.get(n, math.inf), n))
-            if not math.isfinite(lengths.get(target, math.inf)):
-                continue
-            path = paths[target]
-            nx.add_path(chosen, path)
-            main = main | set(path) | comp
+        target = min(reachable, key=lambda t: (lengths[t], t))
+        path = paths[target]
+        nx.add_path(chosen, path)
+        network |= set(path)
+        comp = remaining.pop(target)
+        if comp is not None:
+            network |= comp
+        # anything now touching the network is part of it
+        network |= set(nx.node_connected_component(chosen, target))
     main = nx.node_connected_component(chosen, plant_nodes[0])
+    for p in plant_nodes[1:]:
+        if p not in main:
+            lengths, paths = nx.multi_source_dijkstra(graph, main, weight="cost")
+            nx.add_path(chosen, paths[p])
+            main = nx.node_connected_component(chosen, plant_nodes[0])
     return chosen.subgraph(main).copy(), {n for n in main if urban(n)}
 
 
@@ -230,16 +267,13 @@ def build(out_dir: Path, city) -> list[Path]:
                   for n, g in zip(towns["node"], towns.geometry, strict=True)]
     plant_nodes = [_nearest_node(xy, road_nodes, to_metric.transform(lon, lat)) for _, _, lon, lat in PLANTS]
 
-    chosen, urban = _select_mains(graph, xy, town_nodes, plant_nodes)
+    ground = city.terrain.elevation_m(np.array([xy[n][0] for n in road_nodes]),
+                                      np.array([xy[n][1] for n in road_nodes]))
+    elev = {n: round(float(z), 2) for n, z in zip(road_nodes, ground, strict=True)}
+    chosen, urban = _select_mains(graph, xy, elev, town_nodes, plant_nodes)
     keep = set(town_nodes) | set(plant_nodes)
     pieces = _merge_chains(graph, chosen, keep)
     junction_nodes = sorted({u for u, _, _, _ in pieces} | {v for _, v, _, _ in pieces} | set(plant_nodes))
-
-    def elevation(n: int) -> float:
-        x, y = xy[n]
-        return round(float(city.terrain.elevation_m(np.array([x]), np.array([y]))[0]), 2)
-
-    elev = {n: elevation(n) for n in junction_nodes}
 
     # ---- demand: zones to their nearest junction --------------------------------------------------
     tree = cKDTree(np.array([xy[n] for n in junction_nodes]))
@@ -266,12 +300,7 @@ def build(out_dir: Path, city) -> list[Path]:
     order = sorted(pipe_graph, key=lambda n: (dist[n], n))
     design = {n: res_m3s[n] * peak_res + job_m3s[n] * peak_job for n in junction_nodes}
 
-    plant_head = {}
-    for p in plant_nodes:
-        served = [n for n in pipe_graph if source_of[n] == p and elev[n] < elev[p] + 25.0]
-        need = max(elev[n] + SERVICE_HEAD_M + DESIGN_MARGIN_M + 4.0
-                   + HEADLOSS_ALLOWANCE_M_PER_KM * dist[n] / 1000.0 for n in served)
-        plant_head[p] = need
+    plant_head = {p: max(PLANT_OUTLET_GRADE_M, elev[p] + SERVICE_HEAD_M + DESIGN_MARGIN_M) for p in plant_nodes}
     # hydraulic grade estimate and booster placement along the tree
     grade: dict[int, float] = {}
     boosters: dict[int, float] = {}  # tree child node -> lift (m)
@@ -281,35 +310,42 @@ def build(out_dir: Path, city) -> list[Path]:
         if parent[n] is not None:
             children.setdefault(parent[n], []).append(n)
 
-    def subtree(root: int) -> list[int]:
-        out, stack = [], [root]
-        while stack:
-            node = stack.pop()
-            out.append(node)
-            stack.extend(children.get(node, []))
-        return out
+    def allowance(u: int, v: int) -> float:
+        return HEADLOSS_ALLOWANCE_M_PER_KM * pipe_graph.edges[u, v]["length"] / 1000.0
 
+    # the grade each subtree needs at its root: its highest demand plus the fall on the way
+    need: dict[int, float] = {}
+    for n in reversed(order):
+        need[n] = max([elev[n] + SERVICE_HEAD_M + DESIGN_MARGIN_M + 4.0]
+                      + [need[c] + allowance(n, c) for c in children.get(n, [])])
+    prvs: dict[int, float] = {}  # tree child node -> grade at the valve's outlet (m)
     for n in order:
         if parent[n] is None:
             grade[n] = plant_head[n]
             zone_of[n] = -1  # the plants share one low zone: their networks join
             continue
-        g = grade[parent[n]] - HEADLOSS_ALLOWANCE_M_PER_KM * pipe_graph.edges[parent[n], n]["length"] / 1000.0
+        g = grade[parent[n]] - allowance(parent[n], n)
         zone_of[n] = zone_of[parent[n]]
         if elev[n] + SERVICE_HEAD_M + DESIGN_MARGIN_M > g:
-            below = subtree(n)
-            lift_needed = max(elev[m] + SERVICE_HEAD_M + DESIGN_MARGIN_M + 4.0
-                              + HEADLOSS_ALLOWANCE_M_PER_KM * (dist[m] - dist[n]) / 1000.0 for m in below) - g
             # a station lifts at most BOOSTER_MAX_LIFT_M; higher ground gets another one further on
-            lift = min(max(lift_needed, 10.0), BOOSTER_MAX_LIFT_M)
+            lift = min(max(need[n] - g, 10.0), BOOSTER_MAX_LIFT_M)
             boosters[n] = round(lift, 1)
             g += lift
             zone_of[n] = n
+        elif g - need[n] > PRV_EXCESS_M:
+            # a boosted main coming back down: a pressure-reducing station keeps what lies
+            # beyond at the grade it needs
+            g = need[n] + 5.0
+            prvs[n] = round(g + allowance(parent[n], n), 1)
+            # back down at the plants' grade: the area rejoins their low zone (and its loops)
+            zone_of[n] = -1 if g <= PLANT_OUTLET_GRADE_M + 5.0 else n
         grade[n] = g
     # pipes across zone boundaries stay out, except the tree edges into boosters
+    stations = set(boosters) | set(prvs)
+
     def joins_zones(u: int, v: int) -> bool:
-        into_booster = (v in boosters and parent[v] == u) or (u in boosters and parent[u] == v)
-        return zone_of[u] == zone_of[v] or into_booster
+        into_station = (v in stations and parent[v] == u) or (u in stations and parent[u] == v)
+        return zone_of[u] == zone_of[v] or into_station
 
     pieces = [piece for piece in pieces if joins_zones(piece[0], piece[1])]
 
@@ -320,6 +356,21 @@ def build(out_dir: Path, city) -> list[Path]:
             downstream[parent[n]] = downstream.get(parent[n], 0.0) + downstream[n]
     tree_flow = {(min(n, parent[n]), max(n, parent[n])): downstream[n]
                  for n in order if parent[n] is not None}
+    # a station whose zones serve nobody feeds dead mains: leave it and them out
+    dead: set[int] = set()
+    for n in sorted(stations):
+        if downstream[n] <= 0.0 and n not in dead:
+            stack = [n]
+            while stack:
+                node = stack.pop()
+                dead.add(node)
+                stack.extend(children.get(node, []))
+    for n in dead:
+        boosters.pop(n, None)
+        prvs.pop(n, None)
+    stations -= dead
+    pieces = [piece for piece in pieces if piece[0] not in dead and piece[1] not in dead]
+    pipe_graph.remove_nodes_from(dead)
 
     # ---- tanks at the towns farthest from the plants, in the plants' zones -------------------------
     candidates = sorted({t for t in town_nodes if zone_of.get(t) == -1 and t not in plant_nodes},
@@ -360,16 +411,16 @@ def build(out_dir: Path, city) -> list[Path]:
     # booster stations sit at the upstream end of the tree edge into their zone: the pump lifts
     # from the lower zone's node into the station's outlet, where the zone's main starts
     outlet_of = {}
-    for n in sorted(boosters):
+    for n in sorted(stations):
         up = parent[n]
-        outlet = f"BPS{n}_out"
+        outlet = f"{'BPS' if n in boosters else 'PRV'}{n}_out"
         outlet_of[n] = outlet
         wn.add_junction(outlet, base_demand=0.0, elevation=elev[up],
                         coordinates=(xy[up][0] + 5.0, xy[up][1] + 5.0))
         wn.get_node(outlet).tag = wn.get_node(jname(up)).tag
 
     def end_name(node: int, other: int) -> str:
-        return outlet_of[other] if other in boosters and parent[other] == node else jname(node)
+        return outlet_of[other] if other in stations and parent[other] == node else jname(node)
 
     for i, (u, v, length, coords) in enumerate(pieces, start=1):
         name = f"P{i:05d}"
@@ -380,15 +431,25 @@ def build(out_dir: Path, city) -> list[Path]:
         wn.get_link(name).vertices = [tuple(c) for c in coords[1:-1]]
         wn.get_link(name).tag = "distribution" if both_urban else "rural"
     for n, lift in sorted(boosters.items()):
-        flow = max(downstream[n], 1e-3)
+        # headroom: the one-point curve reaches zero head at twice its design flow
+        flow = max(2.0 * downstream[n], BOOSTER_MIN_FLOW_M3_PER_S)
         wn.add_curve(f"C_BPS{n}", "HEAD", [(flow, lift)])
         wn.add_pump(f"BPS{n}", jname(parent[n]), outlet_of[n], pump_type="HEAD", pump_parameter=f"C_BPS{n}")
+    for n, outlet_grade in sorted(prvs.items()):
+        diameter = max(_dn_for(downstream[n], MIN_URBAN_DN), MIN_URBAN_DN) / 1000.0
+        wn.add_valve(f"PRV{n}", jname(parent[n]), outlet_of[n], diameter=diameter, valve_type="PRV",
+                     minor_loss=0.0, initial_setting=round(outlet_grade - elev[parent[n]], 1),
+                     initial_status="Active")
 
     for (pid, _name, _lon, _lat), p in zip(PLANTS, plant_nodes, strict=True):
         clearwell = elev[p] + CLEARWELL_HEAD_ABOVE_GROUND_M
         wn.add_reservoir(pid, base_head=clearwell, coordinates=(xy[p][0] - 30.0, xy[p][1] - 30.0))
-        flow = max(sum(design[n] for n in pipe_graph if source_of[n] == p and zone_of[n] == -1), 1e-3)
-        wn.add_curve(f"C_{pid}", "HEAD", [(flow, plant_head[p] - clearwell)])
+        # everything the plant feeds, boosted zones included, with headroom (the one-point curve
+        # falls to zero head at twice its design flow)
+        flow = max(1.25 * sum(design[n] for n in pipe_graph if source_of[n] == p), 1e-3)
+        lift = plant_head[p] - clearwell
+        # a flat three-point curve (shutoff 1.15 x design head), as parallel plant pumps give
+        wn.add_curve(f"C_{pid}", "HEAD", [(0.0, 1.15 * lift), (flow, lift), (1.6 * flow, 0.75 * lift)])
         wn.add_pump(f"PUMP_{pid}", pid, jname(p), pump_type="HEAD", pump_parameter=f"C_{pid}")
 
     for i, t in enumerate(tank_towns, start=1):
@@ -421,9 +482,12 @@ def _size(wn) -> None:
     import numpy as np
 
     from twin.water import compile_network, simulate
+    from twin.water_criticality import service_network
 
     def base_copy(multiplier_res: float, multiplier_job: float):
-        net = compile_network(wn, "changle_water")
+        # pressure-driven (full demand from the service head): a zone whose booster cannot lift
+        # yet gets no water instead of making the equations singular
+        net = service_network(compile_network(wn, "changle_water"), SERVICE_HEAD_M)
         base = net.demand_base_m3_per_s.copy()
         is_job = np.zeros(len(base), dtype=bool)
         # demand entries come in junction order: residents then jobs
@@ -440,14 +504,18 @@ def _size(wn) -> None:
     sources = [n for n in wn.reservoir_name_list]
     for _ in range(80):
         failing = {}
+        pumps_short: dict[str, bool] = {}
         for res_mult, job_mult, target in ((1.0, 1.0, SERVICE_HEAD_M + DESIGN_MARGIN_M),
                                            (max(RESIDENTIAL_PATTERN), max(JOB_PATTERN), SERVICE_HEAD_M)):
             net = base_copy(res_mult, job_mult)
-            result = simulate(net, duration_s=0, on_unbalanced="relax")
+            result = simulate(net, duration_s=0, on_unbalanced="continue")
+            shut = [net.link_names[k] for k in np.flatnonzero((net.kind == 2) & (result.status[0] <= 2))]
+            for name in shut:  # a pump that cannot deliver the head asked of it: lift more
+                pumps_short[name] = True
             pressure = result.pressure_m[0, : net.n_junctions]
             for j in np.flatnonzero(pressure < target):
                 failing[net.node_names[j]] = max(failing.get(net.node_names[j], 0.0), target - pressure[j])
-        if not failing:
+        if not failing and not pumps_short:
             return
         unit_loss = {}
         for k, name in enumerate(net.link_names):
@@ -457,6 +525,7 @@ def _size(wn) -> None:
                 unit_loss[name] = hl / link.length * 1000.0
         upsized = set()
         raise_pumps: dict[str, float] = {}
+        raise_valves: dict[str, float] = {}
         for node, deficit in sorted(failing.items(), key=lambda kv: -kv[1])[:40]:
             path = nx.shortest_path(graph, node, min(sources, key=lambda s: nx.shortest_path_length(
                 graph, node, s) if nx.has_path(graph, node, s) else math.inf))
@@ -469,18 +538,32 @@ def _size(wn) -> None:
             if worst is not None and unit_loss[worst] > 2.0:
                 upsized.add(worst)
             else:
-                pumps = [p for p in links if wn.get_link(p).link_type == "Pump"]
-                if pumps:
-                    pump = pumps[-1] if len(pumps) > 1 else pumps[0]
-                    raise_pumps[pump] = max(raise_pumps.get(pump, 0.0), deficit + 1.0)
+                # the path runs from the junction to the source: the first pump on it feeds the
+                # junction's pressure zone
+                stations = [p for p in links if wn.get_link(p).link_type in ("Pump", "Valve")]
+                if stations and wn.get_link(stations[0]).link_type == "Valve":
+                    raise_valves[stations[0]] = max(raise_valves.get(stations[0], 0.0), deficit + 1.0)
+                elif stations:
+                    raise_pumps[stations[0]] = max(raise_pumps.get(stations[0], 0.0), deficit + 1.0)
         for name in upsized:
             link = wn.get_link(name)
             link.diameter = _next_dn(int(round(link.diameter * 1000))) / 1000.0
+        for name in pumps_short:
+            curve = wn.get_curve(wn.get_link(name).pump_curve_name)
+            design = curve.points[0] if len(curve.points) == 1 else curve.points[1]
+            raise_pumps[name] = max(raise_pumps.get(name, 0.0), 0.2 * design[1])
         for name, extra in raise_pumps.items():
             curve = wn.get_curve(wn.get_link(name).pump_curve_name)
-            q, h = curve.points[0]
-            curve.points = [(q, h + extra)]
-        if not upsized and not raise_pumps:
+            design = curve.points[0] if len(curve.points) == 1 else curve.points[1]
+            factor = (design[1] + extra) / design[1]
+            curve.points = [(q, h * factor) for q, h in curve.points]
+        for name, extra in raise_valves.items():
+            valve = wn.get_link(name)
+            valve.initial_setting = valve.initial_setting + extra
+        log.debug("sizing: %d junctions short (worst %.1f m), %d mains upsized, %d pumps and %d "
+                  "valves raised", len(failing), max(failing.values(), default=0.0), len(upsized),
+                  len(raise_pumps), len(raise_valves))
+        if not upsized and not raise_pumps and not raise_valves:
             break
     worst = ", ".join(f"{n} ({d:.1f} m short)" for n, d in sorted(failing.items(), key=lambda kv: -kv[1])[:5])
     raise RuntimeError(

@@ -55,7 +55,9 @@ class BurstTable(StrictModel):
     """The ``[burst]`` table."""
 
     pipe: str = Field(
-        default="auto", description="Pipe that bursts, or 'auto': the largest trunk main in [burst] area."
+        default="auto",
+        description="Pipe that bursts, or 'auto': the largest trunk main in [burst] area that is not "
+        "a plant outlet or a station's connection.",
     )
     area: str = Field(default="wuhang", description="area_id where 'auto' looks for the pipe.")
     at_s: float = Field(default=1800.0, ge=0, description="Burst time after the scenario start (s).")
@@ -168,6 +170,17 @@ def pick_pipe(net, burst: BurstTable, tags: dict[str, str], area_xy=None) -> str
 
         inside = contains_xy(area_xy, net.node_xy[:, 0], net.node_xy[:, 1])
         pipes = pipes[inside[net.start[pipes]] & inside[net.end[pipes]]]
+    # a main inside the distribution network: not a plant outlet or a station's connection
+    station_nodes = set(np.flatnonzero(net.node_kind != 0).tolist())
+    for k in np.flatnonzero(net.kind >= 2):
+        station_nodes.update((int(net.start[k]), int(net.end[k])))
+    for k in np.flatnonzero(net.kind <= 1):
+        if net.node_kind[net.start[k]] != 0 or net.node_kind[net.end[k]] != 0:
+            station_nodes.update((int(net.start[k]), int(net.end[k])))
+    pipes = np.array(
+        [k for k in pipes if net.start[k] not in station_nodes and net.end[k] not in station_nodes],
+        dtype=np.int64,
+    )
     trunk = [k for k in pipes if tags.get(net.link_names[k]) == "trunk"] or list(pipes)
     if not trunk:
         raise InputError(f"[burst] area = {burst.area!r}: no pipe of the network lies in that area")
@@ -658,8 +671,9 @@ def _area_polygon(city, area_id: str):
         known = ", ".join(sorted(map(str, areas["area_id"])))
         raise InputError(f"[burst] area = {area_id!r}: unknown area (known: {known})")
     to_metric = Transformer.from_crs("EPSG:4490", "EPSG:4549", always_xy=True)
-    return shapely.transform(match.geometry.iloc[0],
-                             lambda xy: np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1])))
+    return shapely.transform(
+        match.geometry.iloc[0], lambda xy: np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1]))
+    )
 
 
 @scenario_kind(

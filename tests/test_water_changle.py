@@ -173,3 +173,34 @@ def test_rebuild_gives_the_same_files(built, tmp_path):
     again = builder.build(tmp_path, fake_city())
     for first, second in zip(paths, again, strict=True):
         assert Path(first).read_bytes() == Path(second).read_bytes()
+
+
+BUNDLED_INP = REPO_ROOT / "gis_data" / "changle_water.inp"
+BUNDLED_VALVES = REPO_ROOT / "gis_data" / "changle_water_valves.csv"
+
+
+def test_bundled_network_meets_the_service_head_in_epanet():
+    builder = load_builder()
+    assert builder.check_service_head(BUNDLED_INP) >= builder.SERVICE_HEAD_M
+
+
+def test_bundled_network_reaches_every_town_and_is_one_system():
+    from twin.city import load_city
+    from twin.io.epanet import read_inp
+
+    wn = read_inp(BUNDLED_INP)
+    graph = wn.to_graph().to_undirected()
+    assert nx.is_connected(graph)
+    assert len(wn.reservoir_name_list) >= 1 and len(wn.tank_name_list) >= 1
+    tags = {wn.get_node(j).tag for j in wn.junction_name_list}
+    assert set(load_city().towns.town_id) <= tags
+    valves = pd.read_csv(BUNDLED_VALVES)
+    assert set(valves.link) <= set(wn.pipe_name_list)
+
+
+def test_rebuilding_the_bundled_network_reproduces_the_files(tmp_path):
+    from twin.city import load_city
+
+    paths = load_builder().build(tmp_path, load_city())
+    assert paths[0].read_bytes() == BUNDLED_INP.read_bytes()
+    assert paths[1].read_bytes() == BUNDLED_VALVES.read_bytes()
