@@ -300,7 +300,8 @@ def build(out_dir: Path, city) -> list[Path]:
     order = sorted(pipe_graph, key=lambda n: (dist[n], n))
     design = {n: res_m3s[n] * peak_res + job_m3s[n] * peak_job for n in junction_nodes}
 
-    plant_head = {p: max(PLANT_OUTLET_GRADE_M, elev[p] + SERVICE_HEAD_M + DESIGN_MARGIN_M) for p in plant_nodes}
+    plant_head = {p: max(PLANT_OUTLET_GRADE_M, elev[p] + SERVICE_HEAD_M + DESIGN_MARGIN_M)
+                  for p in plant_nodes}
     # hydraulic grade estimate and booster placement along the tree
     grade: dict[int, float] = {}
     boosters: dict[int, float] = {}  # tree child node -> lift (m)
