@@ -175,3 +175,32 @@ def test_build_is_deterministic(built, tmp_path):
     again = read_transit_tables(load_builder().build(tmp_path, city)[0])
     for name in ("bus_stops", "bus_lines", "bus_line_stops"):
         pd.testing.assert_frame_equal(pd.DataFrame(tables[name]), pd.DataFrame(again[name]))
+
+
+def test_bundled_layer_meets_the_data_issue(tmp_path):
+    """The committed gis_data/changle_transit.gpkg: at least 20 lines linking the old town, every
+    town centre, 滨海新城 and the airport; BH-AV1 driverless; stops on road nodes; and a rebuild
+    from the committed base reproduces it."""
+    from twin.city import load_city
+    from twin.paths import data_dir
+
+    city = load_city(data_dir())
+    tables = read_transit_tables(data_dir() / "changle_transit.gpkg")
+    network = network_of(city, tables)
+    assert len(network.lines) >= 20
+    pilot = network.lines["BH-AV1"]
+    assert pilot.autonomous and pilot.vehicle_type == "av_bus_12m"
+    areas = {city.roads.nodes[network.stops[s].node]["area_id"] for s in pilot.pattern(0).stop_ids}
+    assert areas == {"binhai"}
+    ends = {network.stops[s].node for line in network.lines.values() for s in (
+        line.pattern(0).stop_ids[0], line.pattern(0).stop_ids[-1])}
+    assert set(city.towns["node"]) <= ends  # every town centre is a terminal
+    airport = {n for n, d in city.roads.nodes(data=True) if d.get("area_id") == "airport"}
+    k2_end = network.stops[network.lines["K2"].pattern(0).stop_ids[-1]].node
+    assert k2_end in airport or city.roads.nodes[k2_end]["area_id"] == "rural"  # landside access road
+    for row in tables["bus_stops"].itertuples():
+        node = city.roads.nodes[int(row.node)]
+        assert (row.geometry.x, row.geometry.y) == pytest.approx((node["x"], node["y"]), abs=1e-9)
+    rebuilt = read_transit_tables(load_builder().build(tmp_path, city)[0])
+    for name in ("bus_stops", "bus_lines", "bus_line_stops"):
+        pd.testing.assert_frame_equal(pd.DataFrame(tables[name]), pd.DataFrame(rebuilt[name]))

@@ -129,3 +129,28 @@ def test_signal_priority_variants_report_both_sides(tmp_path, twin_cli):
     assert kpis["tsp_cross_street_delay_change_s_per_veh"] > 0
     assert (out / "signal_priority.png").exists()
     assert "Transit signal priority" in (out / "notes.md").read_text()
+
+
+def test_bundled_pilot_line_runs_on_the_city(tmp_path, twin_cli):
+    """A short version of scenarios/binhai_av_bus.toml on the bundled city: zone-shaped demand
+    on BH-AV1, one headway, no signals (the full scenario runs in the baseline suite)."""
+    from twin.config import read_toml
+    from twin.paths import SCENARIOS_DIR
+
+    text = (SCENARIOS_DIR / "binhai_av_bus.toml").read_text()
+    short = (text.replace("duration_s = 10800", "duration_s = 3600")
+             .replace('model = "traffic"', 'model = "none"')
+             .replace("headways_s = [300.0, 450.0, 600.0]", "headways_s = [600.0]")
+             .replace("fleet_margin_veh = [-1, 0]", "fleet_margin_veh = [0]")
+             .replace('holding = ["none", "headway"]', 'holding = ["none"]')
+             .replace("priority = [false, true]", "priority = [false]"))
+    assert read_toml(SCENARIOS_DIR / "binhai_av_bus.toml")["route"]["line_id"] == "BH-AV1"
+    scenario = tmp_path / "short.toml"
+    scenario.write_text(short)
+    outcome = twin_cli("run", scenario, "--out", tmp_path / "run", "--quiet")
+    assert outcome.exit_code == 0, outcome.stderr
+    kpis = json.loads((tmp_path / "run" / "kpis.json").read_text())
+    assert kpis["variants_count"] == 1 and kpis["stops_count"] >= 20
+    assert kpis["boarded_pax"] > 100 and kpis["mean_wait_s"] > 0
+    stops = pd.read_csv(tmp_path / "run" / "load_profile.csv")
+    assert stops["boardings"].gt(0).sum() > 10  # zone demand spreads over the line
