@@ -28,3 +28,26 @@ def test_transit_commands_report_bad_input(tmp_path, twin_cli):
     clock = twin_cli("transit", "export-gtfs", "--out", tmp_path / "f.zip", "--data", tmp_path,
                      "--start", "6h")
     assert clock.exit_code == 2 and "expected HH:MM" in clock.stderr
+
+
+def test_bundled_layer_round_trips_through_gtfs_commands(tmp_path, twin_cli):
+    import gtfs_kit
+
+    from twin.paths import data_dir
+    from twin.transit import read_transit_tables
+
+    feed = tmp_path / "changle_gtfs.zip"
+    out = twin_cli("transit", "export-gtfs", "--out", feed, "--start", "06:00", "--end", "22:00")
+    assert out.exit_code == 0, out.stderr
+    loaded = gtfs_kit.read_feed(feed, dist_units="m")
+    assert len(loaded.routes) >= 20 and len(loaded.frequencies) == 2 * len(loaded.routes)
+    back = tmp_path / "imported.gpkg"
+    imported = twin_cli("transit", "import-gtfs", feed, "--out", back)
+    assert imported.exit_code == 0, imported.stderr
+    assert twin_cli("transit", "import-gtfs", feed, "--out", back).exit_code == 2  # no overwrite
+    original = read_transit_tables(data_dir() / "changle_transit.gpkg")
+    again = read_transit_tables(back)
+    columns = ["line_id", "headway_s", "autonomous", "vehicle_type", "route_nodes", "route_nodes_return"]
+    assert again["bus_lines"][columns].equals(original["bus_lines"][columns])
+    assert again["bus_line_stops"].equals(original["bus_line_stops"])
+    assert list(again["bus_stops"]["node"]) == list(original["bus_stops"]["node"])

@@ -45,6 +45,10 @@ def _clock_s(text: str, option: str) -> float:
     return float(hours * 3600 + minutes * 60)
 
 
+def _natural_key(line_id: str) -> tuple:
+    return (0, int(line_id), "") if line_id.isdigit() else (1, 0, line_id)
+
+
 @app.command("lines")
 def lines(
     data: Path | None = DATA_OPTION,
@@ -56,7 +60,10 @@ def lines(
     tables = read_transit_tables(_dataset(data) / "changle_transit.gpkg")
     counts = tables["bus_line_stops"].query("direction == 0").groupby("line_id").size()
     rows = []
-    for row in tables["bus_lines"].sort_values("line_id").itertuples(index=False):
+    lines_table = tables["bus_lines"]
+    # Natural order: 1, 2, …, 10, then the lettered lines.
+    order = sorted(range(len(lines_table)), key=lambda i: _natural_key(str(lines_table["line_id"].iloc[i])))
+    for row in lines_table.iloc[order].itertuples(index=False):
         rows.append({
             "line_id": row.line_id, "name": row.name, "headway_s": float(row.headway_s),
             "vehicle_type": row.vehicle_type, "autonomous": bool(row.autonomous),
