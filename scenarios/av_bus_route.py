@@ -172,7 +172,7 @@ def load_line(config: AvBusRouteFile) -> tuple[TransitNetwork, Any | None, Trave
         )
         vehicle = route.vehicle_type or (config.vehicle.name if config.vehicle else "av_bus_12m")
         network = corridor_line(graph, stop_every=2, headway_s=600.0, line_id=route.line_id, vehicle=vehicle)
-        return network, None, None
+        return network, None, read_link_times(route.travel_times_file, graph)
     from twin.transit import network_from_city
 
     try:
@@ -186,17 +186,58 @@ def load_line(config: AvBusRouteFile) -> tuple[TransitNetwork, Any | None, Trave
     network = network_from_city(city).subset([route.line_id]) if route.line_id else None
     if network is None:
         raise InputError("[route] line_id: required when source = 'city'")
-    times = None
-    if route.travel_times_file:
-        import pandas as pd
+    return network, city, read_link_times(route.travel_times_file, city.roads)
 
-        from twin.travel_times import FreeFlowTravelTimes, TimeOfDayTravelTimes
 
-        path = Path(route.travel_times_file)
-        if not path.exists():
-            raise InputError(f"[route] travel_times_file = {route.travel_times_file!r}: file not found")
-        times = TimeOfDayTravelTimes.from_frame(pd.read_parquet(path), FreeFlowTravelTimes(city.roads))
-    return network, city, times
+def read_link_times(name: str | None, graph: Any) -> TravelTimes | None:
+    """A traffic run's link times as the buses' travel-time hook (``None``: free flow).
+
+    Accepts :meth:`twin.travel_times.TimeOfDayTravelTimes.to_frame`'s table (``u, v, key,
+    bin_start_s, travel_time_s``) or the traffic model's link table (``link_times_*.parquet``
+    of a ``signal_timing`` run: ``u, v, key, bin_start_s, mean_travel_time_s``, empty bins
+    meaning no vehicle left the link, which count as free flow). Bins are on the traffic run's
+    clock; run it from the same start time. Links the table lacks run at free flow.
+    """
+    if not name:
+        return None
+    import numpy as np
+    import pandas as pd
+
+    from twin.travel_times import FreeFlowTravelTimes, TimeOfDayTravelTimes, free_flow_time_s
+
+    path = Path(name)
+    key = f"[route] travel_times_file = {name!r}"
+    if not path.exists():
+        raise InputError(f"{key}: file not found")
+    try:
+        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    except Exception as exc:  # noqa: BLE001 - any reader failure is bad input
+        raise InputError(f"{key}: not a readable table ({type(exc).__name__})") from None
+    column = "travel_time_s" if "travel_time_s" in frame else "mean_travel_time_s"
+    missing = {"u", "v", "key", "bin_start_s", column} - set(frame.columns)
+    if missing:
+        raise InputError(f"{key}: missing columns {sorted(missing)} (expected u, v, key, bin_start_s, "
+                         "travel_time_s or mean_travel_time_s)")
+    node_type = type(next(iter(graph.nodes)))
+    frame = pd.DataFrame({
+        "u": frame["u"].map(node_type), "v": frame["v"].map(node_type), "key": frame["key"].astype(int),
+        "bin_start_s": frame["bin_start_s"].astype(float), "travel_time_s": frame[column].astype(float),
+    })
+    known = [graph.has_edge(u, v, k) for u, v, k in zip(frame["u"], frame["v"], frame["key"], strict=True)]
+    frame = frame[np.array(known, dtype=bool)]
+    if frame.empty:
+        raise InputError(f"{key}: no link of the table is a road edge of this network")
+    # No exit in a bin (NaN) means the traffic model saw no trip end there, and a link has no
+    # row for a bin it was not measured in: both run at free flow; no link beats free flow.
+    pivot = frame.pivot_table(index=["u", "v", "key"], columns="bin_start_s", values="travel_time_s")
+    bins = np.sort(frame["bin_start_s"].unique())
+    pivot = pivot.reindex(columns=bins)
+    edges = [(u, v, int(k)) for u, v, k in pivot.index]
+    free = np.array([free_flow_time_s(graph.edges[e]) for e in edges])[:, None]
+    values = pivot.to_numpy(dtype=float)
+    table = TimeOfDayTravelTimes(edges, bins, np.fmax(np.where(np.isnan(values), free, values), free),
+                                 FreeFlowTravelTimes(graph))
+    return table
 
 
 def pick_vehicle(config: AvBusRouteFile, network: TransitNetwork) -> VehicleType:

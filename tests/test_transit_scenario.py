@@ -154,3 +154,41 @@ def test_bundled_pilot_line_runs_on_the_city(tmp_path, twin_cli):
     assert kpis["boarded_pax"] > 100 and kpis["mean_wait_s"] > 0
     stops = pd.read_csv(tmp_path / "run" / "load_profile.csv")
     assert stops["boardings"].gt(0).sum() > 10  # zone demand spreads over the line
+
+
+def test_link_times_from_a_traffic_run_slow_the_buses(tmp_path, twin_cli):
+    """[route] travel_times_file: a traffic model's link table (signal_timing's link_times_*.parquet
+    layout, NaN where no vehicle left a link) replaces free flow; here every link of the avenue
+    takes three times its free-flow time in the first hour and free flow afterwards."""
+    import numpy as np
+
+    from twin.transit import synthetic_corridor
+
+    graph = synthetic_corridor(n_nodes=13, spacing_m=250.0, speed_kph=40.0)
+    rows = []
+    for u, v, k, data in graph.edges(keys=True, data=True):
+        for bin_start_s, factor in ((0.0, 3.0), (3600.0, np.nan)):
+            rows.append({"link": f"{u}_{v}_{k}", "u": str(u), "v": str(v), "key": k,
+                         "bin_start_s": bin_start_s, "mean_travel_time_s": data["travel_time"] * factor})
+    pd.DataFrame(rows).to_parquet(tmp_path / "link_times.parquet")
+    base = (CORRIDOR.replace("duration_s = 7200.0", "duration_s = 3600.0")
+            .replace("headways_s = [300.0, 600.0]", "headways_s = [600.0]")
+            .replace("fleet_margin_veh = [-1, 0]", "fleet_margin_veh = [0]")
+            .replace('holding = ["none", "headway"]', 'holding = ["none"]')
+            .replace("corridor_length_m = 6000.0", "corridor_length_m = 3000.0\ncorridor_speed_kph = 40.0")
+            .replace("dwell_cv = 0.3", "dwell_cv = 0.0").replace("link_time_cv = 0.1", "link_time_cv = 0.0"))
+    table = tmp_path / "link_times.parquet"
+    slow = base.replace('line_id = "C1"', f'line_id = "C1"\ntravel_times_file = "{table}"')
+    cycles = {}
+    for label, text in (("free", base), ("slow", slow)):
+        (tmp_path / f"{label}.toml").write_text(text)
+        outcome = twin_cli("run", tmp_path / f"{label}.toml", "--out", tmp_path / label, "--quiet")
+        assert outcome.exit_code == 0, outcome.stderr
+        cycles[label] = pd.read_csv(tmp_path / label / "calibration.csv")["running_cycle_s"].iloc[0]
+    # 3 km each way at 40 km/h is 270 s of running per direction; three times slower adds 540 s
+    # per direction to trips run in the first hour (all the calibration's complete trips here).
+    assert cycles["slow"] - cycles["free"] > 500.0
+    bad = slow.replace("link_times.parquet", "missing.parquet")
+    (tmp_path / "bad.toml").write_text(bad)
+    outcome = twin_cli("run", tmp_path / "bad.toml", "--out", tmp_path / "bad", "--quiet")
+    assert outcome.exit_code == 2 and "travel_times_file" in outcome.stderr
