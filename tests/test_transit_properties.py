@@ -37,6 +37,7 @@ cases = st.fixed_dictionaries({
     "dispatch": st.sampled_from(["timetable", "headway"]),
     "patience_s": st.sampled_from([None, 300.0, 900.0]),
     "extra_buses_veh": st.integers(0, 2),
+    "start_at": st.sampled_from(["both_terminals", "first_terminal"]),
     "duration_s": st.sampled_from([1800.0, 3600.0, 5400.0]),
 })
 
@@ -52,7 +53,7 @@ def simulate(case: dict, allow_overtaking: bool = False) -> tuple[BusSimulation,
     service = ServiceConfig(
         headway_s=case["headway_s"], fleet_veh=case["fleet_veh"], dispatch=case["dispatch"],
         holding=case["holding"], holding_every_n_stops=2, min_layover_s=60.0,
-        extra_buses_veh=case["extra_buses_veh"], extra_trigger_pax=5,
+        extra_buses_veh=case["extra_buses_veh"], extra_trigger_pax=5, start_at=case["start_at"],
     )
     vehicle = VehicleType(name="small", capacity_pax=case["capacity_pax"])
     ops = OperationsConfig(dwell_cv=case["dwell_cv"], link_time_cv=case["link_time_cv"],
@@ -123,7 +124,7 @@ def test_overtaking_happens_when_allowed_and_noisy():
     case = {"seed": 5, "n_nodes": 16, "stop_every": 1, "two_way": False, "headway_s": 120.0,
             "fleet_veh": 6, "capacity_pax": 25, "pax_per_h_per_pair": 10.0, "dwell_cv": 1.2,
             "link_time_cv": 0.8, "holding": "none", "dispatch": "timetable", "patience_s": None,
-            "extra_buses_veh": 0, "duration_s": 3600.0}
+            "extra_buses_veh": 0, "start_at": "both_terminals", "duration_s": 3600.0}
     _, free = simulate(case, allow_overtaking=True)
     _, ordered = simulate(case, allow_overtaking=False)
     assert order_violations(free) > 0
