@@ -426,7 +426,7 @@ def water_layer(ctx: LayerContext) -> Layer:
         layer.legend.append(("pipe burst", BURST_COLOUR))
         layer.labels.append(LabelSet(points + [0, 0, 35.0 * ctx.view.line_scale],
                                      [f"爆管 burst {pipes['name'][i]}" for i in burst],
-                                     text_color=BURST_COLOUR, font_size=ctx.font_size))
+                                     text_color=BURST_COLOUR, font_size=ctx.font_size, priority=0))
     return layer
 
 
@@ -493,9 +493,16 @@ def compute_layer(ctx: LayerContext) -> Layer:
     size = 60.0 * ctx.view.line_scale
     mesh = markers(np.column_stack([xy, z]), size)
     texts = [f"{row.name_zh} {row.target_pflops:,.0f}P" for row in sites.itertuples()]
-    labels = LabelSet(np.column_stack([xy, z + 2.2 * size]), texts, text_color=COMPUTE_COLOUR,
-                      font_size=ctx.font_size)
-    return Layer("compute", [Drawable("compute", mesh, color=COMPUTE_COLOUR)], [labels],
+    anchors = np.column_stack([xy, z + 2.2 * size])
+    # The largest site (the AICC) is labelled before the town names; the others only where room is left.
+    largest = int(np.argmax(sites["target_pflops"].to_numpy(dtype=float)))
+    others = [i for i in range(len(texts)) if i != largest]
+    labels = [LabelSet(anchors[[largest]], [texts[largest]], text_color=COMPUTE_COLOUR,
+                       font_size=ctx.font_size, priority=0)]
+    if others:
+        labels.append(LabelSet(anchors[others], [texts[i] for i in others], text_color=COMPUTE_COLOUR,
+                               font_size=ctx.font_size, priority=3))
+    return Layer("compute", [Drawable("compute", mesh, color=COMPUTE_COLOUR)], labels,
                  [("compute site (AICC/IDC)", COMPUTE_COLOUR)])
 
 
@@ -504,22 +511,29 @@ def labels_layer(ctx: LayerContext) -> Layer:
     import shapely
 
     layer = Layer("labels")
-    for attribute, colour, size in (("towns", "#202020", 1.0), ("landmarks", "#3b3b8f", 0.9)):
+    styles = (("towns", "#202020", 1.0, 1), ("landmarks", "#3b3b8f", 0.9, 4))
+    for attribute, colour, size, priority in styles:
         frame = getattr(ctx.city, attribute, None)
         if frame is None or len(frame) == 0:
             continue
         xy = shapely.get_coordinates(shapely.centroid(ctx.frame.geometries(frame.geometry)))
         z = ctx.ground_z(xy[:, 0], xy[:, 1]) + 30.0 * ctx.view.line_scale
         layer.labels.append(LabelSet(np.column_stack([xy, z]), frame["name_zh"].astype(str).tolist(),
-                                     text_color=colour, font_size=int(ctx.font_size * size)))
+                                     text_color=colour, font_size=int(ctx.font_size * size),
+                                     priority=priority))
     areas = getattr(ctx.city, "areas", None)
     if areas is not None and len(areas) and ctx.view.name == "district":
         binhai = areas[areas["area_id"] == "binhai"]
         if len(binhai):
-            xy = shapely.get_coordinates(shapely.point_on_surface(ctx.frame.geometries(binhai.geometry)))
+            # In its northern part, leaving the middle (where the AICC stands) to the compute label.
+            shapes = ctx.frame.geometries(binhai.geometry)
+            xmin, ymin, xmax, ymax = shapely.total_bounds(shapes)
+            near = shapely.points((xmin + xmax) / 2, ymax - 0.2 * (ymax - ymin))
+            xy = shapely.get_coordinates(shapely.ops.nearest_points(shapely.union_all(shapes), near)[0])
             z = ctx.ground_z(xy[:, 0], xy[:, 1]) + 60.0 * ctx.view.line_scale
             layer.labels.append(LabelSet(np.column_stack([xy, z]), binhai["name_zh"].astype(str).tolist(),
-                                         text_color="#0b4f8a", font_size=int(ctx.font_size * 1.2)))
+                                         text_color="#0b4f8a", font_size=int(ctx.font_size * 1.2),
+                                         priority=0))
     return layer
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from viz.labels import add_labels, add_title
+from viz.labels import add_labels, add_title, declutter
 from viz.layers import Layer
 from viz.legend import add_legend
 from viz.views import Camera
@@ -83,13 +83,15 @@ def build_plotter(scene: Scene) -> pv.Plotter:
                 kwargs["color"] = drawable.color
             plotter.add_mesh(drawable.mesh, **kwargs)
         legend += [entry for entry in layer.legend if entry not in legend]
-    for layer in scene.layers:
-        for k, labels in enumerate(layer.labels):
-            labels.font_size = max(8, int(labels.font_size * scale))
-            add_labels(plotter, labels, name=f"{layer.name}_labels_{k}")
+    scene.camera.apply(plotter)
+    # Labels last, once the camera is set, so that overlapping ones can be dropped on screen.
+    label_sets = [labels for layer in scene.layers for labels in layer.labels]
+    for labels in label_sets:
+        labels.font_size = max(8, int(labels.font_size * scale))
+    for k, labels in enumerate(declutter(plotter, label_sets)):
+        add_labels(plotter, labels, name=f"labels_{k}")
     add_legend(plotter, legend, scale)
     add_title(plotter, scene.title, scene.subtitle, max(8, int(20 * scale)))
-    scene.camera.apply(plotter)
     return plotter
 
 
