@@ -694,7 +694,9 @@ def run(config: AvBusRouteFile, engine: Engine) -> RunResult:
         notes=notes,
         files={"gtfs.zip": feed},
         headline=["recommended_headway_s", "recommended_fleet_veh", "mean_wait_s", "p95_wait_s",
-                  "autonomous_cost_cny_per_day", "crewed_cost_cny_per_day"],
+                  "autonomous_cost_cny_per_day", "crewed_cost_cny_per_day"]
+        + [k for k in ("tsp_bus_signal_delay_change_s", "tsp_cross_street_delay_change_s_per_veh")
+           if k in kpis],
     )
 
 
