@@ -33,7 +33,7 @@ def test_extruded_rectangles_have_their_footprint_as_roof_and_span_ground_to_hei
     mesh = extrude_footprints(polygons, base, height, sink_m=1.0)
     # Two roof triangles and four walls of two triangles per rectangle.
     assert mesh.n_cells == 10 * len(rects)
-    assert _roof_area(mesh) == pytest.approx(float(np.sum(w * d)), rel=1e-4)
+    assert _roof_area(mesh) == pytest.approx(float(np.sum(w * d)), rel=1e-3)  # float32 points
     feature = mesh.cell_data["feature"]
     for i in range(len(rects)):
         z = mesh.extract_cells(np.flatnonzero(feature == i)).points[:, 2]
@@ -59,7 +59,7 @@ def test_straight_ribbon_has_length_times_width_area_on_the_right(length, width,
     line = shapely.LineString([(0, 0), tuple(direction * length)])
     mesh = ribbons(np.array([line]), np.array([0.0]), np.array([width]), _flat, lift_m=0.5)
     area = mesh.compute_cell_sizes(length=False, volume=False)["Area"].sum()
-    assert area == pytest.approx(length * width, rel=1e-4)
+    assert area == pytest.approx(length * width, rel=1e-3)  # float32 points
     # Traffic keeps right: every point lies on or right of the direction of travel.
     cross = direction[0] * mesh.points[:, 1] - direction[1] * mesh.points[:, 0]
     assert np.all(cross <= 1e-3 * max(1.0, length))
