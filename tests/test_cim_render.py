@@ -181,6 +181,23 @@ def test_route_run_focuses_on_its_route(city, tmp_path, runs):
     assert _fraction_near(focus, AV_COLOUR, 0.3) > 1.5 * _fraction_near(district, AV_COLOUR, 0.3)
 
 
+def test_building_values_and_an_explicit_focus(city, tmp_path):
+    import matplotlib
+
+    ids = city.buildings["building_id"].astype(str)
+    # Half the buildings without water (value 1), half served (0): RdYlBu is not used (no _m).
+    values = pd.DataFrame({"building_id": ids, "unserved_ratio": (np.arange(len(ids)) % 2).astype(float)})
+    lon, lat = 119.600, 25.905
+    focus = pd.DataFrame({"lon": [lon], "lat": [lat], "radius_m": [700.0], "label": ["centre"]})
+    run = _run_folder(tmp_path, "service", "town_supply", {"cim_buildings": values, "cim_focus": focus})
+    wide = _render(city, tmp_path, "district", run, layers="terrain,buildings", name="wide.png")
+    close = _render(city, tmp_path, "focus", run, layers="terrain,buildings", name="close.png")
+    top = matplotlib.colors.to_hex(matplotlib.colormaps["YlOrRd"](1.0))
+    # The unserved colour is there, and the 700 m focus shows the buildings larger.
+    assert _fraction_near(wide, top, 0.35) > 0.002
+    assert _fraction_near(close, top, 0.35) > 2 * _fraction_near(wide, top, 0.35)  # measured 3.1x
+
+
 def test_focus_needs_cim_tables_and_a_run(city, tmp_path, runs):
     with pytest.raises(InputError, match="no cim_\\* tables"):
         _render(city, tmp_path, "focus", runs["empty"])
