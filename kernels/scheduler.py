@@ -61,8 +61,8 @@ PLACEMENT_CODES = {"consolidated": CONSOLIDATED, "spread": SPREAD}
 FUTURE, WAITING, RUNNING, DONE, REJECTED = 0, 1, 2, 3, 4
 # Event kinds (order matters for ties: completions before demotions).
 EV_COMPLETE, EV_DEMOTE = 0, 1
-# How a run segment ends; also the kinds of log records.
-LOG_START, LOG_COMPLETE, LOG_PREEMPT, LOG_FAIL = 0, 1, 2, 3
+# How a run segment ends; also the kinds of log records (plus nodes leaving and joining service).
+LOG_START, LOG_COMPLETE, LOG_PREEMPT, LOG_FAIL, LOG_NODE_DOWN, LOG_NODE_UP = 0, 1, 2, 3, 4, 5
 
 # Scalars: SchedState.iv (integers) and SchedState.fv (floats) hold parameters then counters.
 IV_POLICY, IV_PLACEMENT, IV_GPN, IV_NLEVELS, IV_PREEMPT, IV_DEPTH = 0, 1, 2, 3, 4, 5
@@ -323,7 +323,9 @@ def new_state(
     n_prio = int(np.max(tprio)) + 1 if n_jobs else 1
     n_lists = {FIFO: 1, SJF: 1, EASY: 1, LAS: n_levels, FAIR: n_tenants}[policy]
     slots = n_nodes * gpn + 1
-    heap_cap = 2 * n_jobs + 2 * slots + 16
+    # live events are at most two per running job (completion, LAS demotion); stale ones are
+    # compacted away when the heap is full, so twice that bound is room enough
+    heap_cap = 4 * slots + 64
 
     iv = np.zeros(N_IV, np.int64)
     iv[IV_POLICY], iv[IV_PLACEMENT], iv[IV_GPN], iv[IV_NLEVELS] = policy, placement, gpn, n_levels
@@ -380,7 +382,8 @@ def new_state(
     logcap = max(int(log_capacity), 1)
     return SchedState(
         iv=iv, fv=fv, jf=jf, ji=ji, nodes=nodes, level_bits=level_bits, counts=counts,
-        nvec=np.zeros((5, n_nodes + 1), np.int64), tint=tint, tflt=tflt,
+        # per-node scratch; also holds the (at most gpn) victims of a node failure
+        nvec=np.zeros((5, max(n_nodes + 1, gpn)), np.int64), tint=tint, tflt=tflt,
         held=np.zeros((n_prio, n_levels), np.int64), pool=pool,
         evt=np.zeros(heap_cap), evi=np.zeros((3, heap_cap), np.int64),
         bins=np.zeros((N_B, n_bins)), bin_tenant=np.zeros((n_tenants, n_bins)),
@@ -1329,6 +1332,8 @@ def fail_node(st, n, t):
     st.nodes[n, ND_UP] = 0
     st.iv[IV_UP_GPUS] -= gpn
     st.iv[IV_RESV_VALID] = 0
+    if st.iv[IV_LOGCAP] > 0:
+        _log(st.iv, st.logt, st.logi, t, -1, LOG_NODE_DOWN, n, gpn)
     _schedule(st, t)
     return killed
 
@@ -1346,6 +1351,8 @@ def repair_node(st, n, t):
     _bits_move(st.level_bits, st.counts[CNT_LEVEL], n, -1, gpn)
     st.iv[IV_UP_GPUS] += gpn
     st.iv[IV_RESV_VALID] = 0
+    if st.iv[IV_LOGCAP] > 0:
+        _log(st.iv, st.logt, st.logi, t, -1, LOG_NODE_UP, n, gpn)
     _schedule(st, t)
     return 1
 
@@ -1664,11 +1671,13 @@ def simulate_reference(
                 up[n] = False
                 free[n] = 0
                 resv["valid"] = False
+                log.append((t, -1, LOG_NODE_DOWN, n, gpn))
                 schedule(t)
             elif kind == "repair" and not up[n]:
                 up[n] = True
                 free[n] = gpn
                 resv["valid"] = False
+                log.append((t, -1, LOG_NODE_UP, n, gpn))
                 schedule(t)
         else:
             break
