@@ -385,22 +385,33 @@ def _outflow_headloss(q: float, ke: float, n: float, rq_tol: float, c_big: float
 
 
 @njit(cache=True, error_model="numpy")
-def _demand_headloss(d: float, dfull: float, dp: float, n: float, rq_tol: float,
-                     c_big: float) -> tuple[float, float]:
-    """Wagner pressure-driven demand written as a head loss ``dp (d/dfull)^n`` (EPANET 2.2.0).
+def _barrier(dq: float, upper: bool, scale: float, flow_unit: float, head_unit: float) -> tuple[float, float]:
+    """EPANET's smooth barrier keeping a flow above (or below) a limit: head loss and gradient.
 
-    Barriers keep ``0 <= d <= dfull``.
+    ``a = 1e9 dq``, ``b = sqrt(a² + 1e-6)`` in ft and cfs; ``flow_unit``/``head_unit`` convert
+    (m³/s per cfs, m per ft), ``scale`` = 1e9 in SI gradient units.
     """
-    r = d / dfull
-    if r <= 0.0:
-        return c_big * d, c_big
-    if r < 1.0:
-        hgrad = n * dp * r ** (n - 1.0) / dfull
-        if hgrad < rq_tol:
-            hgrad = rq_tol
-            return hgrad * d, hgrad
-        return hgrad * d / n, hgrad
-    return dp + c_big * (d - dfull), c_big
+    a = 1.0e9 * dq / flow_unit
+    b = math.sqrt(a * a + 1.0e-6)
+    if upper:
+        return (a + b) / 2.0 * head_unit, scale / 2.0 * (1.0 + a / b)
+    return (a - b) / 2.0 * head_unit, scale / 2.0 * (1.0 - a / b)
+
+
+@njit(cache=True, error_model="numpy")
+def _demand_headloss(d: float, dfull: float, dp: float, n: float, barrier_scale: float,
+                     flow_unit: float, head_unit: float) -> tuple[float, float]:
+    """Wagner pressure-driven demand written as a head loss ``dp (d/dfull)^n`` and its gradient.
+
+    Smooth barriers (EPANET 2.3's formulation, which converges where 2.2.0's kinked one stalls)
+    keep ``0 <= d <= dfull``.
+    """
+    r = abs(d) / dfull
+    hgrad = n * dp * r ** (n - 1.0) / dfull
+    hloss = hgrad * d / n
+    lo, glo = _barrier(d, False, barrier_scale, flow_unit, head_unit)
+    hi, ghi = _barrier(d - dfull, True, barrier_scale, flow_unit, head_unit)
+    return hloss + lo + hi, hgrad + glo + ghi
 
 
 @njit(cache=True, error_model="numpy")
@@ -440,8 +451,11 @@ def assemble_system(
     control_valves: np.ndarray,
     rq_tol: float, c_big: float, c_small: float, c_big_cond: float,
     diag: np.ndarray, ground: np.ndarray, offdiag: np.ndarray, rhs: np.ndarray, xflow: np.ndarray,
+    flow_unit: float, head_unit: float,
 ) -> None:
     """Assemble ``A h = F`` over junction heads (EPANET matrixcoeffs).
+
+    ``flow_unit`` and ``head_unit`` (m³/s per cfs, m per ft) scale EPANET's demand barriers.
 
     ``A`` is returned as its diagonal (one entry per junction) and its off-diagonal entries, one
     per junction pair joined by at least one link (``link_pair[k]``, -1 when an end is a tank or
@@ -505,8 +519,8 @@ def assemble_system(
             if demand_full[i] <= 0.0:
                 continue
             dp = pdd_preq[i] - pdd_pmin[i]
-            hloss, hgrad = _demand_headloss(demand_flow[i], demand_full[i], dp,
-                                            1.0 / pdd_exponent, rq_tol, c_big)
+            hloss, hgrad = _demand_headloss(demand_flow[i], demand_full[i], dp, 1.0 / pdd_exponent,
+                                            c_big * 10.0, flow_unit, head_unit)
             if hgrad > 0.0:
                 diag[i] += 1.0 / hgrad
                 ground[i] += 1.0 / hgrad
@@ -565,6 +579,242 @@ def assemble_system(
             rhs[n2] -= yk - flow[k]
 
 
+@njit(cache=True, error_model="numpy")
+def pressure_valve_status(
+    valves: np.ndarray, kind: np.ndarray, start: np.ndarray, end: np.ndarray, status: np.ndarray,
+    setting: np.ndarray, flow: np.ndarray, head: np.ndarray, elevation: np.ndarray,
+    minor_loss: np.ndarray, htol: float, qtol: float,
+) -> bool:
+    """EPANET's ``valvestatus``: new status of every PRV and PSV with a setting; True on a change."""
+    change = False
+    for m in range(valves.shape[0]):
+        k = valves[m]
+        if setting[k] == MISSING:
+            continue
+        s = status[k]
+        new = _pressure_valve_rule(kind[k], s, setting[k], flow[k], head[start[k]], head[end[k]],
+                                   elevation[start[k]], elevation[end[k]], minor_loss[k], htol, qtol)
+        if new != s:
+            status[k] = new
+            change = True
+    return change
+
+
+@njit(cache=True, error_model="numpy")
+def _pressure_valve_rule(t: int, s: int, setting: float, q: float, h1: float, h2: float, el1: float,
+                         el2: float, km: float, htol: float, qtol: float) -> int:
+    hml = km * q * q
+    if t == PRV:
+        hset = el2 + setting
+        if s == ACTIVE:
+            if q < -qtol:
+                return CLOSED
+            return OPEN if h1 - hml < hset - htol else ACTIVE
+        if s == OPEN:
+            if q < -qtol:
+                return CLOSED
+            return ACTIVE if h2 >= hset + htol else OPEN
+        if s == CLOSED:
+            if h1 >= hset + htol and h2 < hset - htol:
+                return ACTIVE
+            if h1 < hset - htol and h1 > h2 + htol:
+                return OPEN
+            return CLOSED
+        if s == XPRESSURE and q < -qtol:
+            return CLOSED
+        return s
+    hset = el1 + setting  # PSV
+    if s == ACTIVE:
+        if q < -qtol:
+            return CLOSED
+        return OPEN if h2 + hml > hset + htol else ACTIVE
+    if s == OPEN:
+        if q < -qtol:
+            return CLOSED
+        return ACTIVE if h1 < hset - htol else OPEN
+    if s == CLOSED:
+        if h2 > hset + htol and h1 > h2 + htol:
+            return OPEN
+        if h1 >= hset + htol and h1 > h2 + htol:
+            return ACTIVE
+        return CLOSED
+    if s == XPRESSURE and q < -qtol:
+        return CLOSED
+    return s
+
+
+def pressure_valve_status_reference(
+    valves, kind, start, end, status, setting, flow, head, elevation, minor_loss, htol, qtol,
+) -> bool:
+    """Reference of :func:`pressure_valve_status`: EPANET's transition table, written as one.
+
+    ``(current status) -> [(condition, new status), ...]``, first condition that holds wins.
+    """
+    change = False
+    for k in valves:
+        if setting[k] == MISSING:
+            continue
+        q, h1, h2 = flow[k], head[start[k]], head[end[k]]
+        hml = minor_loss[k] * q * q
+        reverse = q < -qtol
+        if kind[k] == PRV:
+            hset = elevation[end[k]] + setting[k]
+            table = {
+                ACTIVE: [(reverse, CLOSED), (h1 - hml < hset - htol, OPEN)],
+                OPEN: [(reverse, CLOSED), (h2 >= hset + htol, ACTIVE)],
+                CLOSED: [(h1 >= hset + htol and h2 < hset - htol, ACTIVE),
+                         (h1 < hset - htol and h1 > h2 + htol, OPEN)],
+                XPRESSURE: [(reverse, CLOSED)],
+            }
+        else:
+            hset = elevation[start[k]] + setting[k]
+            table = {
+                ACTIVE: [(reverse, CLOSED), (h2 + hml > hset + htol, OPEN)],
+                OPEN: [(reverse, CLOSED), (h1 < hset - htol, ACTIVE)],
+                CLOSED: [(h2 > hset + htol and h1 > h2 + htol, OPEN),
+                         (h1 >= hset + htol and h1 > h2 + htol, ACTIVE)],
+                XPRESSURE: [(reverse, CLOSED)],
+            }
+        old = int(status[k])
+        new = next((target for holds, target in table.get(old, []) if holds), old)
+        if new != old:
+            status[k] = new
+            change = True
+    return change
+
+
+@njit(cache=True, error_model="numpy")
+def _cv_rule(s: int, dh: float, q: float, htol: float, qtol: float) -> int:
+    """EPANET ``cvstatus``: a check valve closes against reverse head or flow."""
+    if abs(dh) > htol:
+        if dh < -htol or q < -qtol:
+            return CLOSED
+        return OPEN
+    return CLOSED if q < -qtol else s
+
+
+@njit(cache=True, error_model="numpy")
+def link_status(
+    links: np.ndarray, kind: np.ndarray, start: np.ndarray, end: np.ndarray, status: np.ndarray,
+    setting: np.ndarray, flow: np.ndarray, head: np.ndarray, pump_type: np.ndarray,
+    pump_hmax: np.ndarray, tank_of_node: np.ndarray, node_kind: np.ndarray, tank_hmax: np.ndarray,
+    tank_hmin: np.ndarray, tank_overflow: np.ndarray, n_junctions: int, htol: float, qtol: float,
+) -> bool:
+    """EPANET's ``linkstatus`` on ``links``: check valves, pumps beyond their shutoff head, flow
+    control valves, and links that would fill a full tank or drain an empty one. True on a change.
+    """
+    change = False
+    for m in range(links.shape[0]):
+        k = links[m]
+        n1, n2 = start[k], end[k]
+        dh = head[n1] - head[n2]
+        s = status[k]
+        new = OPEN if (s == XHEAD or s == TEMPCLOSED) else s
+        t = kind[k]
+        if t == CVPIPE:
+            new = _cv_rule(new, dh, flow[k], htol, qtol)
+        if t == PUMP and new >= OPEN and setting[k] > 0.0:
+            # EPANET pumpstatus: OPEN, or XHEAD beyond the speed-adjusted shutoff head
+            new = OPEN
+            if pump_type[k] != CONST_HP and -dh > setting[k] * setting[k] * pump_hmax[k] + htol:
+                new = XHEAD
+        if t == FCV and setting[k] != MISSING:
+            # EPANET fcvstatus starts from the status before the XHEAD/TEMPCLOSED reset
+            new = s
+            if dh < -htol or flow[k] < -qtol:
+                new = XFCV
+            elif s == XFCV and flow[k] >= setting[k]:
+                new = ACTIVE
+        if (n1 >= n_junctions or n2 >= n_junctions) and new > CLOSED:
+            a, b, q = n1, n2, flow[k]
+            tank = tank_of_node[a] if node_kind[a] == 2 else -1
+            if tank < 0:
+                tank = tank_of_node[b] if node_kind[b] == 2 else -1
+                a, b, q = n2, n1, -flow[k]
+            if tank >= 0:
+                h = head[a] - head[b]
+                if head[a] >= tank_hmax[tank] - htol and not tank_overflow[tank]:
+                    if t == PUMP:
+                        if end[k] == a:
+                            new = TEMPCLOSED
+                    elif _cv_rule(OPEN, h, q, htol, qtol) == CLOSED:
+                        new = TEMPCLOSED
+                if head[a] <= tank_hmin[tank] + htol:
+                    if t == PUMP:
+                        if start[k] == a:
+                            new = TEMPCLOSED
+                    elif _cv_rule(CLOSED, h, q, htol, qtol) == OPEN:
+                        new = TEMPCLOSED
+        if new != s:
+            status[k] = new
+            change = True
+    return change
+
+
+def link_status_reference(links, kind, start, end, status, setting, flow, head, pump_type, pump_hmax,
+                          tank_of_node, node_kind, tank_hmax, tank_hmin, tank_overflow, n_junctions,
+                          htol, qtol) -> bool:
+    """Reference of :func:`link_status`, following EPANET's hydstatus.c function by function."""
+
+    def cvstatus(s, dh, q):
+        if abs(dh) > htol:
+            return CLOSED if (dh < -htol or q < -qtol) else OPEN
+        return CLOSED if q < -qtol else s
+
+    def pumpstatus(k, gain):
+        if pump_type[k] == CONST_HP:
+            return OPEN
+        return XHEAD if gain > setting[k] ** 2 * pump_hmax[k] + htol else OPEN
+
+    def fcvstatus(k, s, h1, h2):
+        if h1 - h2 < -htol or flow[k] < -qtol:
+            return XFCV
+        if s == XFCV and flow[k] >= setting[k]:
+            return ACTIVE
+        return s
+
+    def tankstatus(k, s, n1, n2):
+        q = flow[k]
+        if node_kind[n1] != 2:
+            if node_kind[n2] != 2:
+                return s
+            n1, n2, q = n2, n1, -q
+        tank = tank_of_node[n1]
+        h = head[n1] - head[n2]
+        if head[n1] >= tank_hmax[tank] - htol and not tank_overflow[tank]:
+            if kind[k] == PUMP:
+                if end[k] == n1:
+                    s = TEMPCLOSED
+            elif cvstatus(OPEN, h, q) == CLOSED:
+                s = TEMPCLOSED
+        if head[n1] <= tank_hmin[tank] + htol:
+            if kind[k] == PUMP:
+                if start[k] == n1:
+                    s = TEMPCLOSED
+            elif cvstatus(CLOSED, h, q) == OPEN:
+                s = TEMPCLOSED
+        return s
+
+    change = False
+    for k in links:
+        n1, n2 = int(start[k]), int(end[k])
+        dh = head[n1] - head[n2]
+        old = int(status[k])
+        s = OPEN if old in (XHEAD, TEMPCLOSED) else old
+        if kind[k] == CVPIPE:
+            s = cvstatus(s, dh, flow[k])
+        if kind[k] == PUMP and s >= OPEN and setting[k] > 0.0:
+            s = pumpstatus(k, -dh)
+        if kind[k] == FCV and setting[k] != MISSING:
+            s = fcvstatus(k, old, head[n1], head[n2])
+        if (n1 >= n_junctions or n2 >= n_junctions) and s > CLOSED:
+            s = tankstatus(k, s, n1, n2)
+        if s != old:
+            status[k] = s
+            change = True
+    return change
+
+
 def assemble_system_reference(
     n_junctions: int, start: np.ndarray, end: np.ndarray, p: np.ndarray, y: np.ndarray,
     flow: np.ndarray, head: np.ndarray, demand: np.ndarray,
@@ -602,6 +852,7 @@ def update_flows(
     leak_ke: np.ndarray, leak_n: np.ndarray, leak_flow: np.ndarray,
     rq_tol: float, c_big: float, c_small: float, hacc: float,
     node_inflow: np.ndarray, out: np.ndarray,
+    flow_unit: float, head_unit: float,
 ) -> None:
     """Update link, emitter, demand and leak flows from new heads (EPANET newflows).
 
@@ -662,7 +913,7 @@ def update_flows(
             if dfull <= 0.0:
                 continue
             dp = max(pdd_preq[i] - pdd_pmin[i], min_pdiff)
-            hloss, hgrad = _demand_headloss(demand_flow[i], dfull, dp, n, rq_tol, c_big)
+            hloss, hgrad = _demand_headloss(demand_flow[i], dfull, dp, n, c_big * 10.0, flow_unit, head_unit)
             dq = (hloss - (head[i] - elevation[i] - pdd_pmin[i])) / hgrad * relax
             if abs(dq) > 0.4 * dfull:
                 dq = 0.4 * dfull * (1.0 if dq > 0.0 else -1.0)

@@ -136,7 +136,7 @@ def test_assembly_matches_dense_reference(seed, nj):
                          demand[:nj], demand[:nj].copy(), False, zeros_j, zeros_j + 1, 0.5,
                          zeros_j, zeros_j.copy(), 2.0, zeros_j, zeros_j + 2, zeros_j.copy(),
                          np.zeros(0, dtype=np.int64), RQTOL, CBIG, CSMALL, CBIG_CONDUCTANCE,
-                         diag, ground, off, rhs, xflow)
+                         diag, ground, off, rhs, xflow, 0.3048**3, 0.3048)
     a_ref, rhs_ref = kern.assemble_system_reference(nj, start, end, p, y, flow, head, demand)
     a = np.diag(diag)
     np.add.at(a, (pi, pj), off)
@@ -257,3 +257,56 @@ def _load(name):
     if name not in _CACHE:
         _CACHE[name] = wntr.network.WaterNetworkModel(str(NETWORKS / f"{name}.inp"))
     return copy.deepcopy(_CACHE[name])
+
+
+@given(seed=st.integers(0, 2**32 - 1), scale=st.sampled_from([0.001, 1.0, 50.0]))
+def test_pressure_valve_status_matches_reference(seed, scale):
+    rng = np.random.default_rng(seed)
+    n = 40
+    kind = rng.choice([kern.PRV, kern.PSV], n).astype(np.int8)
+    start, end = np.arange(n), np.arange(n, 2 * n)
+    status = rng.choice([kern.CLOSED, kern.OPEN, kern.ACTIVE, kern.XPRESSURE], n).astype(np.int8)
+    setting = np.where(rng.random(n) < 0.1, kern.MISSING, rng.uniform(10, 60, n))
+    flow = rng.normal(0, 0.01, n)
+    head = rng.uniform(0, 100, 2 * n) + rng.normal(0, scale, 2 * n)
+    elevation = rng.uniform(0, 40, 2 * n)
+    minor = rng.choice([0.0, 100.0], n)
+    valves = np.arange(n, dtype=np.int64)
+    a, b = status.copy(), status.copy()
+    changed = kern.pressure_valve_status(valves, kind, start, end, a, setting, flow, head, elevation, minor,
+                                         1.5e-4, 2.8e-6)
+    changed_ref = kern.pressure_valve_status_reference(valves, kind, start, end, b, setting, flow, head,
+                                                       elevation, minor, 1.5e-4, 2.8e-6)
+    assert np.array_equal(a, b)
+    assert changed == changed_ref
+
+
+@given(seed=st.integers(0, 2**32 - 1))
+def test_link_status_matches_reference(seed):
+    rng = np.random.default_rng(seed)
+    n_links, nj, nt = 60, 30, 4
+    kind = rng.choice([kern.CVPIPE, kern.PIPE, kern.PUMP, kern.FCV], n_links).astype(np.int8)
+    start = rng.integers(0, nj + nt, n_links)
+    end = rng.integers(0, nj + nt, n_links)
+    node_kind = np.concatenate([np.zeros(nj), rng.choice([1, 2], nt)]).astype(np.int8)
+    tank_of_node = np.full(nj + nt, -1, dtype=np.int64)
+    tank_of_node[nj:] = np.arange(nt)
+    status = rng.choice([kern.XHEAD, kern.TEMPCLOSED, kern.CLOSED, kern.OPEN, kern.ACTIVE, kern.XFCV],
+                        n_links).astype(np.int8)
+    setting = np.where(rng.random(n_links) < 0.2, kern.MISSING, rng.uniform(0.0, 1.2, n_links))
+    flow = rng.normal(0, 0.05, n_links)
+    head = rng.uniform(0, 80, nj + nt)
+    pump_type = rng.choice([kern.CONST_HP, kern.POWER_FUNC, kern.CUSTOM], n_links).astype(np.int8)
+    hmax = rng.uniform(5, 60, n_links)
+    tank_hmax = head[nj:] + rng.choice([-1.0, 0.0, 5.0], nt)
+    tank_hmin = head[nj:] + rng.choice([1.0, 0.0, -5.0], nt)
+    overflow = rng.random(nt) < 0.3
+    links = np.arange(n_links, dtype=np.int64)
+    a, b = status.copy(), status.copy()
+    args = (kind, start, end)
+    rest = (setting, flow, head, pump_type, hmax, tank_of_node, node_kind, tank_hmax, tank_hmin, overflow,
+            nj, 1.5e-4, 2.8e-6)
+    changed = kern.link_status(links, *args, a, *rest)
+    changed_ref = kern.link_status_reference(links, *args, b, *rest)
+    assert np.array_equal(a, b)
+    assert changed == changed_ref

@@ -610,13 +610,13 @@ class GGASolver:
         self._out = np.zeros(3)
         self.is_const_hp = (net.kind == PUMP) & (net.pump_type == CONST_HP)
         self.control_valves = np.flatnonzero(np.isin(net.kind, (PRV, PSV, FCV))).astype(np.int64)
-        self.pressure_valves = np.flatnonzero(np.isin(net.kind, (PRV, PSV)))
+        self.pressure_valves = np.flatnonzero(np.isin(net.kind, (PRV, PSV))).astype(np.int64)
         fixed = np.zeros(net.n_nodes, dtype=bool)
         fixed[net.tank_node] = True
         touches_tank = fixed[net.start] | fixed[net.end]
         self.status_links = np.flatnonzero(
             (net.kind == CVPIPE) | (net.kind == PUMP) | (net.kind == FCV) | touches_tank
-        )
+        ).astype(np.int64)
         self.tank_of_node = np.full(net.n_nodes, -1)
         self.tank_of_node[net.tank_node] = np.arange(len(net.tank_node))
         self.junction_controls = np.flatnonzero((net.control_node >= 0) & (net.control_node < nj))
@@ -644,7 +644,7 @@ class GGASolver:
             net.emitter_ke, state.emitter_flow, 1.0 / opts.emitter_exponent,
             net.leak_ke, net.leak_n, state.leak_flow, self.control_valves,
             RQTOL, CBIG, CSMALL, CBIG_CONDUCTANCE, self.diag, self.ground, self.offdiag, self.rhs,
-            self.xflow,
+            self.xflow, CFS_M3_PER_S, FT_M,
         )
 
     def _update_flows(self, state: HydraulicState, relax: float,
@@ -658,117 +658,25 @@ class GGASolver:
             net.emitter_ke, state.emitter_flow, 1.0 / opts.emitter_exponent,
             net.leak_ke, net.leak_n, state.leak_flow,
             RQTOL, CBIG, CSMALL, opts.accuracy * CFS_M3_PER_S, state.node_outflow, self._out,
+            CFS_M3_PER_S, FT_M,
         )
         return float(self._out[0]), float(self._out[1]), int(self._out[2])
 
     # ---- status logic (EPANET hydstatus.c / hydsolver.c) ------------------------------------------
     def _valve_status(self, state: HydraulicState) -> bool:
+        """EPANET ``valvestatus`` on every PRV/PSV (kernel ``pressure_valve_status``)."""
         net = self.net
-        change = False
-        for k in self.pressure_valves:
-            setting = state.setting[k]
-            if setting == MISSING:
-                continue
-            n1, n2 = net.start[k], net.end[k]
-            s = int(state.status[k])
-            q = state.flow[k]
-            h1, h2 = state.head[n1], state.head[n2]
-            hml = self._res["minor_loss"][k] * q * q
-            new = s
-            if net.kind[k] == PRV:
-                hset = net.elevation_m[n2] + setting
-                if s == ACTIVE:
-                    new = CLOSED if q < -QTOL else (OPEN if h1 - hml < hset - HTOL else ACTIVE)
-                elif s == OPEN:
-                    new = CLOSED if q < -QTOL else (ACTIVE if h2 >= hset + HTOL else OPEN)
-                elif s == CLOSED:
-                    if h1 >= hset + HTOL and h2 < hset - HTOL:
-                        new = ACTIVE
-                    elif h1 < hset - HTOL and h1 > h2 + HTOL:
-                        new = OPEN
-                elif s == XPRESSURE and q < -QTOL:
-                    new = CLOSED
-            else:  # PSV
-                hset = net.elevation_m[n1] + setting
-                if s == ACTIVE:
-                    new = CLOSED if q < -QTOL else (OPEN if h2 + hml > hset + HTOL else ACTIVE)
-                elif s == OPEN:
-                    new = CLOSED if q < -QTOL else (ACTIVE if h1 < hset - HTOL else OPEN)
-                elif s == CLOSED:
-                    if h2 > hset + HTOL and h1 > h2 + HTOL:
-                        new = OPEN
-                    elif h1 >= hset + HTOL and h1 > h2 + HTOL:
-                        new = ACTIVE
-                elif s == XPRESSURE and q < -QTOL:
-                    new = CLOSED
-            if new != s:
-                state.status[k] = new
-                change = True
-        return change
-
-    @staticmethod
-    def _cv_status(s: int, dh: float, q: float) -> int:
-        if abs(dh) > HTOL:
-            if dh < -HTOL or q < -QTOL:
-                return CLOSED
-            return OPEN
-        return CLOSED if q < -QTOL else s
+        return bool(self._k.pressure_valve_status(
+            self.pressure_valves, net.kind, net.start, net.end, state.status, state.setting,
+            state.flow, state.head, net.elevation_m, self._res["minor_loss"], HTOL, QTOL))
 
     def _link_status(self, state: HydraulicState) -> bool:
+        """EPANET ``linkstatus`` on pumps, check valves, FCVs and tank links (kernel ``link_status``)."""
         net = self.net
-        nj = net.n_junctions
-        change = False
-        head, flow, status, setting = state.head, state.flow, state.status, state.setting
-        for k in self.status_links:
-            n1, n2 = int(net.start[k]), int(net.end[k])
-            dh = head[n1] - head[n2]
-            s = int(status[k])
-            new = OPEN if s in (XHEAD, TEMPCLOSED) else s
-            t = net.kind[k]
-            if t == CVPIPE:
-                new = self._cv_status(new, dh, flow[k])
-            if t == PUMP and new >= OPEN and setting[k] > 0.0:
-                if net.pump_type[k] != CONST_HP:
-                    hmax = setting[k] ** 2 * net.pump_hmax_m[k]
-                    if -dh > hmax + HTOL:
-                        new = XHEAD
-            if t == FCV and setting[k] != MISSING:
-                if head[n1] - head[n2] < -HTOL or flow[k] < -QTOL:
-                    new = XFCV
-                elif s == XFCV and flow[k] >= setting[k]:
-                    new = ACTIVE
-            if (n1 >= nj or n2 >= nj) and new > CLOSED:
-                new = self._tank_status(k, new, n1, n2, state)
-            if new != s:
-                status[k] = new
-                change = True
-        return change
-
-    def _tank_status(self, k: int, s: int, n1: int, n2: int, state: HydraulicState) -> int:
-        net = self.net
-        q = state.flow[k]
-        tank = self.tank_of_node[n1]
-        if tank < 0 or net.node_kind[n1] != TANK:
-            tank = self.tank_of_node[n2]
-            if tank < 0 or net.node_kind[n2] != TANK:
-                return s
-            n1, n2 = n2, n1
-            q = -q
-        h = state.head[n1] - state.head[n2]
-        new = s
-        if state.head[n1] >= net.tank_hmax_m[tank] - HTOL and not net.tank_overflow[tank]:
-            if net.kind[k] == PUMP:
-                if net.end[k] == n1:
-                    new = TEMPCLOSED
-            elif self._cv_status(OPEN, h, q) == CLOSED:
-                new = TEMPCLOSED
-        if state.head[n1] <= net.tank_hmin_m[tank] + HTOL:
-            if net.kind[k] == PUMP:
-                if net.start[k] == n1:
-                    new = TEMPCLOSED
-            elif self._cv_status(CLOSED, h, q) == OPEN:
-                new = TEMPCLOSED
-        return new
+        return bool(self._k.link_status(
+            self.status_links, net.kind, net.start, net.end, state.status, state.setting, state.flow,
+            state.head, net.pump_type, net.pump_hmax_m, self.tank_of_node, net.node_kind,
+            net.tank_hmax_m, net.tank_hmin_m, net.tank_overflow, net.n_junctions, HTOL, QTOL))
 
     def _pressure_switch(self, state: HydraulicState) -> bool:
         net = self.net

@@ -503,6 +503,9 @@ class HydraulicResults:
     determinate: np.ndarray
     """``(time, junction)``: False where the head is not determined by the equations (a pocket
     behind closed links; see :meth:`twin.hydraulics.GGASolver.determinate_junctions`)."""
+    cut_off: np.ndarray
+    """``(time, junction)``: True where closed links cut the junction off from every source (it
+    gets no water, whatever head the closed links leave it)."""
     solver_log: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -614,7 +617,10 @@ class ExtendedPeriodSimulation:
         self.time_s = int(start_s)
         self._rtime = (self.time_s // self.rstep_s + 1) * self.rstep_s
         self.record_determinacy = record_determinacy
-        self._keys = ("t", "head", "demand", "required", "leak", "flow", "status", "determinate")
+        self._keys = ("t", "head", "demand", "required", "leak", "flow", "status", "determinate", "cut_off")
+        self._required = np.zeros(net.n_junctions)
+        self._cut_off = np.zeros(net.n_junctions, dtype=bool)
+        self._cut_key = b""
         self._records: dict[str, list] = {k: [] for k in self._keys}
         self.solver_log: list[dict] = []
         self.warnings: list[str] = []
@@ -821,7 +827,8 @@ class ExtendedPeriodSimulation:
         rec["t"].append(self.time_s)
         rec["head"].append(st.head.copy())
         rec["demand"].append(st.node_outflow.copy())
-        rec["required"].append(st.demand_full.copy())
+        rec["required"].append(self._required.copy())
+        rec["cut_off"].append(self._cut_off.copy())
         rec["leak"].append(st.leak_flow.copy())
         # like EPANET's savehyd: a closed link carries no flow (a closed constant-power pump keeps
         # a halving residual inside the iterations, which is not water moving)
@@ -830,10 +837,47 @@ class ExtendedPeriodSimulation:
         rec["determinate"].append(self.solver.determinate_junctions(st) if self.record_determinacy
                                   else np.ones(self.net.n_junctions, dtype=bool))
 
+    def _cut_off_junctions(self) -> np.ndarray:
+        """Junctions with no path to a tank or reservoir except through links shut now.
+
+        Only a link closed outright - a pipe, pump or fixed valve whose status is CLOSED, as the
+        user, a scenario or a control leaves it - cuts; check valves and regulating valves, and
+        links closed only for the moment (a full tank, a pump short of head), may carry flow
+        again within the solve.
+        """
+        import scipy.sparse as sp
+        from scipy.sparse.csgraph import connected_components
+
+        net, st = self.net, self.state
+        cut = (st.status == CLOSED) & (net.kind != CVPIPE) & (
+            (net.kind <= PUMP) | (st.setting == MISSING) | (net.kind == GPV))
+        key = np.packbits(cut).tobytes()
+        if key == self._cut_key:  # nothing was shut or opened since the last look
+            return self._cut_off
+        self._cut_key = key
+        keep = ~cut
+        n = net.n_nodes
+        graph = sp.coo_matrix((np.ones(int(keep.sum())), (net.start[keep], net.end[keep])), shape=(n, n))
+        _, label = connected_components(graph, directed=False)
+        fed = np.zeros(label.max() + 1, dtype=bool)
+        fed[label[net.node_kind != JUNCTION]] = True
+        return ~fed[label[: net.n_junctions]]
+
     def solve_now(self) -> SolveReport:
-        """Apply patterns and controls at the current time and solve (EPANET ``runhyd``)."""
+        """Apply patterns and controls at the current time and solve (EPANET ``runhyd``).
+
+        Junctions cut off from every source by closed links get no demand for this step (their
+        pattern demand is still reported as required), as WNTR's own simulator does: there is no
+        water to give them, and leaving the demand in would make the equations singular under
+        demand-driven analysis and stall pressure-driven demand at zero pressure.
+        """
         self._apply_demands()
         self._apply_controls()
+        self._required = self.state.demand_full.copy()
+        self._cut_off = self._cut_off_junctions()
+        if self._cut_off.any():
+            self.state.demand_full[self._cut_off] = 0.0
+            self.state.demand_flow[self._cut_off] = 0.0
         report = self._solve()
         self._needs_solve = False
         if self._is_report_time():
@@ -884,6 +928,7 @@ class ExtendedPeriodSimulation:
             leak_m3_per_s=stack("leak", net.n_junctions),
             flow_m3_per_s=stack("flow", net.n_links), status=stack("status", net.n_links),
             determinate=stack("determinate", net.n_junctions).astype(bool),
+            cut_off=stack("cut_off", net.n_junctions).astype(bool),
             link_area_m2=area, link_start=net.start, link_end=net.end,
             solver_log=list(self.solver_log), warnings=list(self.warnings),
         )

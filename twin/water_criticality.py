@@ -58,19 +58,43 @@ def service_network(net: CompiledNetwork, service_head: float = SERVICE_HEAD_M) 
 
 def spin_up(net: CompiledNetwork, solver: GGASolver, window: OutageWindow) -> HydraulicState:
     """The network's state at the start of the window, simulated from midnight (tank levels)."""
-    sim = ExtendedPeriodSimulation(net, duration_s=window.end_s, hydraulic_step_s=window.step_s,
-                                   report_step_s=window.step_s, on_unbalanced="relax", solver=solver,
-                                   record_determinacy=False)
+    sim = ExtendedPeriodSimulation(
+        net,
+        duration_s=window.end_s,
+        hydraulic_step_s=window.step_s,
+        report_step_s=window.step_s,
+        on_unbalanced="relax",
+        solver=solver,
+        record_determinacy=False,
+    )
     sim.run_until(window.start_s)
     return sim.state.copy()
 
 
-def simulate_outage(net: CompiledNetwork, solver: GGASolver, start: HydraulicState, window: OutageWindow,
-                    closed_links: np.ndarray):
-    """The window with ``closed_links`` shut from its start; returns the results."""
-    sim = ExtendedPeriodSimulation(net, duration_s=window.end_s, hydraulic_step_s=window.step_s,
-                                   report_step_s=window.step_s, on_unbalanced="relax", solver=solver,
-                                   start_s=window.start_s, initial=start, record_determinacy=False)
+def simulate_outage(
+    net: CompiledNetwork,
+    solver: GGASolver,
+    start: HydraulicState,
+    window: OutageWindow,
+    closed_links: np.ndarray,
+    on_unbalanced: str = "continue",
+):
+    """The window with ``closed_links`` shut from its start; returns the results.
+
+    A sweep keeps going past a step that does not converge (``on_unbalanced="continue"``): the
+    step is logged in the results' ``solver_log`` and counted in the sweep's table.
+    """
+    sim = ExtendedPeriodSimulation(
+        net,
+        duration_s=window.end_s,
+        hydraulic_step_s=window.step_s,
+        report_step_s=window.step_s,
+        on_unbalanced=on_unbalanced,
+        solver=solver,
+        start_s=window.start_s,
+        initial=start,
+        record_determinacy=False,
+    )
     for k in closed_links:
         sim.set_link_status(int(k), False)
     return sim.run()
@@ -89,7 +113,8 @@ def pipe_criticality(
 
     Returns a table, most critical first: ``rank, pipe, segment, valves_to_close,
     links_closed_count, population_cut_off_count, person_hours_lost_person_h,
-    peak_population_below_count, diameter_mm, length_m``.
+    peak_population_below_count, diameter_mm, length_m, unbalanced_steps_count`` (hydraulic steps
+    that did not converge to the accuracy and were kept, flagged, as EPANET keeps them).
     """
     import pandas as pd
 
@@ -102,7 +127,7 @@ def pipe_criticality(
     baseline = simulate_outage(service, solver, start, window, np.zeros(0, dtype=np.int64))
     base_hours = person_hours_below(baseline, population, window.end_s, service_head)
     base_below = below_service(baseline, service_head)
-    by_segment: dict[int, tuple[float, float]] = {}
+    by_segment: dict[int, tuple[float, float, int]] = {}
     rows = []
     nj = service.n_junctions
     with progress_bar(len(pipes), "pipe bursts") as bar:
@@ -115,20 +140,24 @@ def pipe_criticality(
                 hours = person_hours_below(result, population, window.end_s, service_head) - base_hours
                 below = below_service(result, service_head) & ~base_below
                 peak = float((below * population[None, :]).sum(axis=1).max())
-                by_segment[segment] = (max(hours, 0.0), peak)
-            hours, peak = by_segment[segment]
+                unbalanced = sum(not entry["converged"] for entry in result.solver_log)
+                by_segment[segment] = (max(hours, 0.0), peak, unbalanced)
+            hours, peak, unbalanced = by_segment[segment]
             cut = nodes[nodes < nj]
-            rows.append({
-                "pipe": service.link_names[pipe],
-                "segment": segment,
-                "valves_to_close": " ".join(valves.valve_id[v] for v in close),
-                "links_closed_count": len(links),
-                "population_cut_off_count": float(population[cut].sum()),
-                "person_hours_lost_person_h": hours,
-                "peak_population_below_count": peak,
-                "diameter_mm": float(service.diameter_m[pipe] * 1000.0),
-                "length_m": float(service.length_m[pipe]),
-            })
+            rows.append(
+                {
+                    "pipe": service.link_names[pipe],
+                    "segment": segment,
+                    "valves_to_close": " ".join(valves.valve_id[v] for v in close),
+                    "links_closed_count": len(links),
+                    "population_cut_off_count": float(population[cut].sum()),
+                    "person_hours_lost_person_h": hours,
+                    "peak_population_below_count": peak,
+                    "diameter_mm": float(service.diameter_m[pipe] * 1000.0),
+                    "length_m": float(service.length_m[pipe]),
+                    "unbalanced_steps_count": unbalanced,
+                }
+            )
             bar.advance()
     table = pd.DataFrame(rows)
     if table.empty:
@@ -138,8 +167,9 @@ def pipe_criticality(
     return table.reset_index(drop=True)
 
 
-def select_pipes(net: CompiledNetwork, which: str, trunk_min_diameter_m: float = 0.3,
-                 tags: dict[str, str] | None = None) -> np.ndarray:
+def select_pipes(
+    net: CompiledNetwork, which: str, trunk_min_diameter_m: float = 0.3, tags: dict[str, str] | None = None
+) -> np.ndarray:
     """Pipe indices for ``which``: ``all`` pipes, or ``trunk`` mains.
 
     Trunk mains are pipes tagged ``trunk`` (the bundled network's tags) or, without tags, pipes
@@ -189,11 +219,24 @@ def criticality_map(net: CompiledNetwork, table, title: str = "Pipe criticality"
         for _, row in table.head(10).iterrows():
             k = net.link_index(row["pipe"])
             mid = xy[[net.start[k], net.end[k]]].mean(axis=0)
-            ax.annotate(f"#{row['rank']} {row['pipe']}", mid, fontsize=7, color="#08306b",
-                        xytext=(3, 3), textcoords="offset points")
+            ax.annotate(
+                f"#{row['rank']} {row['pipe']}",
+                mid,
+                fontsize=7,
+                color="#08306b",
+                xytext=(3, 3),
+                textcoords="offset points",
+            )
     sources = np.flatnonzero(net.node_kind != 0)
-    ax.scatter(xy[sources, 0], xy[sources, 1], marker="s", s=40, color="#2171b5", zorder=3,
-               label="reservoirs and tanks")
+    ax.scatter(
+        xy[sources, 0],
+        xy[sources, 1],
+        marker="s",
+        s=40,
+        color="#2171b5",
+        zorder=3,
+        label="reservoirs and tanks",
+    )
     ax.set_aspect("equal")
     ax.autoscale_view()
     ax.set_title(title)
@@ -204,9 +247,17 @@ def criticality_map(net: CompiledNetwork, table, title: str = "Pipe criticality"
     return fig
 
 
-def run_criticality(out, pipes: str = "trunk", inp=None, valves_csv=None, start_h: float = 7.0,
-                    outage_h: float = 6.0, step_s: int = 3600, service_head: float = SERVICE_HEAD_M,
-                    force: bool = False):
+def run_criticality(
+    out,
+    pipes: str = "trunk",
+    inp=None,
+    valves_csv=None,
+    start_h: float = 7.0,
+    outage_h: float = 6.0,
+    step_s: int = 3600,
+    service_head: float = SERVICE_HEAD_M,
+    force: bool = False,
+):
     """``twin water criticality``: rank pipes of a network and write ``criticality.parquet``/``.csv``
     and ``criticality_map.png`` to ``out``. Default network: the bundled Changle one."""
     from pathlib import Path
@@ -244,3 +295,105 @@ def run_criticality(out, pipes: str = "trunk", inp=None, valves_csv=None, start_
         if net.node_xy is not None and np.isfinite(net.node_xy).all():
             write_figure(tmp, "criticality_map", criticality_map(net, table, f"Pipe criticality: {inp.name}"))
     return table
+
+
+def pipe_criticality_epanet(
+    wn,
+    net: CompiledNetwork,
+    valves: ValveLayer,
+    pipes,
+    window: OutageWindow | None = None,
+    service_head: float = SERVICE_HEAD_M,
+    population: np.ndarray | None = None,
+    workdir=None,
+) -> dict[str, float]:
+    """The same sweep with EPANET 2.2 through WNTR's EpanetSimulator, burst by burst (the peer).
+
+    Same window, same closures, same pressure-driven demand, tank levels taken from an EPANET run
+    up to the window's start. Returns person-hours lost per pipe name. Used to validate
+    :func:`pipe_criticality` and as the benchmark's peer; it is what a user looping EPANET would do.
+    A burst EPANET cannot solve (its 2.2.0 pressure-driven analysis fails on some closures) gets
+    NaN.
+    """
+    import tempfile
+    from pathlib import Path
+
+    import wntr
+
+    window = window or OutageWindow()
+    population = population_served(net) if population is None else population
+    segments = valve_segments(net, valves)
+    workdir = Path(workdir or tempfile.mkdtemp(prefix="criticality_epanet_"))
+    opts = wn.options
+    saved = (
+        opts.hydraulic.demand_model,
+        opts.hydraulic.minimum_pressure,
+        opts.hydraulic.required_pressure,
+        opts.time.duration,
+        opts.time.hydraulic_timestep,
+        opts.time.report_timestep,
+        opts.time.pattern_start,
+        opts.time.start_clocktime,
+        {t: wn.get_node(t).init_level for t in wn.tank_name_list},
+    )
+    opts.hydraulic.demand_model = "PDA"
+    opts.hydraulic.minimum_pressure = 0.0
+    opts.hydraulic.required_pressure = service_head
+    opts.time.hydraulic_timestep = window.step_s
+    opts.time.report_timestep = window.step_s
+    junctions = list(wn.junction_name_list)
+    columns = [net.node_index(j) for j in junctions]
+    pop = population[columns]
+
+    def hours_below(result) -> float:
+        pressure = result.node["pressure"][junctions].to_numpy()
+        times = result.node["pressure"].index.to_numpy(dtype=float)
+        durations = np.diff(np.append(times, window.outage_s))
+        return float(((pressure < service_head - 1e-6) * pop[None, :]).sum(axis=1) @ durations / 3600.0)
+
+    try:
+        opts.time.duration = window.start_s
+        spin = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(workdir / "spinup"))
+        for tank in wn.tank_name_list:
+            level = float(spin.node["pressure"][tank].iloc[-1])
+            node = wn.get_node(tank)
+            node.init_level = min(max(level, node.min_level), node.max_level)
+        opts.time.duration = window.outage_s
+        opts.time.pattern_start = window.start_s
+        opts.time.start_clocktime = window.start_s
+        base = hours_below(wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(workdir / "base")))
+        hours: dict[str, float] = {}
+        by_segment: dict[int, float] = {}
+        for pipe in pipes:
+            pipe = int(pipe)
+            segment = segments.segment_of_link(pipe)
+            if segment not in by_segment:
+                _, links, _ = isolation_plan(net, valves, segments, pipe)
+                names = [net.link_names[k] for k in links]
+                before = {name: wn.get_link(name).initial_status for name in names}
+                for name in names:
+                    wn.get_link(name).initial_status = wntr.network.LinkStatus.Closed
+                try:
+                    result = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(workdir / "burst"))
+                    by_segment[segment] = max(hours_below(result) - base, 0.0)
+                except Exception:  # noqa: BLE001 - EPANET 2.2.0's PDA fails on some closures
+                    by_segment[segment] = float("nan")
+                finally:
+                    for name, status in before.items():
+                        wn.get_link(name).initial_status = status
+            hours[net.link_names[pipe]] = by_segment[segment]
+        return hours
+    finally:
+        (
+            opts.hydraulic.demand_model,
+            opts.hydraulic.minimum_pressure,
+            opts.hydraulic.required_pressure,
+            opts.time.duration,
+            opts.time.hydraulic_timestep,
+            opts.time.report_timestep,
+            opts.time.pattern_start,
+            opts.time.start_clocktime,
+            levels,
+        ) = saved
+        for tank, level in levels.items():
+            wn.get_node(tank).init_level = level

@@ -50,11 +50,12 @@ def population_served(net: CompiledNetwork) -> np.ndarray:
 def below_service(results, service_head: float = SERVICE_HEAD_M) -> np.ndarray:
     """``(time, junction)``: True where a junction is without adequate service.
 
-    Below the service head, or with a head the equations leave undetermined (cut off).
+    Below the service head, cut off from every source by closed valves, or with a head the
+    equations leave undetermined.
     """
     nj = results.determinate.shape[1]
     pressure = results.pressure_m[:, :nj]
-    return (pressure < service_head - 1e-6) | ~results.determinate
+    return (pressure < service_head - 1e-6) | ~results.determinate | results.cut_off
 
 
 def step_durations(time_s: np.ndarray, end_s: float) -> np.ndarray:
