@@ -139,10 +139,16 @@ class ClusterSpec:
 
 
 class Admission:
-    """Refuses jobs that can never run: more devices than the whole (fully built) centre."""
+    """Refuses jobs that can never run: more devices than the whole (fully built) centre, or than
+    their tenant's hard cap under fair share."""
 
-    def rejected(self, jobs: JobTable, spec: ClusterSpec) -> np.ndarray:
-        return jobs.gpus > spec.gpus
+    def rejected(
+        self, jobs: JobTable, spec: ClusterSpec, tenant_cap_gpus: np.ndarray | None = None
+    ) -> np.ndarray:
+        too_big = jobs.gpus > spec.gpus
+        if tenant_cap_gpus is not None and len(jobs):
+            too_big |= jobs.gpus > np.asarray(tenant_cap_gpus)[jobs.tenant]
+        return too_big
 
 
 class Placement:
@@ -419,6 +425,8 @@ def build_state(
     n_bins = max(1, math.ceil(span / bin_width_s))
     up = np.zeros(spec.nodes, bool)
     up[: spec.nodes_at(0.0)] = True
+    parameters = policy.kernel_parameters(jobs, spec)
+    caps = parameters["tenant_cap_gpus"] if policy.config.policy == "fair" else None
     return ks.new_state(
         jobs.submit_s,
         jobs.work_s,
@@ -432,9 +440,9 @@ def build_state(
         bin_width_s=bin_width_s,
         n_bins=n_bins,
         nodes_up=up,
-        rejected=admission.rejected(jobs, spec),
+        rejected=admission.rejected(jobs, spec, caps),
         log_capacity=log_capacity,
-        **policy.kernel_parameters(jobs, spec),
+        **parameters,
     )
 
 
