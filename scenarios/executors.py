@@ -143,21 +143,32 @@ class LocalProcessExecutor:
             while pending or suspects or in_flight:
                 # While suspects remain, run them alone so that a death names its culprit.
                 queue, limit = (suspects, 1) if suspects else (pending, self.workers)
+                broken_on_submit = False
                 while queue and len(in_flight) < limit:
                     index = queue.popleft()
+                    try:
+                        future = pool.submit(fn, items[index])
+                    except BrokenProcessPool:  # it broke since the last completion
+                        queue.appendleft(index)
+                        broken_on_submit = True
+                        break
                     attempts[index] += 1
-                    in_flight[pool.submit(fn, items[index])] = index
-                done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+                    in_flight[future] = index
+                done = wait(list(in_flight), return_when=FIRST_COMPLETED).done if in_flight else set()
                 broken = [future for future in done if _is_broken(future, BrokenProcessPool)]
                 for future in done:
                     if future in broken:
                         continue
                     index = in_flight.pop(future)
                     yield Completion(items[index], future.result(), attempts[index])
-                if not broken:
+                if not broken and not broken_on_submit:
                     continue
                 # The pool is unusable: every run still in flight fails with it (or has just
-                # finished, in which case its result stands).
+                # finished, in which case its result stands). Kill its workers before shutting
+                # it down: CPython's own clean-up only sends SIGTERM to the workers it knew of when
+                # it noticed the death, and then waits for all of them, so a worker started by a
+                # submit racing with that clean-up would keep shutdown waiting for ever.
+                _kill_workers(pool)
                 wait(list(in_flight))
                 victims = []
                 for future, index in list(in_flight.items()):
@@ -189,15 +200,25 @@ def _is_broken(future: Any, broken_type: type[BaseException]) -> bool:
     return future.exception() is not None and isinstance(future.exception(), broken_type)
 
 
+def _kill_workers(pool: Any) -> None:
+    """SIGKILL every worker process of ``pool`` (those already dead are skipped).
+
+    The pool keeps its processes in ``_processes`` (stable since Python 3.2); there is no public
+    way to stop a worker in the middle of a run.
+    """
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            process.kill()
+        except (OSError, ValueError):  # already reaped, or its handle closed
+            pass
+
+
 def _terminate(pool: Any) -> None:
     """Stop a pool now (interrupt or error in the caller): kill its workers, drop queued runs.
 
-    ``shutdown`` alone would wait for every running run to finish, which can take minutes; the
-    pool keeps its processes in ``_processes`` (stable since Python 3.2).
+    ``shutdown`` alone would wait for every running run to finish, which can take minutes.
     """
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        if process.is_alive():
-            process.terminate()
+    _kill_workers(pool)
     pool.shutdown(wait=True, cancel_futures=True)
 
 
