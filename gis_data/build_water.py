@@ -384,6 +384,8 @@ def build(out_dir: Path, city) -> list[Path]:
     wn.options.hydraulic.headloss = "H-W"
     wn.options.hydraulic.accuracy = 0.001
     wn.options.hydraulic.trials = 100
+    wn.options.hydraulic.unbalanced = "CONTINUE"  # EPANET's usual setting: 10 more trials, then go on
+    wn.options.hydraulic.unbalanced_value = 10
     wn.options.time.duration = 24 * 3600
     wn.options.time.hydraulic_timestep = 3600
     wn.options.time.pattern_timestep = 3600

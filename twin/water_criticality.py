@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from twin.hydraulics import CompiledNetwork, GGASolver, HydraulicState
+from twin.hydraulics import CompiledNetwork, GGASolver, HydraulicState, initial_state
 from twin.progress import progress_bar
 from twin.water import ExtendedPeriodSimulation
 from twin.water_segments import Segments, ValveLayer, isolation_plan, valve_segments
@@ -108,8 +108,14 @@ def pipe_criticality(
     service_head: float = SERVICE_HEAD_M,
     population: np.ndarray | None = None,
     segments: Segments | None = None,
+    warm_start: bool = True,
 ):
     """Rank ``pipes`` (link indices) by person-hours of lost service when each is isolated.
+
+    ``warm_start`` (default) starts every burst from the solved baseline state at the window's
+    start; ``False`` starts from the file's statuses and first-guess flows with the spun-up tank
+    levels, as a separate EPANET run of the window does (both give the same hours from the second
+    step on; at the first, a network with many regulating stations can settle either way).
 
     Returns a table, most critical first: ``rank, pipe, segment, valves_to_close,
     links_closed_count, population_cut_off_count, person_hours_lost_person_h,
@@ -124,6 +130,12 @@ def pipe_criticality(
     population = population_served(net) if population is None else population
     segments = segments or valve_segments(service, valves)
     start = spin_up(service, solver, window)
+    if not warm_start:
+        # as a fresh EPANET run would: first-guess flows and file statuses, spun-up tank levels
+        cold = initial_state(service)
+        cold.tank_volume[:] = start.tank_volume
+        cold.head[service.tank_node] = start.head[service.tank_node]
+        start = cold
     baseline = simulate_outage(service, solver, start, window, np.zeros(0, dtype=np.int64))
     base_hours = person_hours_below(baseline, population, window.end_s, service_head)
     base_below = below_service(baseline, service_head)
@@ -306,18 +318,22 @@ def pipe_criticality_epanet(
     service_head: float = SERVICE_HEAD_M,
     population: np.ndarray | None = None,
     workdir=None,
-) -> dict[str, float]:
+):
     """The same sweep with EPANET 2.2 through WNTR's EpanetSimulator, burst by burst (the peer).
 
     Same window, same closures, same pressure-driven demand, tank levels taken from an EPANET run
     up to the window's start. Returns person-hours lost per pipe name. Used to validate
     :func:`pipe_criticality` and as the benchmark's peer; it is what a user looping EPANET would do.
-    A burst EPANET cannot solve (its 2.2.0 pressure-driven analysis fails on some closures) gets
-    NaN.
+
+    Returns a table ``pipe, person_hours_lost_person_h, converged``: ``converged`` is False where
+    EPANET 2.2.0's pressure-driven analysis left a step unbalanced (WNTR warns), returned heads a
+    kilometre or more below ground (it does, flagged as converged), or failed (NaN).
     """
     import tempfile
+    import warnings
     from pathlib import Path
 
+    import pandas as pd
     import wntr
 
     window = window or OutageWindow()
@@ -325,6 +341,7 @@ def pipe_criticality_epanet(
     segments = valve_segments(net, valves)
     workdir = Path(workdir or tempfile.mkdtemp(prefix="criticality_epanet_"))
     opts = wn.options
+    saved_unbalanced = (opts.hydraulic.unbalanced, opts.hydraulic.unbalanced_value)
     saved = (
         opts.hydraulic.demand_model,
         opts.hydraulic.minimum_pressure,
@@ -337,6 +354,7 @@ def pipe_criticality_epanet(
         {t: wn.get_node(t).init_level for t in wn.tank_name_list},
     )
     opts.hydraulic.demand_model = "PDA"
+    opts.hydraulic.unbalanced = "CONTINUE"  # as our sweep does: keep going past a hard step
     opts.hydraulic.minimum_pressure = 0.0
     opts.hydraulic.required_pressure = service_head
     opts.time.hydraulic_timestep = window.step_s
@@ -357,13 +375,15 @@ def pipe_criticality_epanet(
         for tank in wn.tank_name_list:
             level = float(spin.node["pressure"][tank].iloc[-1])
             node = wn.get_node(tank)
-            node.init_level = min(max(level, node.min_level), node.max_level)
+            # strictly inside the range: a level written back a hair above the maximum is an
+            # EPANET input error (225) that leaves no results at all
+            node.init_level = min(max(level, node.min_level + 0.001), node.max_level - 0.001)
         opts.time.duration = window.outage_s
         opts.time.pattern_start = window.start_s
         opts.time.start_clocktime = window.start_s
         base = hours_below(wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(workdir / "base")))
-        hours: dict[str, float] = {}
-        by_segment: dict[int, float] = {}
+        rows = []
+        by_segment: dict[int, tuple[float, bool]] = {}
         for pipe in pipes:
             pipe = int(pipe)
             segment = segments.segment_of_link(pipe)
@@ -374,15 +394,23 @@ def pipe_criticality_epanet(
                 for name in names:
                     wn.get_link(name).initial_status = wntr.network.LinkStatus.Closed
                 try:
-                    result = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(workdir / "burst"))
-                    by_segment[segment] = max(hours_below(result) - base, 0.0)
+                    with warnings.catch_warnings(record=True) as caught:
+                        warnings.simplefilter("always")
+                        result = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(workdir / "burst"))
+                    unbalanced = any("did not converge" in str(w.message) for w in caught)
+                    # EPANET 2.2.0's PDA sometimes "converges" to heads km below ground
+                    unbalanced |= bool((result.node["pressure"][junctions].to_numpy() < -1000.0).any())
+                    by_segment[segment] = (max(hours_below(result) - base, 0.0), not unbalanced)
                 except Exception:  # noqa: BLE001 - EPANET 2.2.0's PDA fails on some closures
-                    by_segment[segment] = float("nan")
+                    by_segment[segment] = (float("nan"), False)
                 finally:
                     for name, status in before.items():
                         wn.get_link(name).initial_status = status
-            hours[net.link_names[pipe]] = by_segment[segment]
-        return hours
+            hours, converged = by_segment[segment]
+            rows.append(
+                {"pipe": net.link_names[pipe], "person_hours_lost_person_h": hours, "converged": converged}
+            )
+        return pd.DataFrame(rows)
     finally:
         (
             opts.hydraulic.demand_model,
@@ -397,3 +425,4 @@ def pipe_criticality_epanet(
         ) = saved
         for tank, level in levels.items():
             wn.get_node(tank).init_level = level
+        opts.hydraulic.unbalanced, opts.hydraulic.unbalanced_value = saved_unbalanced
