@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from scenarios.registry import scenario_kind
 from twin.cluster import FailureConfig, PlacementName, PolicyName
@@ -94,16 +94,28 @@ class GpuQueueingFile(ScenarioFile):
     failures: FailureConfig = FailureConfig(enabled=True)
     report: ReportTable = ReportTable()
 
-    @model_validator(mode="after")
-    def _consistent(self) -> GpuQueueingFile:
-        names = [c.name for c in self.cases]
+    # Cross-table checks are field validators (not a model validator) so that an error names
+    # its table: a file-level error would carry no location.
+    @field_validator("cases")
+    @classmethod
+    def _unique_cases(cls, cases: list[CaseTable]) -> list[CaseTable]:
+        names = [c.name for c in cases]
         if len(set(names)) != len(names):
             raise ValueError(f"case names must be unique: {names}")
-        if self.report.focus_policy not in self.scheduling.policies:
-            raise ValueError(f"focus_policy {self.report.focus_policy!r} is not among the policies compared")
-        if self.report.warmup_days * 86400.0 >= self.scenario.duration_s:
-            raise ValueError("warmup_days must be shorter than the scenario's duration_s")
-        return self
+        return cases
+
+    @field_validator("report")
+    @classmethod
+    def _report_fits(cls, report: ReportTable, info: ValidationInfo) -> ReportTable:
+        scheduling = info.data.get("scheduling")
+        if scheduling is not None and report.focus_policy not in scheduling.policies:
+            raise ValueError(
+                f"focus_policy {report.focus_policy!r} is not among the policies {scheduling.policies}"
+            )
+        header = info.data.get("scenario")
+        if header is not None and report.warmup_days * 86400.0 >= header.duration_s:
+            raise ValueError(f"warmup_days {report.warmup_days:g} must be shorter than [scenario] duration_s")
+        return report
 
 
 KPI_FIELDS = (
