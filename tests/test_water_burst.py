@@ -117,6 +117,10 @@ def test_congested_roads_delay_the_crew(burst, fake_water, tmp_path):
             "travel_time_s": [3.0 * free_times.edge_time_s(e, 0.0) for e in edges],
         }
     )
+    # a signal_timing run's link table names the column mean_travel_time_s; a NaN bin (no vehicle
+    # left the link) counts as free flow
+    frame = frame.rename(columns={"travel_time_s": "mean_travel_time_s"})
+    frame = pd.concat([frame, frame.head(1).assign(bin_start_s=86400.0, mean_travel_time_s=np.nan)])
     path = tmp_path / "slow.parquet"
     frame.to_parquet(path)
     slow_config = _burst_config(
