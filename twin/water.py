@@ -599,8 +599,7 @@ class ExtendedPeriodSimulation:
         record_determinacy: bool = True,
     ) -> None:
         self.net = net
-        if pressure_driven is not None:
-            net.options.pressure_driven = bool(pressure_driven)
+        self.pressure_driven = None if pressure_driven is None else bool(pressure_driven)
         t = net.times
         self.duration_s = int(t.duration_s if duration_s is None else duration_s)
         self.hstep_s = int(t.hydraulic_step_s if hydraulic_step_s is None else hydraulic_step_s)
@@ -786,13 +785,15 @@ class ExtendedPeriodSimulation:
         st = self.state
         policy = self.on_unbalanced
         snapshot = st.copy() if policy in ("relax", "pdd") else None
-        report = self.solver.solve(st)
+        pdd = self.pressure_driven
+        report = self.solver.solve(st, pressure_driven=pdd)
         fallback = ""
         if not report.converged and policy in ("relax", "pdd"):
             first = report
             st.restore(snapshot)
             if policy == "relax":
-                report = self.solver.solve(st, damplimit=np.inf, trials=2 * self.net.options.trials)
+                report = self.solver.solve(st, pressure_driven=pdd, damplimit=np.inf,
+                                           trials=2 * self.net.options.trials)
             else:
                 report = self.solver.solve(st, pressure_driven=True)
             fallback = policy

@@ -228,16 +228,17 @@ def criticality_map(net: CompiledNetwork, table, title: str = "Pipe criticality"
         lines = LineCollection(segments[ranked], array=values, cmap="inferno_r", linewidths=widths, zorder=2)
         ax.add_collection(lines)
         fig.colorbar(lines, ax=ax, shrink=0.7, label="person-hours without adequate service")
-        for _, row in table.head(10).iterrows():
+        for i, (_, row) in enumerate(table.head(5).iterrows()):
             k = net.link_index(row["pipe"])
             mid = xy[[net.start[k], net.end[k]]].mean(axis=0)
             ax.annotate(
                 f"#{row['rank']} {row['pipe']}",
                 mid,
-                fontsize=7,
+                fontsize=8,
                 color="#08306b",
-                xytext=(3, 3),
+                xytext=(12, 14 - 12 * i),
                 textcoords="offset points",
+                arrowprops={"arrowstyle": "-", "color": "#08306b", "lw": 0.5},
             )
     sources = np.flatnonzero(net.node_kind != 0)
     ax.scatter(
