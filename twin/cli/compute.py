@@ -241,7 +241,7 @@ def plan(
     workload: Path | None = typer.Option(
         None, "--workload", "-w", help="Tenant-mix TOML [default: bundled]."
     ),
-    days: float = typer.Option(90.0, "--days", help="Simulated days per capacity tried (after warm-up)."),
+    days: float = typer.Option(180.0, "--days", help="Simulated days per capacity tried (after warm-up)."),
     warmup_days: float = typer.Option(14.0, "--warmup-days", help="Warm-up days left out of the SLA."),
     check: str = typer.Option("2000,10000", "--check", help="Fixed capacities (P) to test each year."),
     seed: int = typer.Option(2024, "--seed", min=0, help="Seed of the workloads."),
