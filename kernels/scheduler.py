@@ -450,6 +450,16 @@ def lex_argsort(keys, n, order, buffer):
             order[i] = src[i]
 
 
+def lex_argsort_reference(keys, n: int) -> list[int]:
+    """Plain-Python twin of :func:`lex_argsort`: the stable lexicographic order of the rows."""
+    return sorted(range(n), key=lambda i: (tuple(float(v) for v in keys[i]), i))
+
+
+def can_place_reference(free, up, gpn: int, g: int) -> bool:
+    """Plain-Python twin of :func:`can_place`, from the free-device vector itself."""
+    return select_nodes_reference(free, up, gpn, CONSOLIDATED, g) is not None
+
+
 # Hot helpers take only the arrays they touch: a call that passes the whole state tuple costs
 # about 200 ns (its ~150 words are copied), more than most of these helpers do.
 

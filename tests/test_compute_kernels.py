@@ -48,6 +48,8 @@ def test_gang_placement_kernel_equals_reference(free, data, g, mode):
     counts = np.zeros(len(free) + 1, np.int64)
     m = ks.place_gang(free_arr, up_arr, GPN, mode, g, nodes, counts)
     expected = ks.select_nodes_reference(free, up, GPN, mode, g)
+    levels = np.bincount(free_arr[up_arr.astype(bool)], minlength=GPN + 1).astype(np.int64)
+    assert ks.can_place(levels, g, GPN) == ks.can_place_reference(free, up, GPN, g) == (expected is not None)
     if expected is None:
         assert m == 0
     else:
@@ -64,7 +66,10 @@ def test_lexicographic_sort_equals_python_sorted(rows):
     order = np.zeros(len(padded), np.int64)
     buffer = np.zeros(len(padded), np.int64)
     ks.lex_argsort(padded, len(rows), order, buffer)
-    assert order[: len(rows)].tolist() == sorted(range(len(rows)), key=lambda i: (rows[i][0], rows[i][1], i))
+    assert order[: len(rows)].tolist() == ks.lex_argsort_reference(padded, len(rows))
+    assert ks.lex_argsort_reference(padded, len(rows)) == sorted(
+        range(len(rows)), key=lambda i: (rows[i][0], rows[i][1], i)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
