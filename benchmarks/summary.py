@@ -41,9 +41,11 @@ def describe_ratio(ratio: float) -> str:
     """``ours / peer`` in words: ``2.5× faster`` or ``1.3× slower``."""
     if ratio <= 0:
         return "n/a"
-    if ratio < 1:
-        return f"{1 / ratio:.2g}× faster"
-    return f"{ratio:.2g}× slower" if ratio > 1 else "same"
+    if ratio == 1:
+        return "same"
+    factor = 1 / ratio if ratio < 1 else ratio
+    shown = f"{factor:.0f}" if factor >= 10 else f"{factor:.2g}"
+    return f"{shown}× {'faster' if ratio < 1 else 'slower'}"
 
 
 def comparisons(report: dict[str, Any]) -> list[dict[str, Any]]:
