@@ -217,7 +217,7 @@ def run(config: GpuQueueingFile, engine: Engine) -> RunResult:
             ts = result.timeseries.assign(case=case.name, policy=policy)
             series.append(ts)
             if policy == report.focus_policy:
-                waits[case.name] = result.jobs[result.jobs["submit_s"] >= warmup_s][["tenant", "wait_s"]]
+                waits[case.name] = result.jobs[result.jobs["submit_s"] >= warmup_s][["tenant", "queued_s"]]
                 power_mw = result.kpis["mean_power_mw"]
                 hardware.append(
                     {
@@ -368,7 +368,7 @@ def _figures(config: GpuQueueingFile, series, tenants, waits) -> dict:
     for ax, case in zip(axes[0], cases, strict=True):
         frame = waits[case]
         for tenant, group in frame.groupby("tenant", sort=True):
-            values = np.sort(group["wait_s"].to_numpy() / 3600.0)
+            values = np.sort(group["queued_s"].to_numpy() / 3600.0)
             if len(values) == 0:
                 continue
             # share of the tenant's jobs that waited longer than x (a survival curve shows the tail)
@@ -382,7 +382,7 @@ def _figures(config: GpuQueueingFile, series, tenants, waits) -> dict:
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlim(1e-3, None)
-        ax.set_xlabel("wait before first start, x (h)")
+        ax.set_xlabel("time queued, x (h; also after preemption or failure)")
         ax.set_ylabel("share of jobs waiting longer than x")
         ax.set_title(f"{case}: waits per tenant ({config.report.focus_policy})")
         ax.legend(fontsize=8)
@@ -396,7 +396,7 @@ def _figures(config: GpuQueueingFile, series, tenants, waits) -> dict:
         width = 0.8 / len(policies)
         for k, policy in enumerate(policies):
             values = [
-                frame[(frame["tenant"] == t) & (frame["policy"] == policy)]["p95_wait_s"].iloc[0] / 3600.0
+                frame[(frame["tenant"] == t) & (frame["policy"] == policy)]["p95_queued_s"].iloc[0] / 3600.0
                 for t in names
             ]
             ax.bar(np.arange(len(names)) + k * width, values, width, label=policy)
@@ -404,8 +404,8 @@ def _figures(config: GpuQueueingFile, series, tenants, waits) -> dict:
         ax.set_xticklabels(names, fontsize=8)
         ax.set_yscale("symlog", linthresh=0.1)
         ax.set_ylim(bottom=0)
-        ax.set_ylabel("p95 wait (h)")
-        ax.set_title(f"{case}: p95 wait by tenant and policy")
+        ax.set_ylabel("p95 time queued (h)")
+        ax.set_title(f"{case}: p95 time queued by tenant and policy")
         ax.legend(fontsize=8)
     fig.tight_layout()
     figures["tenant_p95_by_policy"] = fig
