@@ -522,7 +522,9 @@ def _assemble(
     fft = length / speeds
     sat = params.saturation_flow_veh_per_h_per_lane / 3600.0
     cap = lanes * sat
-    storage = np.maximum(1, np.floor(length * lanes / params.jam_spacing_m)).astype(np.int64)
+    # At least one car per lane: SUMO trims links at junction boundaries, so a link of a
+    # junction cluster can be a few decimetres long while its cars stand on the junction.
+    storage = np.maximum(lanes, np.floor(length * lanes / params.jam_spacing_m)).astype(np.int64)
     factor = {"T": 1.0, "L": params.left_turn_factor, "R": params.right_turn_factor, "U": params.uturn_factor}
     n_real = len(specs)
     mov_in = np.array([s.in_link for s in specs] + list(range(n_links)), np.int64)
