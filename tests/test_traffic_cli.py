@@ -66,3 +66,35 @@ def test_bad_inputs_exit_2_with_one_line(twin_cli, tmp_path, args):
     )
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1
+
+
+def test_export_binhai_then_run_it(twin_cli, tmp_path):
+    """The Changle case cut to 滨海新城 as SUMO files, which `twin traffic run` then reads back."""
+    out = tmp_path / "export"
+    result = twin_cli("traffic", "export", "--area", "binhai", "--duration", "600", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    names = {p.name for p in out.iterdir()}
+    assert names == {
+        "changle_binhai.net.xml",
+        "changle_binhai.add.xml",
+        "changle_binhai.rou.xml",
+        "changle_binhai.sumocfg",
+    }
+    config = sumo.read_sumocfg(out / "changle_binhai.sumocfg")
+    assert (config.begin_s, config.end_s) == (25200.0, 25800.0)
+    assert len(sumo.read_programs(config.additional_files[0])) >= 25  # the pilot's signal plans
+    run = twin_cli(
+        "traffic",
+        "run",
+        "--sumocfg",
+        out / "changle_binhai.sumocfg",
+        "--end",
+        "27000",
+        "--out",
+        tmp_path / "run",
+    )
+    assert run.exit_code == 0, run.stderr
+    kpis = json.loads((tmp_path / "run" / "kpis.json").read_text())
+    assert kpis["skipped_veh"] == 0 and kpis["throughput_veh"] > 0
+    bad = twin_cli("traffic", "export", "--area", "atlantis", "--out", tmp_path / "bad")
+    assert bad.exit_code == 2 and "atlantis" in bad.stderr
