@@ -49,7 +49,7 @@ def _model(network, plans, trips, timing, reference=False):
 
 
 @given(scenarios())
-@settings(max_examples=30)
+@settings(max_examples=60)
 def test_conservation_storage_and_no_conflicting_greens_at_every_step(case):
     network, plans, trips, timing, priority = case
     model = _model(network, plans, trips, timing)
@@ -90,7 +90,7 @@ def test_conservation_storage_and_no_conflicting_greens_at_every_step(case):
 
 
 @given(scenarios())
-@settings(max_examples=25)
+@settings(max_examples=60)
 def test_kernel_matches_reference(case):
     network, plans, trips, timing, priority = case
     kernel = _model(network, plans, trips, timing)
@@ -98,11 +98,11 @@ def test_kernel_matches_reference(case):
     if priority and plans:
         for model in (kernel, reference):
             model.controller.request_priority(plans[0].controller, plans[0].movements[-1], 30.0, hold_s=90.0)
-    record_k = np.zeros((300, 3), np.int64)
-    record_r = np.zeros((300, 3), np.int64)
-    t_k = advance(0.0, 300, kernel.net, kernel.controller.arrays, kernel.veh, kernel.state, record_k)
+    record_k = np.zeros((600, 3), np.int64)
+    record_r = np.zeros((600, 3), np.int64)
+    t_k = advance(0.0, 600, kernel.net, kernel.controller.arrays, kernel.veh, kernel.state, record_k)
     t_r = advance_reference(
-        0.0, 300, reference.net, reference.controller.arrays, reference.veh, reference.state, record_r
+        0.0, 600, reference.net, reference.controller.arrays, reference.veh, reference.state, record_r
     )
     assert t_k == t_r
     np.testing.assert_array_equal(record_k, record_r)
