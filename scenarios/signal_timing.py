@@ -827,9 +827,9 @@ def _notes(config, inputs, ranking, junctions, runs, wave, done, best_name) -> l
         over = int((failing["v_over_c_ratio"] > 1.0).sum())
         notes.append(
             f"Where it breaks down: under {best_name}, {len(failing)} pilot junctions stay at LOS E/F "
-            f"(HCM 6): {where}. {over} of them are over capacity (v/c > 1) and need capacity or demand "
-            f"measures; the other {len(failing) - over} are held up by queues spilling back from "
-            "downstream, which coordinated timing or downstream capacity can relieve."
+            f"(HCM 6): {where}. Over capacity (v/c > 1), needing capacity or demand measures: {over}; "
+            f"held up by queues spilling back from downstream, which coordination or downstream "
+            f"capacity can relieve: {len(failing) - over}."
         )
     else:
         notes.append(f"Under {best_name} every pilot junction is at LOS D or better (HCM 6).")
