@@ -148,3 +148,34 @@ def test_gridlock_is_reported_with_its_place_and_nobody_teleports():
     arrived = int(np.count_nonzero(~np.isnan(state.veh_arrive_s)))
     assert departed == arrived + int(state.link_occ.sum())  # stuck, not teleported
     assert model.kpis()["gridlocks_count"] >= 1
+
+
+def test_time_of_day_travel_times_for_other_layers():
+    """Measured link times by time of day: a queued link is slow in its bins, routes see it."""
+    from twin.signals import SignalController
+    from twin.traffic import TrafficModel
+    from twin.travel_times import FreeFlowTravelTimes, fastest_route
+
+    graph = _bottleneck_graph()
+    graph.add_node("E", x=300.0, y=400.0)
+    add_road(graph, "B", "E", lanes=1, speed_kph=30.0, both=False)
+    add_road(graph, "E", "D", lanes=1, speed_kph=30.0, both=False)
+    network, _ = build(graph, TrafficParams(stats_bin_s=600.0))
+    route = np.array([network.link_index[e] for e in [("A", "B", 0), ("B", "C", 0), ("C", "D", 0)]])
+    departs = np.arange(0.0, 1200.0, 1.0)  # 3600 veh/h into a 1800 veh/h road
+    trips = Trips([str(i) for i in range(len(departs))], departs, [route] * len(departs))
+    model = TrafficModel(network, SignalController.build(network, [], TimingParams()), trips)
+    model.advance_to(1800.0)
+    times = model.travel_times()
+    assert list(times.bin_start_s) == [0.0, 600.0, 1200.0]
+    free = FreeFlowTravelTimes(graph)
+    assert times.edge_time_s(("A", "B", 0), 900.0) > 5 * free.edge_time_s(("A", "B", 0), 0.0)
+    assert times.edge_time_s(("B", "C", 0), 900.0) < 1.5 * free.edge_time_s(("B", "C", 0), 0.0)
+    # A crew or a bus routing from A at 900 s sees the queue on A→B (there is no way round it).
+    calm = fastest_route(graph, free, "A", "D")
+    busy = fastest_route(graph, times, "A", "D", depart_s=900.0)
+    assert busy.nodes == calm.nodes == ["A", "B", "C", "D"]
+    assert busy.duration_s > calm.duration_s + 100.0
+    table = model.link_table()
+    assert set(table["bin_start_s"]) == {0.0, 600.0, 1200.0}
+    assert table["exited_veh"].sum() == model.state.link_exited.sum()
