@@ -46,8 +46,9 @@ def setup():
 
 def ours(network, demand: PassengerDemand) -> np.ndarray:
     engine = Engine(SEED, START, DURATION_S)
+    # The peer sends every trip from the first terminal, so ours starts its fleet there too.
     service = ServiceConfig(headway_s=HEADWAY_S, fleet_veh=12, min_layover_s=LAYOVER_S,
-                            planned_dwell_s=DWELL_S)
+                            planned_dwell_s=DWELL_S, start_at="first_terminal")
     sim = BusSimulation(engine, network, {"L1": service}, {"L1": VEHICLE}, demand,
                         operations=OperationsConfig(skip_empty_stops=False))
     sim.start()

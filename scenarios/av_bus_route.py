@@ -192,52 +192,13 @@ def load_line(config: AvBusRouteFile) -> tuple[TransitNetwork, Any | None, Trave
 def read_link_times(name: str | None, graph: Any) -> TravelTimes | None:
     """A traffic run's link times as the buses' travel-time hook (``None``: free flow).
 
-    Accepts :meth:`twin.travel_times.TimeOfDayTravelTimes.to_frame`'s table (``u, v, key,
-    bin_start_s, travel_time_s``) or the traffic model's link table (``link_times_*.parquet``
-    of a ``signal_timing`` run: ``u, v, key, bin_start_s, mean_travel_time_s``, empty bins
-    meaning no vehicle left the link, which count as free flow). Bins are on the traffic run's
-    clock; run it from the same start time. Links the table lacks run at free flow.
+    See :func:`twin.travel_times.read_link_times` for the tables accepted.
     """
     if not name:
         return None
-    import numpy as np
-    import pandas as pd
+    from twin.travel_times import read_link_times as read_table
 
-    from twin.travel_times import FreeFlowTravelTimes, TimeOfDayTravelTimes, free_flow_time_s
-
-    path = Path(name)
-    key = f"[route] travel_times_file = {name!r}"
-    if not path.exists():
-        raise InputError(f"{key}: file not found")
-    try:
-        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-    except Exception as exc:  # noqa: BLE001 - any reader failure is bad input
-        raise InputError(f"{key}: not a readable table ({type(exc).__name__})") from None
-    column = "travel_time_s" if "travel_time_s" in frame else "mean_travel_time_s"
-    missing = {"u", "v", "key", "bin_start_s", column} - set(frame.columns)
-    if missing:
-        raise InputError(f"{key}: missing columns {sorted(missing)} (expected u, v, key, bin_start_s, "
-                         "travel_time_s or mean_travel_time_s)")
-    node_type = type(next(iter(graph.nodes)))
-    frame = pd.DataFrame({
-        "u": frame["u"].map(node_type), "v": frame["v"].map(node_type), "key": frame["key"].astype(int),
-        "bin_start_s": frame["bin_start_s"].astype(float), "travel_time_s": frame[column].astype(float),
-    })
-    known = [graph.has_edge(u, v, k) for u, v, k in zip(frame["u"], frame["v"], frame["key"], strict=True)]
-    frame = frame[np.array(known, dtype=bool)]
-    if frame.empty:
-        raise InputError(f"{key}: no link of the table is a road edge of this network")
-    # No exit in a bin (NaN) means the traffic model saw no trip end there, and a link has no
-    # row for a bin it was not measured in: both run at free flow; no link beats free flow.
-    pivot = frame.pivot_table(index=["u", "v", "key"], columns="bin_start_s", values="travel_time_s")
-    bins = np.sort(frame["bin_start_s"].unique())
-    pivot = pivot.reindex(columns=bins)
-    edges = [(u, v, int(k)) for u, v, k in pivot.index]
-    free = np.array([free_flow_time_s(graph.edges[e]) for e in edges])[:, None]
-    values = pivot.to_numpy(dtype=float)
-    table = TimeOfDayTravelTimes(edges, bins, np.fmax(np.where(np.isnan(values), free, values), free),
-                                 FreeFlowTravelTimes(graph))
-    return table
+    return read_table(Path(name), graph, f"[route] travel_times_file = {name!r}")
 
 
 def pick_vehicle(config: AvBusRouteFile, network: TransitNetwork) -> VehicleType:
@@ -685,11 +646,13 @@ def run(config: AvBusRouteFile, engine: Engine) -> RunResult:
     load_profile["mean_load_factor"] = load_profile["mean_load_pax"] / vehicle.capacity_pax
     pax = best_run.passengers.copy()
     pax["wait_s"] = pax["board_s"] - pax["arrive_s"]
+    tables = {"variants": table, "calibration": calibration_table, "stop_visits": visits,
+              "load_profile": load_profile, "passengers": pax, "trips": best_run.trips}
+    if city is not None:  # a line on the Changle roads: draw it on the CIM (viz/results_overlay.py)
+        tables["cim_routes"] = cim_routes_table(line, vehicle)
     return RunResult(
         kpis={k: (float(v) if isinstance(v, np.floating) else v) for k, v in kpis.items()},
-        tables={"variants": table, "calibration": calibration_table, "stop_visits": visits,
-                "load_profile": load_profile,
-                "passengers": pax, "trips": best_run.trips},
+        tables=tables,
         figures=figures,
         notes=notes,
         files={"gtfs.zip": feed},
@@ -698,6 +661,19 @@ def run(config: AvBusRouteFile, engine: Engine) -> RunResult:
         + [k for k in ("tsp_bus_signal_delay_change_s", "tsp_cross_street_delay_change_s_per_veh")
            if k in kpis],
     )
+
+
+def cim_routes_table(line: Any, vehicle: VehicleType) -> pd.DataFrame:
+    """The line's road nodes per direction in the CIM ``cim_routes`` form (route_id, seq, node)."""
+    import pandas as pd
+
+    rows = [
+        {"route_id": f"{line.line_id} dir {d}", "seq": seq, "node": int(node),
+         "autonomous": bool(vehicle.autonomous)}
+        for d in line.directions
+        for seq, node in enumerate(line.pattern(d).route_nodes())
+    ]
+    return pd.DataFrame(rows)
 
 
 def _priority_pair(table: pd.DataFrame, best: int) -> tuple[int, int] | None:

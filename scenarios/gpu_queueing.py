@@ -16,7 +16,7 @@ hardware and its power at the plan's PUE.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -26,6 +26,9 @@ from twin.cluster import FailureConfig, PlacementName, PolicyName
 from twin.config import ScenarioFile, StrictModel
 from twin.engine import Engine
 from twin.results import RunResult
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class CentreTable(StrictModel):
@@ -258,11 +261,30 @@ def run(config: GpuQueueingFile, engine: Engine) -> RunResult:
             "tenant_waits": tenants_frame,
             "timeseries": series_frame,
             "hardware": pd.DataFrame(hardware),
+            **cim_focus_table(config),
         },
         figures=_figures(config, series_frame, tenants_frame, waits),
         notes=notes,
         headline=headline,
     )
+
+
+def cim_focus_table(config: GpuQueueingFile) -> dict[str, pd.DataFrame]:
+    """``{"cim_focus": ...}`` centred on the AI computing centre of the city layers, for the report's
+    CIM render (viz/results_overlay.py); empty if the dataset has no ``aicc`` compute site."""
+    import pandas as pd
+
+    from twin.city import load_city
+
+    sites = load_city().compute_sites
+    if sites is None or not (sites["kind"] == "aicc").any():
+        return {}
+    aicc = sites[sites["kind"] == "aicc"].iloc[0]
+    last = config.cases[-1]
+    label = f"{aicc['name_zh']}: {last.capacity_pflops:,.0f}P in {last.year}"
+    return {"cim_focus": pd.DataFrame(
+        [{"lon": aicc.geometry.x, "lat": aicc.geometry.y, "radius_m": 2500.0, "label": label}]
+    )}
 
 
 def _notes(config: GpuQueueingFile, comparison, tenants, hardware: list[dict], pue_max: float) -> list[str]:

@@ -207,4 +207,5 @@ def run(config: HotlineFile, engine: Engine) -> RunResult:
         tables={"calls": table, "queue": engine.recorder.series_frame()},
         figures=_figures(calls, engine, config.hotline),
         notes=notes,
+        headline=["service_level_pct", "mean_wait_s", "abandoned_pct"],
     )

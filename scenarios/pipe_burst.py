@@ -223,60 +223,18 @@ class _RoadLocator:
 
 
 def _travel_times(config: PipeBurstFile, roads):
-    """The crew's travel-time hook: a traffic run's link times if given, else free flow.
-
-    Accepts ``twin.travel_times.TimeOfDayTravelTimes.to_frame()``'s table (``u, v, key,
-    bin_start_s, travel_time_s``) or a traffic model's link table (``link_times_*.parquet`` of a
-    ``signal_timing`` run, with ``mean_travel_time_s``); bins are seconds after midnight. Links the
-    table lacks, and bins where no vehicle left a link, run at free flow; nothing beats free flow.
-    """
+    """The crew's travel-time hook and its description: a traffic run's link times if
+    ``[crew] travel_times_file`` names one (see :func:`twin.travel_times.read_link_times`), else
+    free flow."""
     from pathlib import Path
 
-    import pandas as pd
+    from twin.travel_times import FreeFlowTravelTimes, read_link_times
 
-    from twin.travel_times import FreeFlowTravelTimes, TimeOfDayTravelTimes, free_flow_time_s
-
-    free = FreeFlowTravelTimes(roads)
     name = config.crew.travel_times_file
     if not name:
-        return free, "free-flow road speeds"
-    key = f"[crew] travel_times_file = {name!r}"
+        return FreeFlowTravelTimes(roads), "free-flow road speeds"
     path = Path(name)
-    if not path.exists():
-        raise InputError(f"{key}: file not found")
-    try:
-        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-    except Exception as exc:  # noqa: BLE001 - any reader failure is bad input
-        raise InputError(f"{key}: not a readable table ({type(exc).__name__})") from None
-    column = "travel_time_s" if "travel_time_s" in frame else "mean_travel_time_s"
-    missing = {"u", "v", "key", "bin_start_s", column} - set(frame.columns)
-    if missing:
-        raise InputError(
-            f"{key}: missing columns {sorted(missing)} (expected u, v, key, bin_start_s, "
-            "travel_time_s or mean_travel_time_s)"
-        )
-    node_type = type(next(iter(roads.nodes)))
-    edges = [
-        (node_type(u), node_type(v), int(k))
-        for u, v, k in zip(frame["u"], frame["v"], frame["key"], strict=True)
-    ]
-    known = np.array([roads.has_edge(*e) for e in edges], dtype=bool)
-    if not known.any():
-        raise InputError(f"{key}: no link of the table is a road edge of this network")
-    table = pd.DataFrame(
-        {
-            "edge": [e for e, ok in zip(edges, known, strict=True) if ok],
-            "bin": frame["bin_start_s"].to_numpy(dtype=float)[known],
-            "time": frame[column].to_numpy(dtype=float)[known],
-        }
-    )
-    pivot = table.pivot_table(index="edge", columns="bin", values="time", aggfunc="mean")
-    bins = np.sort(table["bin"].unique())
-    pivot = pivot.reindex(columns=bins)
-    index = list(pivot.index)
-    floor = np.array([free_flow_time_s(roads.edges[e]) for e in index])[:, None]
-    values = pivot.to_numpy(dtype=float)
-    times = TimeOfDayTravelTimes(index, bins, np.fmax(np.where(np.isnan(values), floor, values), floor), free)
+    times = read_link_times(path, roads, f"[crew] travel_times_file = {name!r}")
     return times, f"time-of-day link times from {path.name}"
 
 

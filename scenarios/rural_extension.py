@@ -14,6 +14,8 @@ and an indicative cost are the answer to "which mains to upsize".
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from pydantic import Field
 
@@ -22,6 +24,9 @@ from twin.config import ScenarioFile, StrictModel
 from twin.engine import Engine
 from twin.errors import InputError
 from twin.results import RunResult
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DIAMETERS_MM = (100, 150, 200, 250, 300, 400, 500, 600, 700, 800, 1000, 1200, 1400)
 """Standard nominal diameters (DN) for upsizing."""
@@ -335,7 +340,15 @@ def assess(config: TownSupplyFile, net, junction_town: list[str]) -> RunResult:
     )
     return RunResult(
         kpis=kpis,
-        tables={"towns": towns, "mains_to_upsize": final, "upsizing_steps": upsizes},
+        tables={
+            "towns": towns, "mains_to_upsize": final, "upsizing_steps": upsizes,
+            # the CIM render colours the mains by each junction's least pressure of the design day
+            "cim_water_nodes": pd.DataFrame({
+                "node": net.node_names[: net.n_junctions],
+                "pressure_m": before_result.pressure_m[:, : net.n_junctions].min(axis=0),
+            }),
+            "cim_focus": _focus_on(net, failing, f"Least pressure of the design day (demand × {growth:g})"),
+        },
         figures={
             "town_pressures": _plots(before, after, service_head),
             "upsizing_map": _map(net, steps, before, junction_town),
@@ -362,3 +375,24 @@ def run(config: TownSupplyFile, engine: Engine) -> RunResult:  # noqa: ARG001 - 
     net = compile_network(wn, str(inp))
     towns = [str(wn.get_node(name).tag or "untagged") for name in net.node_names[: net.n_junctions]]
     return assess(config, net, towns)
+
+
+def _focus_on(net, failing: pd.DataFrame, label: str) -> pd.DataFrame:
+    """A ``cim_focus`` row around the worst junctions of the towns below the service head, or
+    over the whole district when every town passes."""
+    import pandas as pd
+
+    from twin.crs import to_storage
+
+    if failing.empty:
+        from twin.city import load_city
+
+        centre = load_city().boundary.geometry.iloc[0].centroid
+        return pd.DataFrame([{"lon": centre.x, "lat": centre.y, "radius_m": 16_000.0, "label": label}])
+    index = {name: i for i, name in enumerate(net.node_names)}
+    xy = net.node_xy[[index[name] for name in failing["worst_junction"]]]
+    x_m, y_m = xy[:, 0].mean(), xy[:, 1].mean()
+    radius_m = max(3_000.0, float(np.hypot(xy[:, 0] - x_m, xy[:, 1] - y_m).max()) + 2_500.0)
+    lon, lat = to_storage(np.array([x_m]), np.array([y_m]))
+    towns = ", ".join(failing["town"])
+    return pd.DataFrame([{"lon": lon[0], "lat": lat[0], "radius_m": radius_m, "label": f"{label}: {towns}"}])

@@ -113,3 +113,43 @@ def test_help_is_useful_for_every_command(twin_cli):
         sub = twin_cli(command, "--help")
         assert sub.exit_code == 0, command
         assert len(sub.stdout.strip().splitlines()) > 3
+
+
+def test_a_model_level_error_is_one_line_at_top_level():
+    """A cross-field check (a model validator) has no key to name: it reads '(top level)'."""
+    from pydantic import model_validator
+
+    from twin.config import StrictModel, validate
+    from twin.errors import InputError
+
+    class Window(StrictModel):
+        start_s: float
+        end_s: float
+
+        @model_validator(mode="after")
+        def _ordered(self) -> Window:
+            if self.end_s <= self.start_s:
+                raise ValueError("end_s must be after start_s")
+            return self
+
+    with pytest.raises(InputError) as caught:
+        validate(Window, {"start_s": 5.0, "end_s": 1.0}, "w.toml")
+    message = str(caught.value)
+    assert "(top level)" in message and "end_s must be after start_s" in message
+    assert "\n" not in message
+
+
+def test_a_command_exit_status_reaches_the_shell(twin_cli):
+    """``typer.Exit(code)`` inside a command is the process's exit status, not 0."""
+    import typer
+
+    from twin.cli import app
+
+    def failing() -> None:
+        raise typer.Exit(3)
+
+    app.command("exit-three-for-test")(failing)
+    try:
+        assert twin_cli("exit-three-for-test").exit_code == 3
+    finally:
+        app.registered_commands.pop()

@@ -77,7 +77,8 @@ def test_far_stop_and_disconnected_roads_are_problems(tmp_path):
     folder.mkdir()
     graph = _square_roads()
     graph.add_node(5, x=119.51, y=25.91, street_count=1, elevation_m=0.0, area_id="x")
-    graph.add_edge(4, 5, 0, **{**graph.edges[4, 1, 0], "geometry": shapely.LineString([(119.5, 25.901), (119.51, 25.91)])})
+    spur = shapely.LineString([(119.5, 25.901), (119.51, 25.91)])
+    graph.add_edge(4, 5, 0, **{**graph.edges[4, 1, 0], "geometry": spur})
     save_graph(graph, folder / BASE_FILE)
     gpd.GeoDataFrame({"stop_id": ["S1"], "name": ["a"], "node": [1]},
                      geometry=[shapely.Point(119.5005, 25.900)], crs="EPSG:4490").to_file(

@@ -137,3 +137,37 @@ def test_index_lists_runs_with_headline_kpis_plots_and_links(tmp_path, twin_cli)
     assert outcome.exit_code == 0, outcome.stderr
     assert (out_dir / "index.html").read_text() == index
     assert (out_dir / "probe" / "report.html").exists()
+
+
+def test_registered_figure_hooks_add_their_pngs_to_the_run_report(tmp_path, twin_cli):
+    from twin.report import FIGURE_HOOKS, register_figure_hook
+
+    def stamp(run_dir: Path) -> list[Path]:
+        target = run_dir / "hooked.png"
+        shutil.copyfile(run_dir / "draws.png", target)
+        return [target]
+
+    register_figure_hook(stamp)
+    register_figure_hook(stamp)  # registering twice still calls it once
+    try:
+        assert FIGURE_HOOKS.count(stamp) == 1
+        run_dir = tmp_path / "run"
+        assert twin_cli("run", write(tmp_path, "probe.toml", PROBE), "--out", run_dir, "-q").exit_code == 0
+    finally:
+        FIGURE_HOOKS.remove(stamp)
+    assert "![hooked](hooked.png)" in (run_dir / "report.md").read_text()
+    assert "src='hooked.png'" in (run_dir / "report.html").read_text()
+
+
+def test_a_run_with_a_cim_focus_gets_its_3d_render_in_the_report(tmp_path, twin_cli):
+    """The CLI registers the CIM focus render: `twin report` on a run with cim_* tables embeds it."""
+    import pandas as pd
+
+    run_dir = tmp_path / "run"
+    assert twin_cli("run", write(tmp_path, "probe.toml", PROBE), "--out", run_dir, "-q").exit_code == 0
+    assert not (run_dir / "cim_focus.png").exists()  # no cim_* table, no render
+    pd.DataFrame([{"lon": 119.63, "lat": 25.96, "radius_m": 1500.0, "label": "test focus"}]).to_parquet(
+        run_dir / "cim_focus.parquet", index=False)
+    assert twin_cli("report", run_dir).exit_code == 0
+    assert (run_dir / "cim_focus.png").stat().st_size > 10_000
+    assert "cim_focus.png" in (run_dir / "report.md").read_text()

@@ -102,8 +102,10 @@ def describe_validation_error(exc: ValidationError, model: type[BaseModel]) -> s
 
 def _location(loc: list[str]) -> str:
     """Render a pydantic location as ``[table.sub] key``, or ``[table]`` for a whole table."""
+    if not loc or loc == [""]:
+        return "(top level)"  # a model-level validator's error has no location
     if len(loc) == 1:
-        return f"[{loc[0]}]" if loc[0] else "(top level)"
+        return f"[{loc[0]}]"
     return f"[{'.'.join(loc[:-1])}] {loc[-1]}"
 
 

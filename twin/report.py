@@ -22,6 +22,7 @@ import html
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,19 @@ REPORT_FILES = ("report.md", "report.html")
 INDEX_JSON = "index.json"
 HEADLINE_FALLBACK = 6
 """KPIs shown on the index for a run that names no headline KPIs (the first, alphabetically)."""
+
+FigureHook = Callable[[Path], list[Path]]
+"""Adds figures to a run folder before its report is built; returns the PNG files it wrote."""
+
+FIGURE_HOOKS: list[FigureHook] = []
+"""Hooks called on every run folder by :func:`build_report`. Layers above the model register
+them (the CLI registers the CIM focus render), so the model never imports ``viz``."""
+
+
+def register_figure_hook(hook: FigureHook) -> None:
+    """Call ``hook(run_dir)`` before each run report is built (once, however often registered)."""
+    if hook not in FIGURE_HOOKS:
+        FIGURE_HOOKS.append(hook)
 
 
 # --------------------------------------------------------------------------- shared pieces
@@ -459,6 +473,8 @@ def build_report(folder: Path) -> list[Path]:
     if kind == "sweep":
         markdown, page = render_sweep_markdown(folder), render_sweep_html(folder)
     else:
+        for hook in FIGURE_HOOKS:
+            hook(folder)
         markdown, page = render_markdown(folder), render_html(folder)
     _write_atomic(folder / "report.md", markdown)
     _write_atomic(folder / "report.html", page)

@@ -228,3 +228,11 @@ def largest_scc_share(graph: nx.MultiDiGraph) -> float:
         return 0.0
     largest = max(nx.strongly_connected_components(graph), key=len)
     return len(largest) / graph.number_of_nodes()
+
+
+def road_length_m(graph: nx.MultiDiGraph) -> float:
+    """Length of road (m): a two-way road counts once although it is two directed edges."""
+    return sum(
+        float(data.get("length", 0.0)) * (1.0 if data.get("oneway") else 0.5)
+        for _, _, data in graph.edges(data=True)
+    )

@@ -12,9 +12,12 @@ from __future__ import annotations
 import heapq
 import itertools
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+from twin.errors import InputError
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -116,6 +119,56 @@ class TimeOfDayTravelTimes:
         ).reindex(columns=bins)
         edges = [tuple(int(x) for x in idx) for idx in table.index]
         return cls(edges, bins, table.to_numpy(), fallback)
+
+
+def read_link_times(path: Path, graph: nx.MultiDiGraph, key: str) -> TimeOfDayTravelTimes:
+    """A traffic run's link times from a Parquet or CSV table, for buses and crews on ``graph``.
+
+    Accepts :meth:`TimeOfDayTravelTimes.to_frame`'s table (``u, v, key, bin_start_s,
+    travel_time_s``) or a ``signal_timing`` run's link table (``link_times_*.parquet``, with
+    ``mean_travel_time_s``). Bins are seconds on the traffic run's clock, so run it from the same
+    start time. Links the table lacks, and bins in which no vehicle left a link (NaN), run at free
+    flow, and no link beats free flow. ``key`` names the scenario key in error messages.
+
+    Raises
+    ------
+    InputError
+        If the file is missing or unreadable, lacks a column, or none of its links is a road edge.
+    """
+    import pandas as pd
+
+    if not path.exists():
+        raise InputError(f"{key}: file not found")
+    try:
+        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    except Exception as exc:  # noqa: BLE001 - any reader failure is bad input
+        raise InputError(f"{key}: not a readable table ({type(exc).__name__})") from None
+    column = "travel_time_s" if "travel_time_s" in frame else "mean_travel_time_s"
+    missing = {"u", "v", "key", "bin_start_s", column} - set(frame.columns)
+    if missing:
+        raise InputError(f"{key}: missing columns {sorted(missing)} (expected u, v, key, bin_start_s, "
+                         "travel_time_s or mean_travel_time_s)")
+    node_type = type(next(iter(graph.nodes)))
+    edges = [
+        (node_type(u), node_type(v), int(k))
+        for u, v, k in zip(frame["u"], frame["v"], frame["key"], strict=True)
+    ]
+    known = np.array([graph.has_edge(*edge) for edge in edges], dtype=bool)
+    if not known.any():
+        raise InputError(f"{key}: no link of the table is a road edge of this network")
+    table = pd.DataFrame({
+        "edge": [edge for edge, ok in zip(edges, known, strict=True) if ok],
+        "bin": frame["bin_start_s"].to_numpy(dtype=float)[known],
+        "time": frame[column].to_numpy(dtype=float)[known],
+    })
+    bins = np.sort(table["bin"].unique())
+    pivot = table.pivot_table(index="edge", columns="bin", values="time", aggfunc="mean")
+    pivot = pivot.reindex(columns=bins)
+    rows = list(pivot.index)
+    free_s = np.array([free_flow_time_s(graph.edges[edge]) for edge in rows])[:, None]
+    values = pivot.to_numpy(dtype=float)
+    times_s = np.fmax(np.where(np.isnan(values), free_s, values), free_s)
+    return TimeOfDayTravelTimes(rows, bins, times_s, FreeFlowTravelTimes(graph))
 
 
 @dataclass(frozen=True)

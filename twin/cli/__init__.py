@@ -75,7 +75,8 @@ def _log_internal_error() -> str:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``twin`` script: run the CLI and map failures to exit statuses."""
     try:
-        app(args=argv, prog_name="twin", standalone_mode=False)
+        # Without standalone mode, click returns (not raises) the code of a ``typer.Exit``.
+        code = app(args=argv, prog_name="twin", standalone_mode=False)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
@@ -97,4 +98,4 @@ def main(argv: list[str] | None = None) -> None:
         log_path = _log_internal_error()
         print(f"internal error: {type(exc).__name__}: {exc} (details in {log_path})", file=sys.stderr)
         sys.exit(1)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)

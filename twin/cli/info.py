@@ -50,7 +50,7 @@ def describe_dataset(folder: Path) -> dict[str, Any]:
 
 def city_counts(city: Any) -> dict[str, Any]:
     """Key counts of a :class:`twin.city.City` (only for the layers it has)."""
-    from twin.roads import intersection_nodes, largest_scc_share, signalised_nodes
+    from twin.roads import intersection_nodes, largest_scc_share, road_length_m, signalised_nodes
 
     counts: dict[str, Any] = {}
     graph = city.roads
@@ -65,7 +65,7 @@ def city_counts(city: Any) -> dict[str, Any]:
                 1 for n in signals if graph.nodes[n].get("area_id") == BINHAI_AREA_ID
             ),
             largest_scc_share=round(largest_scc_share(graph), 6),
-            road_length_km=round(sum(length for _, _, length in graph.edges(data="length", default=0.0)) / 2000.0, 1),
+            road_length_km=round(road_length_m(graph) / 1000.0, 1),
         )
     if city.towns is not None:
         counts["towns"] = len(city.towns)
