@@ -96,3 +96,50 @@ def test_import_buildings_errors_are_one_line(twin_cli, tmp_path):
     assert outcome.exit_code == 2 and "no CRS" in outcome.stderr
     outcome = twin_cli("data", "import-buildings", tmp_path / "missing.gpkg", "--out", tmp_path / "c")
     assert outcome.exit_code == 2 and "file not found" in outcome.stderr
+
+
+def _grid_osm_xml(n: int = 4, step_deg: float = 0.002) -> str:
+    """An OSM XML file of an n × n street grid: rows are a 主干路 (primary, 50 km/h tagged),
+    columns residential; the centre junction has signals."""
+    nodes, ways = [], []
+    node_id = lambda i, j: 1 + i * n + j  # noqa: E731 - a local naming rule
+    for i in range(n):
+        for j in range(n):
+            tags = '<tag k="highway" v="traffic_signals"/>' if (i, j) == (1, 1) else ""
+            nodes.append(f'<node id="{node_id(i, j)}" lat="{25.95 + i * step_deg}" '
+                         f'lon="{119.55 + j * step_deg}" version="1">{tags}</node>')
+    way_id = 100
+    for i in range(n):
+        refs = "".join(f'<nd ref="{node_id(i, j)}"/>' for j in range(n))
+        ways.append(f'<way id="{way_id}" version="1">{refs}<tag k="highway" v="primary"/>'
+                    f'<tag k="maxspeed" v="50"/><tag k="lanes" v="4"/><tag k="name" v="Row {i}"/></way>')
+        way_id += 1
+    for j in range(n):
+        refs = "".join(f'<nd ref="{node_id(i, j)}"/>' for i in range(n))
+        ways.append(f'<way id="{way_id}" version="1">{refs}<tag k="highway" v="residential"/></way>')
+        way_id += 1
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" generator="test">\n'
+            + "\n".join(nodes + ways) + "\n</osm>\n")
+
+
+def test_import_osm_xml(twin_cli, tmp_path):
+    source = tmp_path / "grid.osm"
+    source.write_text(_grid_osm_xml())
+    out = tmp_path / "osm"
+    outcome = twin_cli("data", "import-osm", source, "--out", out)
+    assert outcome.exit_code == 0, outcome.stderr
+    graph = load_city(out, use_cache=False).roads
+    # OSMnx simplifies the four corners away (each joins just two streets): their row and column
+    # segments become one edge, so 16 nodes and 48 directed segments become 12 and 40.
+    assert graph.number_of_nodes() == 12
+    assert graph.number_of_edges() == 40
+    assert largest_scc_share(graph) == 1.0
+    classes = {d["road_class"] for _, _, d in graph.edges(data=True)}
+    assert classes == {"主干路", "支路"}
+    for _, _, data in graph.edges(data=True):
+        if data["road_class"] == "主干路":
+            assert data["speed_kph"] == 50.0 and data["lanes"] == 2  # 4 lanes both ways: 2 each
+        assert data["length"] > 150.0 and data["travel_time"] > 0
+    signals = [n for n, h in graph.nodes(data="highway") if h == "traffic_signals"]
+    assert signals == [6]
+    assert twin_cli("data", "check", out).exit_code == 0
