@@ -532,6 +532,8 @@ def simulate_burst(
         },
         figures=figures,
         notes=notes,
+        headline=["time_to_detect_s", "time_to_isolate_s", "time_to_restore_s", "water_lost_m3",
+                  "person_hours_below_service_head_person_h", "service_availability_pct"],
     )
 
 

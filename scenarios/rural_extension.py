@@ -354,6 +354,8 @@ def assess(config: TownSupplyFile, net, junction_town: list[str]) -> RunResult:
             "upsizing_map": _map(net, steps, before, junction_town),
         },
         notes=notes,
+        headline=["towns_below_service_head_count", "min_town_pressure_m", "mains_to_upsize_count",
+                  "upsizing_cost_cny", "min_town_pressure_after_upsizing_m"],
     )
 
 
