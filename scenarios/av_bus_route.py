@@ -636,8 +636,8 @@ def run(config: AvBusRouteFile, engine: Engine) -> RunResult:
     if unheld is not None:
         figures["time_space_no_holding"] = time_space_figure(
             runs[unheld], line_id, f"{line_id} {table.loc[unheld, 'variant']}: without holding")
-    feed_dir = Path(tempfile.mkdtemp(prefix="gtfs-"))
-    feed = write_feed(simulated_feed(best_run, engine.start), feed_dir / "gtfs.zip")
+    with tempfile.TemporaryDirectory(prefix="gtfs-") as feed_dir:  # the run folder keeps the bytes
+        feed = write_feed(simulated_feed(best_run, engine.start), Path(feed_dir) / "gtfs.zip").read_bytes()
     visits = best_run.stop_visits.copy()
     load_profile = (visits.groupby(["direction", "seq", "stop_id"])
                     .agg(mean_load_pax=("load_pax", "mean"), max_load_pax=("load_pax", "max"),

@@ -23,14 +23,14 @@ import pytest
 NETWORKS = Path(__import__("wntr").__file__).parent / "library" / "networks"
 
 
-def _compare(name: str):
+def _compare(name: str, workdir: Path):
     import wntr
 
     from twin.water import compile_network, simulate
 
     wn = wntr.network.WaterNetworkModel(str(NETWORKS / f"{name}.inp"))
     wn.options.time.duration = 24 * 3600
-    prefix = Path(__import__("tempfile").mkdtemp()) / name
+    prefix = workdir / name
     reference = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(prefix))
     net = compile_network(wn)
     ours = simulate(net)
@@ -38,8 +38,8 @@ def _compare(name: str):
 
 
 @pytest.fixture(scope="module", params=["Net1", "Net3", "ky10", "Net6"])
-def comparison(request):
-    return (request.param, *_compare(request.param))
+def comparison(request, tmp_path_factory):
+    return (request.param, *_compare(request.param, tmp_path_factory.mktemp("epanet")))
 
 
 def test_same_reporting_times(comparison):

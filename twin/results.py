@@ -59,7 +59,8 @@ class RunResult:
     notes
         Markdown paragraphs for the report: findings, caveats, what was assumed.
     files
-        Extra files to copy in, by their name in the run folder (renders, GTFS feeds, ...).
+        Extra files by their name in the run folder (renders, GTFS feeds, ...): a path to copy in,
+        or the file's bytes (for files made in a temporary folder that is gone by then).
     headline
         Optional names of the few KPIs that answer the scenario's question; reports and the
         suite's ``index.html`` show them first. Each must be a key of ``kpis``.
@@ -69,7 +70,7 @@ class RunResult:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     figures: dict[str, Figure] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    files: dict[str, Path] = field(default_factory=dict)
+    files: dict[str, Path | bytes] = field(default_factory=dict)
     headline: list[str] = field(default_factory=list)
 
 
@@ -153,7 +154,9 @@ def write_result(folder: Path, result: RunResult) -> list[str]:
     for name, source in result.files.items():
         target = folder / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        if Path(source).is_dir():
+        if isinstance(source, bytes):
+            target.write_bytes(source)
+        elif Path(source).is_dir():
             shutil.copytree(source, target)
         else:
             shutil.copyfile(source, target)
