@@ -780,6 +780,9 @@ def run(config: SignalTimingFile, engine: Engine) -> RunResult:
                 "travel_time_to_next_s": [*wave.travel_times_s, math.nan],
             }
         )
+    if config.network.source == "city":
+        label = f"{config.network.area_id} pilot, {best_name} control: travel-time index"
+        tables.update(cim_tables(inputs.graph, inputs.area_nodes, tables["link_times_best"], label))
     adaptive = next((r for r in runs if r.strategy == "adaptive"), None)
     if adaptive is not None and adaptive.model.controller.history:
         tables["adaptive_retiming"] = pd.DataFrame(adaptive.model.controller.history)
@@ -800,6 +803,36 @@ def run(config: SignalTimingFile, engine: Engine) -> RunResult:
             "best_tti_ratio",
         ],
     )
+
+
+def cim_tables(graph: nx.MultiDiGraph, area_nodes: set, links: pd.DataFrame, label: str) -> dict[str, pd.DataFrame]:
+    """The run on the CIM (viz/results_overlay.py): per road link the time-mean travel-time index
+    (``tti``, ratio to free flow, at least 1; a link no vehicle left in the hour counts as free),
+    speed and queue (``cim_road_links``), and the pilot area as the focus (``cim_focus``)."""
+    import pandas as pd
+
+    from twin.crs import to_metric, to_storage
+    from twin.travel_times import free_flow_time_s
+
+    grouped = links.groupby(["u", "v", "key"], sort=True)
+    roads = pd.DataFrame({
+        "travel_time_s": grouped["mean_travel_time_s"].mean(),
+        "speed_m_per_s": grouped["mean_speed_m_per_s"].mean(),
+        "queue_veh": grouped["mean_queue_veh"].mean(),
+    }).reset_index()
+    node_type = type(next(iter(graph.nodes)))  # the link table stores node ids as text
+    roads["u"], roads["v"] = roads["u"].map(node_type), roads["v"].map(node_type)
+    edges = zip(roads["u"], roads["v"], roads["key"], strict=True)
+    free_s = np.array([free_flow_time_s(graph.edges[edge]) for edge in edges])
+    roads["tti"] = np.fmax(roads.pop("travel_time_s").to_numpy() / free_s, 1.0)  # NaN (no exits) → 1
+    nodes = sorted(area_nodes)
+    lons, lats = (np.array([graph.nodes[n][axis] for n in nodes]) for axis in ("x", "y"))
+    x_m, y_m = to_metric(lons, lats)
+    centre_x_m, centre_y_m = float(x_m.mean()), float(y_m.mean())
+    radius_m = max(1_500.0, float(np.hypot(x_m - centre_x_m, y_m - centre_y_m).max()))
+    lon, lat = to_storage(np.array([centre_x_m]), np.array([centre_y_m]))
+    focus = pd.DataFrame([{"lon": lon[0], "lat": lat[0], "radius_m": radius_m, "label": label}])
+    return {"cim_road_links": roads, "cim_focus": focus}
 
 
 def _notes(config, inputs, ranking, junctions, runs, wave, done, best_name) -> list[str]:  # noqa: ANN001

@@ -115,3 +115,31 @@ def test_bad_settings_are_input_errors(tmp_path, table, key, value, message):
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(InputError, match=message):
         run_scenario(path, tmp_path / "out")
+
+
+def test_cim_tables_give_each_link_its_travel_time_index_and_focus_on_the_pilot():
+    import numpy as np
+
+    from scenarios.signal_timing import cim_tables
+    from twin.city import load_city
+
+    graph = load_city().roads
+    area = {n for n, a in graph.nodes(data="area_id") if a == "binhai"}
+    edges = [e for e in graph.edges(keys=True) if e[0] in area][:3]
+    free_s = [graph.edges[e]["travel_time"] for e in edges]
+    links = pd.DataFrame({  # as the traffic model's link table: node ids as text, two time bins
+        "u": [str(e[0]) for e in edges for _ in range(2)], "v": [str(e[1]) for e in edges for _ in range(2)],
+        "key": [e[2] for e in edges for _ in range(2)], "bin_start_s": [0.0, 900.0] * 3,
+        "mean_travel_time_s": [2 * free_s[0], 4 * free_s[0], 0.5 * free_s[1], 0.5 * free_s[1], np.nan, np.nan],
+        "mean_speed_m_per_s": 10.0, "mean_queue_veh": 1.0,
+    })
+    tables = cim_tables(graph, area, links, "pilot")
+    roads = tables["cim_road_links"].set_index(["u", "v", "key"])
+    assert roads.loc[edges[0], "tti"] == pytest.approx(3.0)  # mean of 2x and 4x free flow
+    assert roads.loc[edges[1], "tti"] == 1.0  # nothing beats free flow
+    assert roads.loc[edges[2], "tti"] == 1.0  # no vehicle left the link: counted as free
+    focus = tables["cim_focus"].iloc[0]
+    xs = [graph.nodes[n]["x"] for n in area]
+    ys = [graph.nodes[n]["y"] for n in area]
+    assert min(xs) < focus["lon"] < max(xs) and min(ys) < focus["lat"] < max(ys)
+    assert focus["radius_m"] >= 1_500.0 and focus["label"] == "pilot"
