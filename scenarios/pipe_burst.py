@@ -38,6 +38,7 @@ from twin.results import RunResult
 
 if TYPE_CHECKING:
     import networkx as nx
+    import pandas as pd
 
 
 class NetworkTable(StrictModel):
@@ -274,7 +275,7 @@ def simulate_burst(
     valves = ValveLayer.from_frame(frame, split)
     service = service_network(split, service_head)
     segments = valve_segments(service, valves)
-    close, _, cut_nodes = isolation_plan(service, valves, segments, split.link_index(pipe))
+    close, isolated_links, cut_nodes = isolation_plan(service, valves, segments, split.link_index(pipe))
     valve_links = sorted({int(valves.link[v]) for v in close})
     population = population_served(service)
     nj = service.n_junctions
@@ -529,6 +530,7 @@ def simulate_burst(
             "service_over_time": over_time,
             "valves": valve_table,
             "junction_service": junctions,
+            **cim_tables(service, junctions, pipe, isolated_links),
         },
         figures=figures,
         notes=notes,
@@ -691,3 +693,18 @@ def run(config: PipeBurstFile, engine: Engine) -> RunResult:
     net, valves, tags = load_water(config)
     area = _area_polygon(city, config.burst.area) if config.burst.pipe == "auto" else None
     return simulate_burst(config, engine, net, valves, tags, city.roads, area)
+
+
+def cim_tables(net, junctions: pd.DataFrame, pipe: str, isolated_links: np.ndarray) -> dict[str, pd.DataFrame]:
+    """The event on the CIM (viz/results_overlay.py): each junction's least pressure in the window
+    and whether the isolation cut it off (``cim_water_nodes``), and the burst pipe with the links
+    the isolation closes (``cim_water_links``), named as in the network file (the burst pipe's
+    second half, ``<pipe>__b``, is the pipe itself)."""
+    import pandas as pd
+
+    nodes = pd.DataFrame({
+        "node": junctions["junction"], "pressure_m": junctions["min_pressure_m"], "cut_off": junctions["cut_off"],
+    })
+    names = sorted({net.link_names[int(k)].removesuffix("__b") for k in isolated_links} | {pipe})
+    links = pd.DataFrame({"link": names, "burst": [name == pipe for name in names], "isolated": True})
+    return {"cim_water_nodes": nodes, "cim_water_links": links}

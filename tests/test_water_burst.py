@@ -95,6 +95,21 @@ def test_service_kpis_are_consistent(burst):
     assert set(result.figures) == {"burst_map", "pressure_over_time"}
 
 
+def test_cim_tables_mark_the_burst_and_the_isolated_segment(burst):
+    _, config, result = burst
+    links = result.tables["cim_water_links"]
+    burst_pipe = links.loc[links["burst"], "link"].tolist()
+    assert len(burst_pipe) == 1 and links["isolated"].all()
+    assert f"pipe {burst_pipe[0]}" in result.tables["timeline"].detail.iloc[0]
+    assert not links["link"].str.endswith("__b").any()  # names as in the network file
+    closed = set(result.tables["valves"]["link"].str.removesuffix("__b"))
+    assert closed <= set(links["link"])  # the valves' links are closed with the segment
+    nodes = result.tables["cim_water_nodes"]
+    junctions = result.tables["junction_service"]
+    assert nodes["node"].tolist() == junctions["junction"].tolist()
+    assert (nodes["cut_off"] == junctions["cut_off"]).all()
+
+
 def test_same_seed_same_result(burst, fake_water):
     city, config, first = burst
     second = _run_burst(city, config)
