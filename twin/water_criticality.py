@@ -323,12 +323,17 @@ def pipe_criticality_epanet(
     """The same sweep with EPANET 2.2 through WNTR's EpanetSimulator, burst by burst (the peer).
 
     Same window, same closures, same pressure-driven demand, tank levels taken from an EPANET run
-    up to the window's start. Returns person-hours lost per pipe name. Used to validate
+    up to the window's start. Each EPANET run starts one step before the window with the network
+    open and closes the segment at the window's start by a time control: the first step of a fresh
+    EPANET run settles the regulating stations from the file's statuses and can leave hundreds of
+    junctions at transient pressures (seen: 551 below the service head at that step, 19 at every
+    later one), which our sweep avoids by starting from the solved state. Returns person-hours
+    lost per pipe name. Used to validate
     :func:`pipe_criticality` and as the benchmark's peer; it is what a user looping EPANET would do.
 
     Returns a table ``pipe, person_hours_lost_person_h, converged``: ``converged`` is False where
-    EPANET 2.2.0's pressure-driven analysis left a step unbalanced (WNTR warns), returned heads a
-    kilometre or more below ground (it does, flagged as converged), or failed (NaN).
+    EPANET 2.2.0's pressure-driven analysis left a step unbalanced (WNTR warns), returned pressures
+    a kilometre or more below or above ground (it does, flagged as converged), or failed (NaN).
     """
     import tempfile
     import warnings
@@ -336,6 +341,7 @@ def pipe_criticality_epanet(
 
     import pandas as pd
     import wntr
+    from wntr.network.controls import Control, ControlAction, SimTimeCondition
 
     window = window or OutageWindow()
     population = population_served(net) if population is None else population
@@ -364,14 +370,22 @@ def pipe_criticality_epanet(
     columns = [net.node_index(j) for j in junctions]
     pop = population[columns]
 
+    lead_s = window.step_s  # the settling step, before the window
+
+    def window_pressure(result) -> np.ndarray:
+        """Junction pressures at the window's report times (the settling step dropped)."""
+        frame = result.node["pressure"][junctions]
+        return frame[frame.index >= lead_s].to_numpy()
+
     def hours_below(result) -> float:
-        pressure = result.node["pressure"][junctions].to_numpy()
+        pressure = window_pressure(result)
         times = result.node["pressure"].index.to_numpy(dtype=float)
-        durations = np.diff(np.append(times, window.outage_s))
+        times = times[times >= lead_s]
+        durations = np.diff(np.append(times, lead_s + window.outage_s))
         return float(((pressure < service_head - 1e-6) * pop[None, :]).sum(axis=1) @ durations / 3600.0)
 
     try:
-        opts.time.duration = window.start_s
+        opts.time.duration = window.start_s - lead_s
         spin = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(workdir / "spinup"))
         for tank in wn.tank_name_list:
             level = float(spin.node["pressure"][tank].iloc[-1])
@@ -379,9 +393,9 @@ def pipe_criticality_epanet(
             # strictly inside the range: a level written back a hair above the maximum is an
             # EPANET input error (225) that leaves no results at all
             node.init_level = min(max(level, node.min_level + 0.001), node.max_level - 0.001)
-        opts.time.duration = window.outage_s
-        opts.time.pattern_start = window.start_s
-        opts.time.start_clocktime = window.start_s
+        opts.time.duration = lead_s + window.outage_s
+        opts.time.pattern_start = window.start_s - lead_s
+        opts.time.start_clocktime = window.start_s - lead_s
         base = hours_below(wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(workdir / "base")))
         rows = []
         by_segment: dict[int, tuple[float, bool]] = {}
@@ -391,22 +405,23 @@ def pipe_criticality_epanet(
             if segment not in by_segment:
                 _, links, _ = isolation_plan(net, valves, segments, pipe)
                 names = [net.link_names[k] for k in links]
-                before = {name: wn.get_link(name).initial_status for name in names}
-                for name in names:
-                    wn.get_link(name).initial_status = wntr.network.LinkStatus.Closed
+                for name in names:  # closed at the window's start, after the settling step
+                    action = ControlAction(wn.get_link(name), "status", wntr.network.LinkStatus.Closed)
+                    wn.add_control(f"isolate_{name}", Control(SimTimeCondition(wn, "=", lead_s), action))
                 try:
                     with warnings.catch_warnings(record=True) as caught:
                         warnings.simplefilter("always")
                         result = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(workdir / "burst"))
                     unbalanced = any("did not converge" in str(w.message) for w in caught)
-                    # EPANET 2.2.0's PDA sometimes "converges" to heads km below ground
-                    unbalanced |= bool((result.node["pressure"][junctions].to_numpy() < -1000.0).any())
+                    # EPANET 2.2.0's PDA sometimes "converges" to heads a kilometre or more below or
+                    # above ground (seen: -1,900 m, and +7,515 m behind a closure at the first step)
+                    unbalanced |= bool((np.abs(window_pressure(result)) > 1000.0).any())
                     by_segment[segment] = (max(hours_below(result) - base, 0.0), not unbalanced)
                 except Exception:  # noqa: BLE001 - EPANET 2.2.0's PDA fails on some closures
                     by_segment[segment] = (float("nan"), False)
                 finally:
-                    for name, status in before.items():
-                        wn.get_link(name).initial_status = status
+                    for name in names:
+                        wn.remove_control(f"isolate_{name}")
             hours, converged = by_segment[segment]
             rows.append(
                 {"pipe": net.link_names[pipe], "person_hours_lost_person_h": hours, "converged": converged}
