@@ -327,8 +327,7 @@ def pipe_criticality_epanet(
     open and closes the segment at the window's start by a time control: the first step of a fresh
     EPANET run settles the regulating stations from the file's statuses and can leave hundreds of
     junctions at transient pressures (seen: 551 below the service head at that step, 19 at every
-    later one), which our sweep avoids by starting from the solved state. Returns person-hours
-    lost per pipe name. Used to validate
+    later one), which our sweep avoids by starting from the solved state. Used to validate
     :func:`pipe_criticality` and as the benchmark's peer; it is what a user looping EPANET would do.
 
     Returns a table ``pipe, person_hours_lost_person_h, converged``: ``converged`` is False where
@@ -413,8 +412,8 @@ def pipe_criticality_epanet(
                         warnings.simplefilter("always")
                         result = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(workdir / "burst"))
                     unbalanced = any("did not converge" in str(w.message) for w in caught)
-                    # EPANET 2.2.0's PDA sometimes "converges" to heads a kilometre or more below or
-                    # above ground (seen: -1,900 m, and +7,515 m behind a closure at the first step)
+                    # EPANET 2.2.0's PDA sometimes "converges" to pressures a kilometre or more below
+                    # or above ground (seen: +7,515 m behind a closure at a run's first step)
                     unbalanced |= bool((np.abs(window_pressure(result)) > 1000.0).any())
                     by_segment[segment] = (max(hours_below(result) - base, 0.0), not unbalanced)
                 except Exception:  # noqa: BLE001 - EPANET 2.2.0's PDA fails on some closures
