@@ -148,7 +148,12 @@ class LocalProcessExecutor:
                     index = queue.popleft()
                     try:
                         future = pool.submit(fn, items[index])
-                    except BrokenProcessPool:  # it broke since the last completion
+                    except (BrokenProcessPool, OSError) as exc:
+                        # It broke since the last completion. When the break lands while submit
+                        # is spawning a replacement worker, CPython raises OSError ("handle is
+                        # closed") instead; the pool has marked itself broken by then.
+                        if isinstance(exc, OSError) and not getattr(pool, "_broken", False):
+                            raise
                         queue.appendleft(index)
                         broken_on_submit = True
                         break

@@ -250,3 +250,40 @@ def test_run_that_always_kills_its_worker_is_given_up_and_recorded(tmp_path, twi
     assert table.loc[2.0, "status"] == "failed"
     assert "killed its worker process 3 times" in table.loc[2.0, "error"]
     assert len(list(markers.glob("*.crashed"))) == 1
+
+
+class _PoolThatBrokeWhileSpawning:
+    """A process pool whose submit fails as CPython's does when the pool breaks while it is
+    spawning a replacement worker: OSError ("handle is closed"), the pool already marked broken."""
+
+    _broken = "A child process terminated abruptly"
+    _processes: dict = {}
+
+    def submit(self, fn, item):  # noqa: ANN001, ANN201
+        raise OSError("handle is closed")
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        pass
+
+
+def test_a_pool_that_breaks_while_spawning_a_worker_is_replaced(monkeypatch):
+    from scenarios.executors import LocalProcessExecutor
+
+    executor = LocalProcessExecutor(2)
+    real_pool = executor._new_pool
+    first = iter([_PoolThatBrokeWhileSpawning()])
+    monkeypatch.setattr(executor, "_new_pool", lambda workers: next(first, None) or real_pool(workers))
+    finished = sorted(completion.value for completion in executor.map_unordered(abs, [-1, -2, -3]))
+    assert finished == [1, 2, 3]
+
+
+def test_an_os_error_from_a_healthy_pool_is_not_taken_for_a_break(monkeypatch):
+    from scenarios.executors import LocalProcessExecutor
+
+    class Healthy(_PoolThatBrokeWhileSpawning):
+        _broken = False
+
+    executor = LocalProcessExecutor(2)
+    monkeypatch.setattr(executor, "_new_pool", lambda workers: Healthy())
+    with pytest.raises(OSError, match="handle is closed"):
+        list(executor.map_unordered(abs, [-1]))
