@@ -11,9 +11,9 @@ straightforward pure-SimPy FIFO on the same jobs.
   **same 30-day sample** and the benchmark asserts that every job starts at the same time in both,
   so the ratio compares like with like (no extrapolation). The peer is not run on the full year:
   its per-job placement scan makes that take several minutes.
-* ``test_erlang_c_at_utilisation_0_7``: the long validation run that does not fit the test
-  budget (see ``tests/test_compute_validation.py``): 64 devices at 0.7, 8e7 jobs in 32
-  replications; records the error against Erlang C and the interval.
+* ``test_erlang_c_at_utilisation_0_7``: a long validation run on other seeds than the test's
+  (``tests/test_compute_validation.py`` runs 2e8 jobs at 0.7): 64 devices at 0.7, 8e7 jobs in 32
+  replications; records the time, the error against Erlang C and the interval.
 """
 
 from __future__ import annotations
