@@ -29,7 +29,7 @@ def changle():
 def test_person_hours_agree_with_epanet_on_the_largest_mains(changle, tmp_path):
     """Same closures, window and pressure-driven demand through EPANET 2.2 (WNTR): where EPANET
     converges, the person-hours agree within 2 % and the ranking is the same. Every fifth of the
-    200 largest mains (EPANET's PDA fails on a third of the very largest, the plant outlets)."""
+    200 largest mains (EPANET's PDA fails on 11 of the 30 largest)."""
     from twin.water_criticality import pipe_criticality, pipe_criticality_epanet
 
     wn, net, valves = changle
