@@ -165,7 +165,11 @@ def _figures(calls: dict[str, np.ndarray], engine: Engine, config: HotlineConfig
 
     fig, (ax_queue, ax_wait) = plt.subplots(1, 2, figsize=(11, 4))
     samples = np.array(engine.recorder.samples("queue_calls"))
-    ax_queue.plot(samples[:, 0] / 3600.0, samples[:, 1], lw=1)
+    busy = np.array([value for _, value in engine.recorder.samples("busy_agents")])
+    # the run goes on past its end until the last calls are handled: show up to the last busy agent
+    idle_after = np.flatnonzero((samples[:, 0] > engine.duration_s) & (busy == 0))
+    shown = slice(0, int(idle_after[0]) + 1 if len(idle_after) else len(samples))
+    ax_queue.plot(samples[shown, 0] / 3600.0, samples[shown, 1], lw=1)
     ax_queue.axvline(engine.duration_s / 3600.0, color="grey", ls="--", lw=0.8)
     ax_queue.set_xlabel("hours since start")
     ax_queue.set_ylabel("callers waiting")
