@@ -650,6 +650,9 @@ def run(config: AvBusRouteFile, engine: Engine) -> RunResult:
               "load_profile": load_profile, "passengers": pax, "trips": best_run.trips}
     if city is not None:  # a line on the Changle roads: draw it on the CIM (viz/results_overlay.py)
         tables["cim_routes"] = cim_routes_table(line, vehicle)
+        caption = (f"{line_id} {'driverless ' if vehicle.autonomous else ''}line: every "
+                   f"{row['headway_s'] / 60:g} min with {int(row['fleet_veh'])} vehicles")
+        tables["cim_focus"] = cim_focus_on_route(city.roads, tables["cim_routes"], caption)
     return RunResult(
         kpis={k: (float(v) if isinstance(v, np.floating) else v) for k, v in kpis.items()},
         tables=tables,
@@ -674,6 +677,22 @@ def cim_routes_table(line: Any, vehicle: VehicleType) -> pd.DataFrame:
         for seq, node in enumerate(line.pattern(d).route_nodes())
     ]
     return pd.DataFrame(rows)
+
+
+def cim_focus_on_route(graph: Any, routes: pd.DataFrame, label: str) -> pd.DataFrame:
+    """A ``cim_focus`` row framing the route's road nodes (EPSG:4490 centre, radius in metres)."""
+    import numpy as np
+    import pandas as pd
+
+    from twin.crs import to_metric, to_storage
+
+    nodes = routes["node"].unique()
+    lons, lats = (np.array([graph.nodes[n][axis] for n in nodes]) for axis in ("x", "y"))
+    x_m, y_m = to_metric(lons, lats)
+    centre_x_m, centre_y_m = (x_m.min() + x_m.max()) / 2.0, (y_m.min() + y_m.max()) / 2.0
+    radius_m = max(800.0, float(np.hypot(x_m - centre_x_m, y_m - centre_y_m).max()) + 300.0)
+    lon, lat = to_storage(np.array([centre_x_m]), np.array([centre_y_m]))
+    return pd.DataFrame([{"lon": lon[0], "lat": lat[0], "radius_m": radius_m, "label": label}])
 
 
 def _priority_pair(table: pd.DataFrame, best: int) -> tuple[int, int] | None:
