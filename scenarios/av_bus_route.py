@@ -547,8 +547,10 @@ def run(config: AvBusRouteFile, engine: Engine) -> RunResult:
     import pandas as pd
 
     from twin.bus_sim import headway_cv
+    from twin.cim import focus_table
     from twin.io.gtfs import simulated_feed, write_feed
     from twin.progress import progress_bar
+    from twin.roads import node_lonlat
 
     network, city, times = load_line(config)
     line_id = config.route.line_id
@@ -652,7 +654,9 @@ def run(config: AvBusRouteFile, engine: Engine) -> RunResult:
         tables["cim_routes"] = cim_routes_table(line, vehicle)
         caption = (f"{line_id} {'driverless ' if vehicle.autonomous else ''}line: every "
                    f"{row['headway_s'] / 60:g} min with {int(row['fleet_veh'])} vehicles")
-        tables["cim_focus"] = cim_focus_on_route(city.roads, tables["cim_routes"], caption)
+        route_nodes = tables["cim_routes"]["node"].unique()
+        tables["cim_focus"] = focus_table(*node_lonlat(city.roads, route_nodes), caption,
+                                          min_radius_m=800.0, margin_m=300.0)
     return RunResult(
         kpis={k: (float(v) if isinstance(v, np.floating) else v) for k, v in kpis.items()},
         tables=tables,
@@ -677,22 +681,6 @@ def cim_routes_table(line: Any, vehicle: VehicleType) -> pd.DataFrame:
         for seq, node in enumerate(line.pattern(d).route_nodes())
     ]
     return pd.DataFrame(rows)
-
-
-def cim_focus_on_route(graph: Any, routes: pd.DataFrame, label: str) -> pd.DataFrame:
-    """A ``cim_focus`` row framing the route's road nodes (EPSG:4490 centre, radius in metres)."""
-    import numpy as np
-    import pandas as pd
-
-    from twin.crs import to_metric, to_storage
-
-    nodes = routes["node"].unique()
-    lons, lats = (np.array([graph.nodes[n][axis] for n in nodes]) for axis in ("x", "y"))
-    x_m, y_m = to_metric(lons, lats)
-    centre_x_m, centre_y_m = (x_m.min() + x_m.max()) / 2.0, (y_m.min() + y_m.max()) / 2.0
-    radius_m = max(800.0, float(np.hypot(x_m - centre_x_m, y_m - centre_y_m).max()) + 300.0)
-    lon, lat = to_storage(np.array([centre_x_m]), np.array([centre_y_m]))
-    return pd.DataFrame([{"lon": lon[0], "lat": lat[0], "radius_m": radius_m, "label": label}])
 
 
 def _priority_pair(table: pd.DataFrame, best: int) -> tuple[int, int] | None:

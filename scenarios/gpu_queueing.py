@@ -272,8 +272,7 @@ def run(config: GpuQueueingFile, engine: Engine) -> RunResult:
 def cim_focus_table(config: GpuQueueingFile) -> dict[str, pd.DataFrame]:
     """``{"cim_focus": ...}`` centred on the AI computing centre of the city layers, for the report's
     CIM render (viz/results_overlay.py); empty if the dataset has no ``aicc`` compute site."""
-    import pandas as pd
-
+    from twin.cim import focus_table
     from twin.city import load_city
 
     sites = load_city().compute_sites
@@ -282,9 +281,7 @@ def cim_focus_table(config: GpuQueueingFile) -> dict[str, pd.DataFrame]:
     aicc = sites[sites["kind"] == "aicc"].iloc[0]
     last = config.cases[-1]
     label = f"{aicc['name_zh']}: {last.capacity_pflops:,.0f}P in {last.year}"
-    return {"cim_focus": pd.DataFrame(
-        [{"lon": aicc.geometry.x, "lat": aicc.geometry.y, "radius_m": 2500.0, "label": label}]
-    )}
+    return {"cim_focus": focus_table([aicc.geometry.x], [aicc.geometry.y], label, min_radius_m=2500.0)}
 
 
 def _notes(config: GpuQueueingFile, comparison, tenants, hardware: list[dict], pue_max: float) -> list[str]:

@@ -382,20 +382,16 @@ def run(config: TownSupplyFile, engine: Engine) -> RunResult:  # noqa: ARG001 - 
 def _focus_on(net, failing: pd.DataFrame, label: str) -> pd.DataFrame:
     """A ``cim_focus`` row around the worst junctions of the towns below the service head, or
     over the whole district when every town passes."""
-    import pandas as pd
-
+    from twin.cim import focus_table
     from twin.city import load_city
     from twin.crs import to_storage
 
     city = load_city()
     if failing.empty:
         centre = city.boundary.geometry.iloc[0].centroid
-        return pd.DataFrame([{"lon": centre.x, "lat": centre.y, "radius_m": 16_000.0, "label": label}])
+        return focus_table([centre.x], [centre.y], label, min_radius_m=16_000.0)
     index = {name: i for i, name in enumerate(net.node_names)}
     xy = net.node_xy[[index[name] for name in failing["worst_junction"]]]
-    x_m, y_m = xy[:, 0].mean(), xy[:, 1].mean()
-    radius_m = max(3_000.0, float(np.hypot(xy[:, 0] - x_m, xy[:, 1] - y_m).max()) + 2_500.0)
-    lon, lat = to_storage(np.array([x_m]), np.array([y_m]))
     names = dict(zip(city.towns["town_id"], city.towns["name_zh"], strict=True)) if city.towns is not None else {}
     towns = "、".join(names.get(town, town) for town in failing["town"])
-    return pd.DataFrame([{"lon": lon[0], "lat": lat[0], "radius_m": radius_m, "label": f"{label}: {towns}"}])
+    return focus_table(*to_storage(xy[:, 0], xy[:, 1]), f"{label}: {towns}", min_radius_m=3_000.0, margin_m=2_500.0)

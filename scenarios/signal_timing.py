@@ -811,7 +811,8 @@ def cim_tables(graph: nx.MultiDiGraph, area_nodes: set, links: pd.DataFrame, lab
     speed and queue (``cim_road_links``), and the pilot area as the focus (``cim_focus``)."""
     import pandas as pd
 
-    from twin.crs import to_metric, to_storage
+    from twin.cim import focus_table
+    from twin.roads import node_lonlat
     from twin.travel_times import free_flow_time_s
 
     grouped = links.groupby(["u", "v", "key"], sort=True)
@@ -825,13 +826,7 @@ def cim_tables(graph: nx.MultiDiGraph, area_nodes: set, links: pd.DataFrame, lab
     edges = zip(roads["u"], roads["v"], roads["key"], strict=True)
     free_s = np.array([free_flow_time_s(graph.edges[edge]) for edge in edges])
     roads["tti"] = np.fmax(roads.pop("travel_time_s").to_numpy() / free_s, 1.0)  # NaN (no exits) → 1
-    nodes = sorted(area_nodes)
-    lons, lats = (np.array([graph.nodes[n][axis] for n in nodes]) for axis in ("x", "y"))
-    x_m, y_m = to_metric(lons, lats)
-    centre_x_m, centre_y_m = float(x_m.mean()), float(y_m.mean())
-    radius_m = max(1_500.0, float(np.hypot(x_m - centre_x_m, y_m - centre_y_m).max()))
-    lon, lat = to_storage(np.array([centre_x_m]), np.array([centre_y_m]))
-    focus = pd.DataFrame([{"lon": lon[0], "lat": lat[0], "radius_m": radius_m, "label": label}])
+    focus = focus_table(*node_lonlat(graph, sorted(area_nodes)), label, min_radius_m=1_500.0)
     return {"cim_road_links": roads, "cim_focus": focus}
 
 

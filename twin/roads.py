@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import geopandas as gpd
     import networkx as nx
+    import numpy as np
 
 NODE_LAYER = "road_nodes"
 EDGE_LAYER = "road_edges"
@@ -236,3 +237,12 @@ def road_length_m(graph: nx.MultiDiGraph) -> float:
         float(data.get("length", 0.0)) * (1.0 if data.get("oneway") else 0.5)
         for _, _, data in graph.edges(data=True)
     )
+
+
+def node_lonlat(graph: nx.MultiDiGraph, nodes) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001 - any iterable
+    """Longitudes and latitudes (the graph's ``x``, ``y``) of ``nodes``, in their order."""
+    import numpy as np
+
+    nodes = list(nodes)
+    return (np.array([graph.nodes[n]["x"] for n in nodes], dtype=float),
+            np.array([graph.nodes[n]["y"] for n in nodes], dtype=float))
