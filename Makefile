@@ -59,7 +59,7 @@ bench: setup
 
 ## lint: static checks
 lint: setup
-	$(BIN)/ruff check twin kernels scenarios viz gis_data benchmarks tests
+	$(BIN)/ruff check twin twin_cli kernels scenarios viz gis_data benchmarks tests
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .hypothesis

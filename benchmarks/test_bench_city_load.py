@@ -5,7 +5,7 @@ Target (issue #3): under 5 s after the first run. The first load fills the on-di
 
 from __future__ import annotations
 
-from twin.city import load_city
+from twin.city.folder import load_city
 from twin.paths import REPO_ROOT
 
 

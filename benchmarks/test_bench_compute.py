@@ -27,9 +27,9 @@ import numpy as np
 import pytest
 import simpy
 
-from twin.cluster import ClusterModel, ClusterSpec, FailureConfig, SchedulerConfig
-from twin.compute import size_for_pflops
-from twin.workload import JobTable, generate, load_workload_config
+from twin.compute.capacity import size_for_pflops
+from twin.compute.cluster import ClusterModel, ClusterSpec, FailureConfig, SchedulerConfig
+from twin.compute.workload import JobTable, generate, load_workload_config
 
 YEAR_S = 365 * 86400.0
 SAMPLE_S = 30 * 86400.0
@@ -158,7 +158,7 @@ def test_fifo_model_vs_pure_simpy(benchmark, peer_comparison):
 
 @pytest.mark.benchmark(group="compute")
 def test_erlang_c_at_utilisation_0_7(benchmark):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "compute"))
     from test_compute_validation import control_variate_estimate, replication
 
     from twin.queueing import mmc_mean_wait_s

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 import simpy
 
-from scenarios.hotline_12345 import HotlineConfig, simulate
+from scenarios.kinds.hotline_12345 import HotlineConfig, simulate
 from scenarios.runner import execute, parse_scenario
 from twin.engine import Engine
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from twin.city import load_city
-from viz.render import render
+from twin.city.folder import load_city
+from viz.cim.render import render
 
 TARGET_S = 10.0
 

@@ -27,8 +27,8 @@ HOUR_S = 3600.0
 @pytest.fixture(scope="module")
 def changle_files(tmp_path_factory) -> dict:
     """The Changle AM peak exported to SUMO, and our network, plans and trips read back."""
-    from twin.io import sumo
-    from twin.traffic import changle_case, default_plans, export_case, network_from_sumo, trips_from_sumo
+    from twin.traffic import sumo_io as sumo
+    from twin.traffic.model import changle_case, default_plans, export_case, network_from_sumo, trips_from_sumo
 
     folder = tmp_path_factory.mktemp("changle_sumo")
     case = changle_case(None, seed=1, begin_s=BEGIN_S, duration_s=HOUR_S)
@@ -60,7 +60,7 @@ def changle_files(tmp_path_factory) -> dict:
 
 
 def _ours(files: dict):
-    from twin.traffic import simulate
+    from twin.traffic.model import simulate
 
     return simulate(
         files["network"], files["plans"], files["trips"], BEGIN_S, BEGIN_S + HOUR_S, files["timing"]
@@ -68,7 +68,7 @@ def _ours(files: dict):
 
 
 def _sumo(files: dict, mesosim: bool) -> float:
-    from twin.io import sumo
+    from twin.traffic import sumo_io as sumo
 
     config = files["config"]
     started = time.perf_counter()
@@ -130,10 +130,10 @@ def test_changle_am_peak_vs_sumo_meso(benchmark, peer_comparison, changle_files)
 
 @pytest.fixture(scope="module")
 def grid_case() -> dict:
-    from scenarios.signal_timing import NetworkTable, grid_town
-    from twin.demand import DemandConfig, gravity_od, sample_trips
-    from twin.signals import TimingParams
-    from twin.traffic import TrafficParams, default_plans, network_from_graph
+    from scenarios.kinds.signal_timing import NetworkTable, grid_town
+    from twin.traffic.demand import DemandConfig, gravity_od, sample_trips
+    from twin.traffic.model import TrafficParams, default_plans, network_from_graph
+    from twin.traffic.signals import TimingParams
 
     town = grid_town(
         NetworkTable(source="grid", grid_size=30, grid_spacing_m=250.0, grid_residents=400_000.0)
@@ -147,7 +147,7 @@ def grid_case() -> dict:
 
 
 def test_kernel_grid_town_peak_hour(benchmark, grid_case):
-    from twin.traffic import simulate
+    from twin.traffic.model import simulate
 
     def run():
         return simulate(

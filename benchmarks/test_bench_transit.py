@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 import simpy
 
-from twin.bus_sim import BusSimulation, OperationsConfig, ServiceConfig
 from twin.engine import Engine
-from twin.transit import PassengerDemand, VehicleType, corridor_line, poisson_demand, synthetic_corridor
+from twin.transit.buses import BusSimulation, OperationsConfig, ServiceConfig
+from twin.transit.lines import PassengerDemand, VehicleType, corridor_line, poisson_demand, synthetic_corridor
 
 SEED = 7
 START = datetime(2025, 6, 3, 7)

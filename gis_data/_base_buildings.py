@@ -21,9 +21,9 @@ from _base_anchors import JOBS_PER_RESIDENT, POPULATION_TOTAL, TOWNS
 from _base_land import Land
 from scipy.spatial import cKDTree
 
+from twin.city.roads import ROAD_CLASSES
+from twin.city.terrain import Terrain
 from twin.crs import to_metric
-from twin.roads import ROAD_CLASSES
-from twin.terrain import Terrain
 
 ZONE_CELL_M = 1000.0
 """Traffic analysis zones are 1 km grid cells clipped to the district (an assumption)."""

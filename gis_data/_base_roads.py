@@ -31,9 +31,9 @@ from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 from scipy.spatial import Delaunay, cKDTree
 from shapely.geometry import LineString
 
+from twin.city.roads import ROAD_CLASSES, SIGNALS
+from twin.city.terrain import Terrain
 from twin.crs import to_storage
-from twin.roads import ROAD_CLASSES, SIGNALS
-from twin.terrain import Terrain
 
 MERGE_M = 8.0
 """Junctions closer than this are merged into one (m)."""

@@ -11,7 +11,7 @@ import numpy as np
 import shapely
 from _base_land import Land, metric_point
 
-from twin.terrain import Terrain
+from twin.city.terrain import Terrain
 
 CELL_M = 200.0
 MARGIN_M = 2000.0

@@ -35,8 +35,8 @@ from _base_land import Land, build_land, metric_point, read_boundary  # noqa: E4
 from _base_roads import build_roads  # noqa: E402
 from _base_terrain import build_terrain  # noqa: E402
 
+from twin.city.roads import graph_to_frames  # noqa: E402
 from twin.crs import METRIC_CRS, STORAGE_CRS  # noqa: E402
-from twin.roads import graph_to_frames  # noqa: E402
 
 log = logging.getLogger("gis_data.build")
 
@@ -170,7 +170,7 @@ def write_base(out_dir: Path) -> list[Path]:
 
 def run_builder(name: str, out_dir: Path) -> list[Path]:
     """Import ``gis_data/build_<name>.py`` and call its ``build(out_dir, city)``."""
-    from twin.city import load_city
+    from twin.city.folder import load_city
 
     path = HERE / f"build_{name}.py"
     spec = importlib.util.spec_from_file_location(f"gis_data_build_{name}", path)

@@ -55,7 +55,7 @@ class LinePlan(NamedTuple):
 
 def build(out_dir: Path, city: Any) -> list[Path]:
     """Lay out the bus lines on ``city.roads`` and write ``out_dir/changle_transit.gpkg``."""
-    from twin.transit import write_transit_gpkg
+    from twin.transit.lines import write_transit_gpkg
 
     network = plan_network(city)
     return [write_transit_gpkg(network, Path(out_dir) / OUT_NAME)]
@@ -213,7 +213,7 @@ def fastest_path(graph, origin: int, destination: int) -> list[int]:  # noqa: AN
     """Free-flow fastest node path (networkx Dijkstra on ``travel_time``)."""
     import networkx as nx
 
-    from twin.travel_times import free_flow_time_s
+    from twin.city.travel_times import free_flow_time_s
 
     def weight(u, v, data):  # noqa: ANN001, ANN202 - parallel edges: the quickest
         return min(free_flow_time_s(d) for d in data.values())
@@ -248,7 +248,7 @@ def place_stops(graph, path: list[int], town_nodes: set[int]) -> list[int]:  # n
     the target spacing, or earlier (at least the least spacing) when going on to the next node
     would exceed the most; terminals and town centres always get one.
     """
-    from twin.transit import edges_along
+    from twin.transit.lines import edges_along
 
     edges = edges_along(graph, path)
     lengths = [float(graph.edges[e]["length"]) for e in edges]
@@ -276,7 +276,7 @@ def place_stops(graph, path: list[int], town_nodes: set[int]) -> list[int]:  # n
 
 def plan_network(city: Any):  # noqa: ANN201 - twin.transit.TransitNetwork
     """The bundled bus network of ``city``."""
-    from twin.transit import BusLine, Stop, TransitNetwork, build_pattern, edges_along
+    from twin.transit.lines import BusLine, Stop, TransitNetwork, build_pattern, edges_along
 
     graph = city.roads
     town_nodes = {int(n) for n in city.towns["node"]}
@@ -340,7 +340,7 @@ def _stop_name(graph, node: int, towns: dict[int, str]) -> str:  # noqa: ANN001
 
 def _unique_names(stops: dict) -> None:
     """Number stops that would otherwise share a name along the same street (文松路站 2, …)."""
-    from twin.transit import Stop
+    from twin.transit.lines import Stop
 
     by_name: dict[str, list[str]] = {}
     for stop_id in sorted(stops, key=lambda s: int(s[1:])):
@@ -359,7 +359,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parent,
                         help="dataset folder with changle_base.gpkg (default: gis_data/)")
     args = parser.parse_args(argv)
-    from twin.city import load_city
+    from twin.city.folder import load_city
 
     for path in build(args.data, load_city(args.data)):
         print(f"wrote {path}")

@@ -255,7 +255,7 @@ def build(out_dir: Path, city) -> list[Path]:
     from pyproj import Transformer
     from scipy.spatial import cKDTree
 
-    from twin.io.epanet import write_inp
+    from twin.water.epanet_io import write_inp
 
     out_dir = Path(out_dir)
     graph, xy = _road_graph(city)
@@ -484,8 +484,8 @@ def _size(wn) -> None:
     import networkx as nx
     import numpy as np
 
-    from twin.water import compile_network, simulate
-    from twin.water_criticality import service_network
+    from twin.water.criticality import service_network
+    from twin.water.network import compile_network, simulate
 
     def base_copy(multiplier_res: float, multiplier_job: float):
         # pressure-driven (full demand from the service head): a zone whose booster cannot lift
@@ -601,7 +601,7 @@ def check_service_head(inp: Path) -> float:
 
     import wntr
 
-    from twin.io.epanet import read_inp
+    from twin.water.epanet_io import read_inp
 
     wn = read_inp(inp)
     wn.options.time.duration = 0
@@ -623,7 +623,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parent,
                         help="dataset folder with changle_base.gpkg (default: gis_data/)")
     args = parser.parse_args(argv)
-    from twin.city import load_city
+    from twin.city.folder import load_city
 
     for path in build(args.data, load_city(args.data)):
         print(f"wrote {path}")

@@ -6,8 +6,8 @@ runner ``run(config, engine) -> RunResult``, and registers them::
     @scenario_kind("hotline_queue", HotlineFile, "12345 hotline call-centre queue")
     def run(config: HotlineFile, engine: Engine) -> RunResult: ...
 
-Modules must keep their top-level imports light (heavy libraries inside ``run``), because the
-registry imports every module of the package to discover kinds.
+Kind modules live in ``scenarios/kinds/`` and must keep their top-level imports light (heavy
+libraries inside ``run``), because the registry imports every one of them to discover kinds.
 """
 
 from __future__ import annotations
@@ -16,12 +16,16 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from twin.config import ScenarioFile
 from twin.engine import Engine
 from twin.errors import InputError
 from twin.results import RunResult
+
+KINDS_DIR = Path(__file__).resolve().parent / "kinds"
+"""Where scenario kind modules live: one module per kind."""
 
 Runner = Callable[[Any, Engine], RunResult]
 
@@ -53,14 +57,16 @@ def scenario_kind(kind: str, model: type[ScenarioFile], summary: str) -> Callabl
 
 
 def _discover() -> None:
-    """Import every module of the ``scenarios`` package once, so that kinds register."""
+    """Import every module of ``scenarios/kinds/`` once, so that kinds register.
+
+    Kinds are plug-ins found by file name (not imported by name here), so the registry does not
+    depend on the kinds that depend on it.
+    """
     global _discovered
     if _discovered:
         return
-    import scenarios
-
-    for module in pkgutil.iter_modules(scenarios.__path__):
-        importlib.import_module(f"scenarios.{module.name}")
+    for module in pkgutil.iter_modules([str(KINDS_DIR)]):
+        importlib.import_module(f"scenarios.kinds.{module.name}")
     _discovered = True
 
 

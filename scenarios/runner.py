@@ -6,6 +6,7 @@ import logging
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,6 @@ from scenarios.registry import ScenarioKind, get_kind
 from twin.config import ScenarioFile, read_toml, validate
 from twin.engine import Engine
 from twin.errors import InputError
-from twin.report import build_report
 from twin.results import (
     RunResult,
     atomic_dir,
@@ -74,13 +74,23 @@ def default_out_dir(config: ScenarioFile) -> Path:
     return DEFAULT_RESULTS_DIR / config.scenario.name
 
 
+FolderHook = Callable[[Path], object]
+"""Called on a finished results folder before it is moved into place (the CLI passes the report
+builder, which lives above this layer)."""
+
+
 def run_scenario(
-    path: Path, out_dir: Path | None = None, seed: int | None = None, force: bool = False
+    path: Path,
+    out_dir: Path | None = None,
+    seed: int | None = None,
+    force: bool = False,
+    finish: FolderHook | None = None,
 ) -> Path:
     """Run the scenario in ``path`` and write its results folder; return the folder.
 
     The file is validated and the target folder checked before any simulation starts, and the
-    folder appears only when everything has been written.
+    folder appears only when everything has been written, including what ``finish`` adds (the
+    report) while the folder is still hidden.
     """
     spec, config = load_scenario(path, seed)
     out = out_dir if out_dir is not None else default_out_dir(config)
@@ -92,7 +102,8 @@ def run_scenario(
         write_json(
             tmp / "manifest.json", _manifest(path, config, figures, wall_time_s, result.headline)
         )
-        build_report(tmp)
+        if finish is not None:
+            finish(tmp)
     log.info("wrote %s in %.1f s", out, wall_time_s)
     return out
 

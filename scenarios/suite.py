@@ -11,14 +11,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import Field
 
-from scenarios.runner import load_scenario, run_scenario
+from scenarios.runner import FolderHook, load_scenario, run_scenario
 from twin.config import StrictModel, read_toml, validate
 from twin.errors import InputError
-from twin.report import build_index
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +57,26 @@ def load_suite(path: Path) -> tuple[SuiteFile, list[Path]]:
     return suite, paths
 
 
-def run_suite(path: Path, out_dir: Path, force: bool = False) -> list[Path]:
-    """Run every scenario of the suite into ``out_dir/<name>`` and write ``out_dir/index.html``."""
+IndexHook = Callable[[Path, list[Path], str, str], object]
+"""Writes the suite's index page: ``(out_dir, run_dirs, title, description)``."""
+
+
+def run_suite(
+    path: Path,
+    out_dir: Path,
+    force: bool = False,
+    finish: FolderHook | None = None,
+    index: IndexHook | None = None,
+) -> list[Path]:
+    """Run every scenario of the suite into ``out_dir/<name>``, then let ``index`` write the
+    suite's index page; ``finish`` completes each run folder (see :func:`run_scenario`)."""
     suite, paths = load_suite(path)
     run_dirs = []
     for scenario_path in paths:
         _, config = load_scenario(scenario_path)
         target = out_dir / config.scenario.name
         log.info("suite %s: running %s", suite.suite.name, scenario_path.name)
-        run_dirs.append(run_scenario(scenario_path, target, force=force))
-    build_index(out_dir, run_dirs, title=suite.suite.name, description=suite.suite.description)
+        run_dirs.append(run_scenario(scenario_path, target, force=force, finish=finish))
+    if index is not None:
+        index(out_dir, run_dirs, suite.suite.name, suite.suite.description)
     return run_dirs

@@ -481,9 +481,6 @@ def run_sweep(
             created_utc=datetime.now(UTC).isoformat(timespec="seconds"),
         ),
     )
-    from twin.report import build_report
-
-    build_report(out_dir)
     return SweepOutcome(out_dir, len(plan.runs), resumed, len(todo), failed, table)
 
 

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import matplotlib
 import pytest
 from hypothesis import HealthCheck, settings
 
 matplotlib.use("Agg")
+
+# Shared fixtures that are modules of their own (a sample city, a test-only scenario kind) live in
+# tests/fixtures/; worker processes of the sweep tests inherit this path.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures"))
 
 # Derandomised and bounded: a property test gives the same verdict on every run and machine.
 settings.register_profile(
@@ -35,8 +41,8 @@ class CliOutcome:
 
 @pytest.fixture
 def twin_cli(capsys):
-    """Call ``twin`` in-process (through :func:`twin.cli.main`, as the console script does)."""
-    from twin.cli import main
+    """Call ``twin`` in-process (through :func:`twin_cli.main`, as the console script does)."""
+    from twin_cli import main
 
     def invoke(*args: str) -> CliOutcome:
         capsys.readouterr()

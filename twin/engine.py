@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import simpy
 
-from twin.metrics import Recorder
 from twin.progress import progress_bar
+from twin.recorder import Recorder
 
 
 def _name_key(subsystem: str) -> int:

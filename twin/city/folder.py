@@ -1,0 +1,242 @@
+"""The city: every layer of a dataset folder, loaded on first use and cached on disk.
+
+``load_city(data_dir)`` returns a :class:`City` whose attributes are the layers of
+``docs/data_model.md``. Nothing is read until an attribute is used. Layers that take work to
+derive (the road graph above all) are pickled under ``twin.paths.cache_dir()/city`` keyed by the
+source file's path, size and modification time, so a second load is fast; a changed file gets a
+new key and the stale entry is simply never read again.
+
+A dataset need not have every file: an OSM import has only roads. Missing layers are ``None``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from twin.errors import InputError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import networkx as nx
+    import pandas as pd
+
+    from twin.city.terrain import Terrain
+
+log = logging.getLogger(__name__)
+
+BASE_FILE = "changle_base.gpkg"
+TRANSIT_FILE = "changle_transit.gpkg"
+WATER_FILE = "changle_water.inp"
+VALVES_FILE = "changle_water_valves.csv"
+TERRAIN_FILE = "terrain.npz"
+BASE_LAYERS = ("boundary", "areas", "towns", "landmarks", "zones", "buildings", "compute_sites")
+TRANSIT_LAYERS = ("bus_stops", "bus_lines", "bus_line_stops")
+CACHE_VERSION = 1
+"""Bump when the cached representation changes."""
+
+
+def _cache_key(path: Path, what: str) -> str:
+    stat = path.stat()
+    text = f"{CACHE_VERSION}|{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{what}"
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def cached(path: Path, what: str, build: Any, use_cache: bool = True) -> Any:
+    """``build()``, memoised on disk by ``path``'s identity (path, size, mtime) and ``what``."""
+    if not use_cache:
+        return build()
+    from twin.paths import cache_dir
+
+    folder = cache_dir() / "city"
+    folder.mkdir(parents=True, exist_ok=True)
+    entry = folder / f"{_cache_key(path, what)}.pickle"
+    if entry.exists():
+        try:
+            with entry.open("rb") as handle:
+                return pickle.load(handle)
+        except Exception as exc:  # noqa: BLE001 - a corrupt cache entry is rebuilt, never fatal
+            log.info("ignoring unreadable cache entry %s: %s", entry, exc)
+    value = build()
+    partial = entry.with_suffix(f".partial-{id(value):x}")
+    with partial.open("wb") as handle:
+        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    partial.replace(entry)
+    return value
+
+
+def list_layers(path: Path) -> list[str]:
+    """Layer names of a GeoPackage (empty if the file does not exist)."""
+    if not path.exists():
+        return []
+    import pyogrio
+
+    try:
+        return [str(name) for name, _ in pyogrio.list_layers(path)]
+    except Exception as exc:  # noqa: BLE001 - any GDAL failure means the file is not a GeoPackage
+        raise InputError(f"cannot read GeoPackage: {exc}", path) from None
+
+
+def read_layer(path: Path, layer: str) -> gpd.GeoDataFrame:
+    """One GeoPackage layer as a GeoDataFrame (through pyogrio with Arrow)."""
+    import pyogrio
+
+    frame = pyogrio.read_dataframe(path, layer=layer, use_arrow=True)
+    return frame.drop(columns="fid") if "fid" in frame.columns else frame
+
+
+@dataclass
+class City:
+    """A dataset folder's layers (see ``docs/data_model.md``); each is read on first access."""
+
+    data_dir: Path
+    use_cache: bool = True
+    _loaded: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    # --- files -------------------------------------------------------------------------------
+    @property
+    def base_path(self) -> Path:
+        return self.data_dir / BASE_FILE
+
+    @property
+    def transit_path(self) -> Path:
+        return self.data_dir / TRANSIT_FILE
+
+    def _once(self, name: str, load: Any) -> Any:
+        if name not in self._loaded:
+            self._loaded[name] = load()
+        return self._loaded[name]
+
+    def _gpkg_layer(self, path: Path, layer: str) -> Any:
+        def load() -> Any:
+            if layer not in self._layer_names(path):
+                return None
+            return cached(path, f"layer:{layer}", lambda: read_layer(path, layer), self.use_cache)
+
+        return self._once(f"{path.name}:{layer}", load)
+
+    def _layer_names(self, path: Path) -> list[str]:
+        return self._once(f"{path.name}:layers", lambda: list_layers(path))
+
+    def layer_names(self) -> dict[str, list[str]]:
+        """The GeoPackage layers present, by file name."""
+        return {p.name: self._layer_names(p) for p in (self.base_path, self.transit_path) if p.exists()}
+
+    # --- base layers ---------------------------------------------------------------------------
+    @property
+    def boundary(self) -> gpd.GeoDataFrame | None:
+        return self._gpkg_layer(self.base_path, "boundary")
+
+    @property
+    def areas(self) -> gpd.GeoDataFrame | None:
+        return self._gpkg_layer(self.base_path, "areas")
+
+    @property
+    def towns(self) -> gpd.GeoDataFrame | None:
+        return self._gpkg_layer(self.base_path, "towns")
+
+    @property
+    def landmarks(self) -> gpd.GeoDataFrame | None:
+        return self._gpkg_layer(self.base_path, "landmarks")
+
+    @property
+    def zones(self) -> gpd.GeoDataFrame | None:
+        return self._gpkg_layer(self.base_path, "zones")
+
+    @property
+    def buildings(self) -> gpd.GeoDataFrame | None:
+        return self._gpkg_layer(self.base_path, "buildings")
+
+    @property
+    def compute_sites(self) -> gpd.GeoDataFrame | None:
+        return self._gpkg_layer(self.base_path, "compute_sites")
+
+    @property
+    def roads(self) -> nx.MultiDiGraph | None:
+        """The road graph (OSMnx schema, EPSG:4490); ``None`` if the dataset has no roads."""
+
+        def load() -> Any:
+            from twin.city.roads import EDGE_LAYER, NODE_LAYER, read_graph
+
+            names = self._layer_names(self.base_path)
+            if NODE_LAYER not in names or EDGE_LAYER not in names:
+                return None
+            return cached(self.base_path, "roads", lambda: read_graph(self.base_path), self.use_cache)
+
+        return self._once("roads", load)
+
+    @property
+    def terrain(self) -> Terrain | None:
+        def load() -> Any:
+            from twin.city.terrain import Terrain
+
+            path = self.data_dir / TERRAIN_FILE
+            return Terrain.load(path) if path.exists() else None
+
+        return self._once("terrain", load)
+
+    # --- other domains' layers ----------------------------------------------------------------
+    @property
+    def bus_stops(self) -> gpd.GeoDataFrame | None:
+        return self._gpkg_layer(self.transit_path, "bus_stops")
+
+    @property
+    def bus_lines(self) -> gpd.GeoDataFrame | None:
+        return self._gpkg_layer(self.transit_path, "bus_lines")
+
+    @property
+    def bus_line_stops(self) -> pd.DataFrame | None:
+        return self._gpkg_layer(self.transit_path, "bus_line_stops")
+
+    @property
+    def water_inp(self) -> Path | None:
+        """The EPANET ``.inp`` of the water network, if the dataset has one."""
+        path = self.data_dir / WATER_FILE
+        return path if path.exists() else None
+
+    def water(self) -> Any:
+        """A fresh ``wntr.network.WaterNetworkModel`` read from :attr:`water_inp` (or ``None``)."""
+        if self.water_inp is None:
+            return None
+        import wntr
+
+        return wntr.network.WaterNetworkModel(str(self.water_inp))
+
+    @property
+    def water_valves(self) -> pd.DataFrame | None:
+        def load() -> Any:
+            import pandas as pd
+
+            path = self.data_dir / VALVES_FILE
+            return pd.read_csv(path, dtype={"valve_id": str, "link": str, "node": str}) if path.exists() else None
+
+        return self._once("water_valves", load)
+
+    def load_all(self) -> City:
+        """Read every layer now (for benchmarks and the CLI); returns ``self``."""
+        for name in BASE_LAYERS + TRANSIT_LAYERS + ("roads", "terrain", "water_valves"):
+            getattr(self, name)
+        return self
+
+
+def load_city(data_dir: Path | str | None = None, use_cache: bool = True) -> City:
+    """The city of ``data_dir`` (default: ``twin.paths.data_dir()``, i.e. the bundled Changle).
+
+    Raises
+    ------
+    InputError
+        If the folder does not exist or holds no dataset file at all.
+    """
+    from twin.paths import data_dir as default_dir
+
+    folder = Path(data_dir) if data_dir is not None else default_dir()
+    if not folder.is_dir():
+        raise InputError("dataset folder not found", folder)
+    known = (BASE_FILE, TRANSIT_FILE, WATER_FILE, VALVES_FILE, TERRAIN_FILE)
+    if not any((folder / name).exists() for name in known):
+        raise InputError(f"no dataset here: expected one of {', '.join(known)}", folder)
+    return City(folder, use_cache=use_cache)

@@ -1,0 +1,3 @@
+"""Water mains: the network as arrays, the Global Gradient Algorithm hydraulics, leaks and
+bursts, valve isolation, criticality, service metrics, and EPANET ``.inp`` input and output.
+"""

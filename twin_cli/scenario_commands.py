@@ -1,0 +1,133 @@
+"""Scenario commands: ``twin run``, ``twin validate``, ``twin scenarios`` and ``twin suite``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from twin.progress import set_quiet
+
+SCENARIO_ARG = typer.Argument(..., help="Scenario file (TOML), e.g. scenarios/hotline_12345.toml.")
+
+
+def parse_seed(text: str) -> int:
+    """Parse ``--seed``: a non-negative integer, reported with the bad value otherwise."""
+    try:
+        seed = int(text, 10)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not an integer") from None
+    if seed < 0:
+        raise typer.BadParameter(f"{seed} is negative; expected an integer >= 0")
+    return seed
+
+
+def run(
+    scenario: Path = SCENARIO_ARG,
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Results folder [default: results/<scenario name>]."
+    ),
+    seed: int | None = typer.Option(
+        None, "--seed", parser=lambda text: parse_seed(text), metavar="INT",
+        help="Override [scenario] seed (integer ≥ 0).",
+    ),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing results folder."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
+) -> None:
+    """Run a scenario of any kind and write its results folder (KPIs, tables, plots, report)."""
+    from scenarios.runner import run_scenario
+    from viz.report import build_report
+
+    set_quiet(quiet)
+    out_dir = run_scenario(scenario, out, seed=seed, force=force, finish=build_report)
+    if not quiet:
+        _print_kpis(out_dir)
+
+
+def validate(scenario: Path = SCENARIO_ARG) -> None:
+    """Check a scenario or suite file without running it."""
+    from scenarios.runner import load_scenario
+    from scenarios.suite import is_suite, load_suite
+    from twin.config import read_toml
+
+    if is_suite(read_toml(scenario)):
+        suite, paths = load_suite(scenario)
+        typer.echo(f"{scenario}: valid suite '{suite.suite.name}' of {len(paths)} scenarios")
+        return
+    spec, config = load_scenario(scenario)
+    typer.echo(f"{scenario}: valid {spec.kind} scenario '{config.scenario.name}'")
+
+
+def scenarios(
+    directory: Path | None = typer.Option(None, "--dir", help="Folder to list [default: bundled]."),
+) -> None:
+    """List the bundled scenario files, one line each: file, kind, name and description."""
+    from scenarios.runner import load_scenario
+    from scenarios.suite import is_suite
+    from twin.config import read_toml
+    from twin.errors import InputError
+    from twin.paths import SCENARIOS_DIR
+
+    folder = directory or SCENARIOS_DIR
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            data = read_toml(path)
+            if is_suite(data):
+                table = data["suite"]
+                typer.echo(f"{path.name:32} {'suite':16} {table.get('description', '')}")
+                continue
+            spec, config = load_scenario(path)
+            typer.echo(f"{path.name:32} {spec.kind:16} {config.scenario.description}")
+        except InputError as exc:
+            typer.echo(f"{path.name:32} {'INVALID':16} {exc.reason}")
+
+
+def suite(
+    suite_file: Path = typer.Argument(
+        Path("scenarios/changle_baseline.toml"), help="Suite file listing scenario files."
+    ),
+    out: Path = typer.Option(Path("results"), "--out", "-o", help="Folder for the runs and index."),
+    force: bool = typer.Option(False, "--force", help="Overwrite existing run folders."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
+) -> None:
+    """Run a suite of scenarios (default: the Changle baseline) and write an index page."""
+    from scenarios.suite import run_suite
+    from viz.report import build_index, build_report
+
+    set_quiet(quiet)
+    run_dirs = run_suite(
+        suite_file, out, force=force, finish=build_report,
+        index=build_index,
+    )
+    if not quiet:
+        for run_dir in run_dirs:
+            typer.echo(f"wrote {run_dir}/report.html")
+        typer.echo(f"index: {out / 'index.html'}")
+
+
+def _print_kpis(out_dir: Path) -> None:
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from twin.units import unit_of
+    from viz.report import format_number
+
+    kpis = json.loads((out_dir / "kpis.json").read_text())
+    table = Table(title=f"KPIs ({out_dir})")
+    table.add_column("KPI")
+    table.add_column("value", justify="right")
+    table.add_column("unit")
+    for name, value in sorted(kpis.items()):
+        table.add_row(name, format_number(value), unit_of(name))
+    Console().print(table)
+    Console().print(f"report: {out_dir / 'report.html'}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the scenario commands to the root app."""
+    app.command()(run)
+    app.command()(validate)
+    app.command()(scenarios)
+    app.command()(suite)

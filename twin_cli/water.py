@@ -1,0 +1,130 @@
+"""``twin water``: the hydraulic solver on any EPANET network, and pipe-burst criticality.
+
+``twin water solve NET.inp [--duration-h H] [--step-s S] --out DIR`` runs an extended-period
+simulation with our Global Gradient solver and writes ``nodes`` and ``links`` tables (Parquet and
+CSV, SI units whatever the ``.inp`` units).
+
+``twin water criticality [--pipes trunk|all] --out DIR`` bursts every selected pipe of the
+bundled Changle network in turn and ranks pipes by person-hours of lost service.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from twin.progress import set_quiet
+
+water_app = typer.Typer(
+    help="Water mains: solve any EPANET network, rank pipe bursts by lost service.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+class Unbalanced(StrEnum):
+    """What to do when a time step does not converge."""
+
+    error = "error"
+    relax = "relax"
+    pdd = "pdd"
+    continue_ = "continue"
+
+
+class DemandModel(StrEnum):
+    """Demand-driven or pressure-driven demand."""
+
+    dda = "dda"
+    pdd = "pdd"
+
+
+@water_app.command("solve")
+def solve(
+    inp: Path = typer.Argument(..., help="EPANET input file (.inp), any units."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder (nodes/links tables)."),
+    duration_h: float | None = typer.Option(
+        None, "--duration-h", help="Simulated hours [default: the file's DURATION]."),
+    step_s: int | None = typer.Option(
+        None, "--step-s", help="Hydraulic and reporting time step in seconds [default: the file's]."),
+    demand_model: DemandModel | None = typer.Option(
+        None, "--demand-model", case_sensitive=False,
+        help="dda (demand-driven) or pdd (pressure-driven, Wagner) [default: the file's]."),
+    on_unbalanced: Unbalanced = typer.Option(
+        Unbalanced.error, "--on-unbalanced", case_sensitive=False,
+        help="If a step does not converge: error (stop and say where), relax (retry damped), "
+        "pdd (retry pressure-driven) or continue (keep EPANET's unbalanced answer, flagged)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing output folder."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary."),
+) -> None:
+    """Simulate an EPANET network with our GGA solver; write nodes and links tables (SI).
+
+    Example: twin water solve Net3.inp --duration-h 24 --out results/net3
+    """
+    from twin.water.network import solve_inp
+
+    set_quiet(quiet)
+    results, net = solve_inp(inp, out, duration_h=duration_h, step_s=step_s,
+                             demand_model=demand_model.value if demand_model else None,
+                             on_unbalanced=on_unbalanced.value, force=force)
+    if quiet:
+        return
+    log = results.solver_log
+    iterations = sum(entry["iterations"] for entry in log)
+    typer.echo(f"{net.n_junctions:,} junctions, {net.n_links:,} links: {len(log)} hydraulic steps, "
+               f"{iterations} iterations, {len(results.time_s)} reported times")
+    for warning in results.warnings:
+        typer.echo(f"warning: {warning}")
+    undetermined = int((~results.determinate).sum())
+    if undetermined:
+        typer.echo(f"note: {undetermined} junction-times have heads the equations do not determine "
+                   f"(pockets behind closed links); listed in {out / 'indeterminate_nodes.csv'}")
+    typer.echo(f"wrote {out / 'nodes.parquet'} and {out / 'links.parquet'} (+ CSV)")
+
+
+class PipeSelection(StrEnum):
+    """Which pipes to burst."""
+
+    trunk = "trunk"
+    all = "all"
+
+
+@water_app.command("criticality")
+def criticality(
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder (ranked table and map)."),
+    pipes: PipeSelection = typer.Option(
+        PipeSelection.trunk, "--pipes", case_sensitive=False,
+        help="trunk (pipes tagged trunk, else DN >= 300) or all."),
+    inp: Path | None = typer.Option(
+        None, "--inp", help="Network (.inp) [default: the bundled Changle network]."),
+    valves: Path | None = typer.Option(
+        None, "--valves", help="Valve layer CSV (valve_id, link, node) [default: <inp>_valves.csv]."),
+    start_h: float = typer.Option(7.0, "--start-h", help="Hour of day the outage starts."),
+    outage_h: float = typer.Option(6.0, "--outage-h", help="Hours the segment stays shut."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing output folder."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+) -> None:
+    """Burst each selected pipe in turn, isolate its valve segment for the outage, and rank pipes
+    by person-hours without adequate service (GB 50013 service head).
+
+    Example: twin water criticality --pipes trunk --out results/criticality
+    """
+    from twin.water.criticality import run_criticality
+
+    set_quiet(quiet)
+    table = run_criticality(out, pipes=pipes.value, inp=inp, valves_csv=valves, start_h=start_h,
+                            outage_h=outage_h, force=force)
+    if quiet:
+        return
+    typer.echo(f"{len(table):,} pipes burst; most critical:")
+    for _, row in table.head(5).iterrows():
+        hours, cut = row["person_hours_lost_person_h"], row["population_cut_off_count"]
+        typer.echo(f"  #{row['rank']:<3} {row['pipe']:<12} {hours:>12,.0f} person-h "
+                   f"({cut:,.0f} people cut off)")
+    typer.echo(f"wrote {out / 'criticality.parquet'} (+ CSV) and {out / 'criticality_map.png'}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``twin water`` to the root app."""
+    app.add_typer(water_app, name="water")
