@@ -20,8 +20,9 @@ import pytest
 import simpy
 
 from twin.engine import Engine
+from twin.generate.roads import arterial_corridor
 from twin.transit.buses import BusSimulation, OperationsConfig, ServiceConfig
-from twin.transit.lines import PassengerDemand, VehicleType, corridor_line, poisson_demand, synthetic_corridor
+from twin.transit.lines import PassengerDemand, VehicleType, corridor_line, poisson_demand
 
 SEED = 7
 START = datetime(2025, 6, 3, 7)
@@ -34,7 +35,7 @@ VEHICLE = VehicleType(name="fixed", capacity_pax=300, door_time_s=DWELL_S, board
 
 
 def setup():
-    graph = synthetic_corridor(n_nodes=21, spacing_m=400.0, speed_kph=36.0)
+    graph = arterial_corridor(n_nodes=21, spacing_m=400.0, speed_kph=36.0)
     network = corridor_line(graph, stop_every=2, headway_s=HEADWAY_S)
     engine = Engine(SEED, START, DURATION_S)
     line = network.line("L1")

@@ -14,6 +14,7 @@ the inverse has no closed form and is solved here by fixed-point iteration to be
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -138,3 +139,15 @@ def geometry_gcj02_to_cgcs2000(geometries):  # noqa: ANN001, ANN201 - shapely ar
         return np.column_stack([lon, lat])
 
     return shapely.transform(geometries, convert)
+
+
+EARTH_RADIUS_M = 6_371_008.8
+"""Mean Earth radius (IUGG), for great-circle distances."""
+
+
+def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance between two lon/lat points (m); exact enough below 100 km."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))

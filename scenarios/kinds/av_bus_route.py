@@ -28,6 +28,7 @@ from scenarios.registry import scenario_kind
 from twin.config import ScenarioFile, StrictModel
 from twin.engine import Engine
 from twin.errors import InputError
+from twin.generate.roads import arterial_corridor
 from twin.results import RunResult
 from twin.transit.buses import OperationsConfig, ServiceConfig, SignalsConfig
 from twin.transit.lines import CostModel, VehicleType
@@ -160,13 +161,13 @@ def load_line(config: AvBusRouteFile) -> tuple[TransitNetwork, Any | None, Trave
     """The network holding the line, the city (if any) and the travel times to use."""
     route = config.route
     if route.source == "corridor":
-        from twin.transit.lines import corridor_line, synthetic_corridor
+        from twin.transit.lines import corridor_line
 
         spacing = route.corridor_stop_spacing_m / 2.0  # stops on even nodes, junctions between
         n_nodes = max(3, int(round(route.corridor_length_m / spacing)) + 1)
         every = route.corridor_signal_every_stops
         signal_nodes = list(range(1, n_nodes - 1, 2 * every)) if every else []
-        graph = synthetic_corridor(
+        graph = arterial_corridor(
             n_nodes, spacing, route.corridor_speed_kph, signal_nodes=signal_nodes,
             cross_street_m=route.corridor_cross_street_m if signal_nodes else 0.0,
         )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
-from twin.transit.lines import corridor_line, synthetic_corridor, write_transit_gpkg
+from twin.generate.roads import arterial_corridor
+from twin.transit.lines import corridor_line, write_transit_gpkg
 
 
 def test_transit_lines_lists_the_layer(tmp_path, twin_cli):
-    network = corridor_line(synthetic_corridor(n_nodes=11, spacing_m=400.0), stop_every=2, headway_s=480.0,
+    network = corridor_line(arterial_corridor(n_nodes=11, spacing_m=400.0), stop_every=2, headway_s=480.0,
                             line_id="BH-AV1", vehicle="av_bus_12m")
     write_transit_gpkg(network, tmp_path / "changle_transit.gpkg")
     outcome = twin_cli("transit", "lines", "--data", tmp_path, "--json")

@@ -162,9 +162,9 @@ def test_link_times_from_a_traffic_run_slow_the_buses(tmp_path, twin_cli):
     takes three times its free-flow time in the first hour and free flow afterwards."""
     import numpy as np
 
-    from twin.transit.lines import synthetic_corridor
+    from twin.generate.roads import arterial_corridor
 
-    graph = synthetic_corridor(n_nodes=13, spacing_m=250.0, speed_kph=40.0)
+    graph = arterial_corridor(n_nodes=13, spacing_m=250.0, speed_kph=40.0)
     rows = []
     for u, v, k, data in graph.edges(keys=True, data=True):
         for bin_start_s, factor in ((0.0, 3.0), (3600.0, np.nan)):

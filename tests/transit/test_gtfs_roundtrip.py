@@ -43,7 +43,7 @@ def grid_graph(n: int = 5) -> nx.MultiDiGraph:
     for i in range(n):
         for j in range(n):
             graph.add_node(10 * i + j, x=LON0 + i * STEP_DEG, y=LAT0 + j * STEP_DEG)
-    from twin.transit.lines import haversine_m
+    from twin.crs import haversine_m
 
     for i in range(n):
         for j in range(n):

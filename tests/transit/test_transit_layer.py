@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, box
 
+from twin.crs import haversine_m
 from twin.paths import REPO_ROOT
-from twin.transit.lines import haversine_m, network_from_tables, read_transit_tables
+from twin.transit.lines import network_from_tables, read_transit_tables
 
 
 def load_builder():

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from twin.engine import Engine
+from twin.generate.roads import arterial_corridor
 from twin.transit.buses import (
     BusSimulation,
     ServiceConfig,
@@ -27,14 +28,13 @@ from twin.transit.lines import (
     corridor_line,
     poisson_demand,
     served_pairs,
-    synthetic_corridor,
 )
 
 DURATION_S = 3600.0
 
 
 def corridor():
-    graph = synthetic_corridor(n_nodes=9, spacing_m=250.0, speed_kph=50.0, signal_nodes=[1, 3, 5, 7],
+    graph = arterial_corridor(n_nodes=9, spacing_m=250.0, speed_kph=50.0, signal_nodes=[1, 3, 5, 7],
                                cross_street_m=200.0)
     return graph, corridor_line(graph, stop_every=2, headway_s=300.0)
 
@@ -102,7 +102,7 @@ def test_priority_without_connected_junctions_changes_nothing():
 def test_bus_delay_at_an_isolated_fixed_time_signal_is_r_squared_over_2c():
     """Buses arriving at random phases of a 90 s cycle with 50 s of red (40 s green, 3 s yellow,
     2 s all-red per phase) wait r²/(2C) = 13.9 s on average and stop with probability r/C."""
-    graph = synthetic_corridor(n_nodes=3, spacing_m=250.0, speed_kph=50.0, signal_nodes=[1],
+    graph = arterial_corridor(n_nodes=3, spacing_m=250.0, speed_kph=50.0, signal_nodes=[1],
                                cross_street_m=200.0)
     network = corridor_line(graph, stop_every=2, headway_s=97.0, two_way=False)
     route = [e for leg in network.line("L1").pattern(0).legs for e in leg]

@@ -19,8 +19,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from twin.engine import Engine
+from twin.generate.roads import arterial_corridor
 from twin.transit.buses import BusSimulation, OperationsConfig, ServiceConfig, passenger_counts
-from twin.transit.lines import VehicleType, corridor_line, poisson_demand, served_pairs, synthetic_corridor
+from twin.transit.lines import VehicleType, corridor_line, poisson_demand, served_pairs
 
 cases = st.fixed_dictionaries({
     "seed": st.integers(0, 10_000),
@@ -43,7 +44,7 @@ cases = st.fixed_dictionaries({
 
 
 def simulate(case: dict, allow_overtaking: bool = False) -> tuple[BusSimulation, object]:
-    graph = synthetic_corridor(n_nodes=case["n_nodes"], spacing_m=300.0, speed_kph=40.0)
+    graph = arterial_corridor(n_nodes=case["n_nodes"], spacing_m=300.0, speed_kph=40.0)
     network = corridor_line(graph, stop_every=case["stop_every"], headway_s=case["headway_s"],
                             two_way=case["two_way"])
     engine = Engine(seed=case["seed"], start=datetime(2025, 6, 3, 7), duration_s=case["duration_s"])

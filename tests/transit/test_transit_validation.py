@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from twin.engine import Engine
+from twin.generate.roads import arterial_corridor
 from twin.transit.buses import (
     BusSimulation,
     OperationsConfig,
@@ -34,7 +35,6 @@ from twin.transit.lines import (
     VehicleType,
     corridor_line,
     poisson_demand,
-    synthetic_corridor,
     uniform_demand,
 )
 
@@ -48,7 +48,7 @@ CYCLE_S = 2 * (TRIP_S + 60.0)
 
 
 def deterministic_run(fleet_veh: int, duration_s: float, demand=None, dispatch="timetable"):
-    graph = synthetic_corridor(n_nodes=11, spacing_m=400.0, speed_kph=36.0)
+    graph = arterial_corridor(n_nodes=11, spacing_m=400.0, speed_kph=36.0)
     network = corridor_line(graph, stop_every=2, headway_s=300.0)
     engine = Engine(seed=1, start=datetime(2025, 6, 3, 7), duration_s=duration_s)
     service = ServiceConfig(
@@ -114,7 +114,7 @@ def test_uniform_arrivals_wait_exactly_until_the_next_bus():
 
 
 def test_random_arrivals_wait_half_the_headway_on_a_long_run():
-    graph = synthetic_corridor(n_nodes=11, spacing_m=400.0, speed_kph=36.0)
+    graph = arterial_corridor(n_nodes=11, spacing_m=400.0, speed_kph=36.0)
     network = corridor_line(graph, stop_every=2, headway_s=600.0)
     duration_s = 60 * 3600.0
     engine = Engine(seed=7, start=datetime(2025, 6, 3, 7), duration_s=duration_s)
@@ -133,7 +133,7 @@ def test_random_arrivals_wait_half_the_headway_on_a_long_run():
 
 
 def bunching_run(holding: str, seed: int = 3):
-    graph = synthetic_corridor(n_nodes=41, spacing_m=350.0, speed_kph=40.0)
+    graph = arterial_corridor(n_nodes=41, spacing_m=350.0, speed_kph=40.0)
     network = corridor_line(graph, stop_every=2, headway_s=300.0, two_way=False)
     duration_s = 4 * 3600.0
     engine = Engine(seed=seed, start=datetime(2025, 6, 3, 7), duration_s=duration_s)
@@ -171,7 +171,7 @@ def test_achieved_headway_matches_target_with_enough_buses():
 
 
 def test_planned_cycle_and_fleet_by_hand():
-    graph = synthetic_corridor(n_nodes=11, spacing_m=400.0, speed_kph=36.0)
+    graph = arterial_corridor(n_nodes=11, spacing_m=400.0, speed_kph=36.0)
     network = corridor_line(graph, stop_every=2, headway_s=300.0)
     service = ServiceConfig(headway_s=300.0, min_layover_s=60.0, planned_dwell_s=20.0)
     assert planned_cycle_s(network, "L1", service, FIXED_DWELL) == pytest.approx(CYCLE_S)
@@ -190,7 +190,7 @@ def test_passengers_take_the_first_bus_of_any_line_serving_their_destination():
     bus every 300 s; passengers beyond L2's last stop only every 600 s."""
     from twin.transit.lines import BusLine, TransitNetwork, build_pattern
 
-    graph = synthetic_corridor(n_nodes=11, spacing_m=400.0, speed_kph=36.0)
+    graph = arterial_corridor(n_nodes=11, spacing_m=400.0, speed_kph=36.0)
     base = corridor_line(graph, stop_every=2, headway_s=600.0)
     short_ids = ["S0", "S2", "S4", "S6"]
     short = BusLine("L2", "short turn", 600.0, "bus_12m", False, {

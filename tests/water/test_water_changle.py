@@ -65,7 +65,7 @@ def node_id(i: int, j: int) -> int:
 
 
 def fake_city() -> FakeCity:
-    from twin.transit.lines import haversine_m
+    from twin.crs import haversine_m
 
     graph = nx.MultiDiGraph(crs="EPSG:4490")
     urban = lambda i, j: 8 <= i < 20 and 6 <= j < 18  # noqa: E731
