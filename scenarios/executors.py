@@ -31,6 +31,8 @@ import socket
 import urllib.parse
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -121,14 +123,11 @@ class LocalProcessExecutor:
         return multiprocessing.get_context("spawn")
 
     def _new_pool(self, workers: int):  # noqa: ANN202 - ProcessPoolExecutor
-        from concurrent.futures import ProcessPoolExecutor
 
         return ProcessPoolExecutor(max_workers=workers, mp_context=self._context())
 
     def map_unordered(self, fn: Callable[[T], Any], items: Sequence[T]) -> Iterator[Completion[T]]:
         """Yield a :class:`Completion` for every item, in the order they finish."""
-        from concurrent.futures import FIRST_COMPLETED, wait
-        from concurrent.futures.process import BrokenProcessPool
 
         if not items:
             return
@@ -251,7 +250,7 @@ def check_scheduler_reachable(address: str, timeout_s: float = 3.0) -> None:
 
 
 async def _identity(address: str, timeout_s: float) -> Any:
-    from distributed.comm import connect
+    from distributed.comm import connect  # deferred: dask is heavy and only the Dask executor needs it
 
     comm = await asyncio.wait_for(connect(address, timeout=timeout_s), timeout_s)
     try:
@@ -326,7 +325,7 @@ class DaskExecutor:
         return self
 
     def _connect(self) -> None:
-        from distributed import Client
+        from distributed import Client  # deferred: dask is heavy and only the Dask executor needs it
 
         check_scheduler_reachable(self.scheduler)
         check_is_scheduler(self.scheduler, SCHEDULER_CONNECT_TIMEOUT_S)
@@ -335,7 +334,7 @@ class DaskExecutor:
         )
 
     def _start_local_cluster(self) -> None:
-        import dask
+        import dask  # deferred: dask is heavy and only the Dask executor needs it
         from distributed import Client, LocalCluster
 
         with dask.config.set({"distributed.scheduler.allowed-failures": self.max_attempts - 1}):
@@ -354,6 +353,7 @@ class DaskExecutor:
         # keys it could not gather from the dead worker) would read like a failure. -vv keeps them.
         if logging.getLogger().getEffectiveLevel() <= logging.DEBUG:
             return
+        # deferred: dask is heavy and only the Dask executor needs it
         import distributed  # noqa: F401 - creates its loggers, some with levels of their own
 
         names = [name for name in logging.root.manager.loggerDict
@@ -376,7 +376,7 @@ class DaskExecutor:
 
     def map_unordered(self, fn: Callable[[T], Any], items: Sequence[T]) -> Iterator[Completion[T]]:
         """Yield a :class:`Completion` for every item, in the order they finish."""
-        from distributed import as_completed
+        from distributed import as_completed  # deferred: dask is heavy and only the Dask executor needs it
         from distributed.scheduler import KilledWorker
 
         if self._client is None:

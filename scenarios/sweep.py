@@ -50,12 +50,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
+from scenarios.executors import WorkerLost
 from scenarios.runner import execute, parse_scenario
 from twin.config import read_toml
 from twin.errors import InputError
 from twin.progress import progress_bar, set_quiet
 from twin.results import check_kpis, git_commit, package_versions
+from twin.units import unit_of
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -338,7 +341,7 @@ def execute_run(task: RunTask) -> dict[str, Any]:
         )
     finally:
         if result is not None and result.figures:
-            import matplotlib.pyplot as plt
+            import matplotlib.pyplot as plt  # deferred: matplotlib is heavy and sweep workers never plot
 
             for figure in result.figures.values():
                 plt.close(figure)
@@ -486,7 +489,6 @@ def run_sweep(
 
 def _record_of(done: Any) -> dict[str, Any]:
     """A checkpoint record from an executor's completion (a lost worker becomes a failed run)."""
-    from scenarios.executors import WorkerLost
 
     task: RunTask = done.item
     if isinstance(done.value, WorkerLost):
@@ -508,7 +510,6 @@ def _record_of(done: Any) -> dict[str, Any]:
 def runs_table(plan: SweepPlan, records: dict[str, dict[str, Any]]) -> pd.DataFrame:
     """One row per run of the plan, in plan order: run id, settings, replication, seed, status,
     error, every KPI in name order (``NaN`` where a run failed) and the run's wall time."""
-    import pandas as pd
 
     kpi_names = sorted({name for task in plan.runs for name in records[task.run_id]["kpis"]})
     rows = []
@@ -540,7 +541,7 @@ def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float,
 
     Fewer than two values give ``NaN`` bounds: one replication says nothing about its error.
     """
-    from scipy import stats
+    from scipy import stats  # deferred: scipy is heavy and sweep workers never summarise
 
     values = values[np.isfinite(values)]
     n = len(values)
@@ -559,9 +560,7 @@ def summarise(plan: SweepPlan, table: pd.DataFrame) -> pd.DataFrame:
     ``setting_index`` numbers the settings in plan order (the Cartesian product of the values in
     the order given); it ties the summary to :class:`RunTask` and is not written to disk.
     """
-    import pandas as pd
 
-    from twin.units import unit_of
 
     kpis = kpi_columns(table, plan.keys)
     by_setting: dict[int, list[int]] = {}
@@ -592,10 +591,10 @@ def _is_number(value: Any) -> bool:
 
 def plot_kpis_against(plan: SweepPlan, summary: pd.DataFrame, key: str) -> Figure:
     """One panel per KPI: its mean (with 95% CI bars) against ``key``, a line per other setting."""
-    import matplotlib
+    import matplotlib  # deferred: matplotlib is heavy and sweep workers never plot
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # deferred: matplotlib is heavy and sweep workers never plot
 
     setting = next(s for s in plan.settings if s.key == key)
     numeric = all(_is_number(v) for v in setting.values)
@@ -628,7 +627,7 @@ def plot_kpis_against(plan: SweepPlan, summary: pd.DataFrame, key: str) -> Figur
         if unit:
             ax.set_ylabel(unit)
         if numeric and all(isinstance(v, int) for v in setting.values):
-            from matplotlib.ticker import MaxNLocator
+            from matplotlib.ticker import MaxNLocator  # deferred: matplotlib is heavy and sweep workers never plot
 
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if not numeric:
@@ -650,7 +649,7 @@ def plot_file_name(key: str) -> str:
 
 def write_outputs(plan: SweepPlan, out_dir: Path, table: pd.DataFrame) -> None:
     """Write the runs table, the summary and the plots, each file atomically."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # deferred: matplotlib is heavy and sweep workers never plot
 
     summary = summarise(plan, table)
     for name, frame in (("runs", table), ("summary", summary.drop(columns="setting_index"))):

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from twin.crs import to_metric, to_storage
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -19,9 +21,8 @@ def focus_table(
 ) -> pd.DataFrame:
     """One ``cim_focus`` row framing points given in EPSG:4490: the centre of their bounding box,
     and a radius (m) reaching the farthest point plus ``margin_m``, at least ``min_radius_m``."""
-    import pandas as pd
+    import pandas as pd  # deferred: pandas is heavy, only needed when the table is built
 
-    from twin.crs import to_metric, to_storage
 
     x_m, y_m = to_metric(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
     centre_x_m, centre_y_m = (x_m.min() + x_m.max()) / 2.0, (y_m.min() + y_m.max()) / 2.0

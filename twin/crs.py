@@ -39,7 +39,7 @@ _GCJ_EE = 0.00669342162296594323
 @lru_cache(maxsize=16)
 def transformer(source: int | str, target: int | str) -> Transformer:
     """A cached pyproj transformer from ``source`` to ``target`` (``always_xy=True``)."""
-    from pyproj import Transformer
+    from pyproj import Transformer  # deferred: pyproj is slow to import, and not every command projects
 
     return Transformer.from_crs(_crs_name(source), _crs_name(target), always_xy=True)
 
@@ -132,7 +132,7 @@ def cgcs2000_to_gcj02(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.
 
 def geometry_gcj02_to_cgcs2000(geometries):  # noqa: ANN001, ANN201 - shapely array in, array out
     """Convert shapely geometries (array or single) from GCJ-02 to CGCS2000 coordinates."""
-    import shapely
+    import shapely  # deferred: shapely only for GCJ-02 geometry imports
 
     def convert(coords: np.ndarray) -> np.ndarray:
         lon, lat = gcj02_to_wgs84(coords[:, 0], coords[:, 1])

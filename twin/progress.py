@@ -42,7 +42,7 @@ def progress_bar(total: float, description: str) -> Iterator[_Bar]:
     if not bars_enabled():
         yield _Bar(None, None)
         return
-    from rich.progress import (
+    from rich.progress import (  # deferred: rich only when a bar is shown
         BarColumn,
         Progress,
         TaskProgressColumn,

@@ -39,7 +39,7 @@ class Recorder:
 
     def series_frame(self) -> pd.DataFrame:
         """All samples as a long table with columns ``series, time_s, value``."""
-        import pandas as pd
+        import pandas as pd  # deferred: pandas is heavy; the engine records without it
 
         rows = [
             (name, time_s, value)
@@ -50,7 +50,7 @@ class Recorder:
 
     def events_frame(self) -> pd.DataFrame:
         """All events as a table with columns ``time_s, event`` and the union of their fields."""
-        import pandas as pd
+        import pandas as pd  # deferred: pandas is heavy; the engine records without it
 
         if not self._events:
             return pd.DataFrame(columns=["time_s", "event"])

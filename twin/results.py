@@ -133,7 +133,7 @@ def write_table(folder: Path, name: str, table: pd.DataFrame) -> None:
 
 def write_figure(folder: Path, name: str, figure: Figure) -> None:
     """Save a matplotlib figure as ``<name>.png`` at print resolution, then close it."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # deferred: matplotlib is heavy; runs without figures never load it
 
     figure.savefig(folder / f"{name}.png", dpi=150, bbox_inches="tight", metadata={"Software": None})
     plt.close(figure)

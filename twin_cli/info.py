@@ -16,7 +16,7 @@ def describe_dataset(folder: Path) -> dict[str, Any]:
 
     Counts cover whatever layers exist: an OSM import has road counts only.
     """
-    import pyogrio
+    import pyogrio  # deferred: pyogrio is slow; keeps 'twin --help' fast
 
     from twin.city.folder import load_city
 

@@ -52,7 +52,7 @@ def compare(
 
 
 def _print_deltas(deltas, label_a: str, label_b: str) -> None:  # noqa: ANN001 - list[KpiDelta]
-    from rich.console import Console
+    from rich.console import Console  # deferred: keeps 'twin --help' fast
     from rich.table import Table
 
     from viz.report import format_number

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -106,9 +107,8 @@ def suite(
 
 
 def _print_kpis(out_dir: Path) -> None:
-    import json
 
-    from rich.console import Console
+    from rich.console import Console  # deferred: keeps 'twin --help' fast
     from rich.table import Table
 
     from twin.units import unit_of

@@ -10,13 +10,20 @@ pressure, which can be too high or too low) is reported as *changed*, not guesse
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+
 from twin.errors import InputError
+from twin.results import atomic_dir, write_figure, write_table
 from twin.units import unit_of
+from viz.report import format_number
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -108,7 +115,6 @@ def _number(value: Any) -> float | None:
 
 def read_kpis(run_dir: Path) -> dict[str, Any]:
     """The ``kpis.json`` of a run folder; an :class:`InputError` if it is not one."""
-    import json
 
     if not run_dir.is_dir():
         raise InputError("not found or not a folder", run_dir)
@@ -139,7 +145,6 @@ def compare_kpis(kpis_a: dict[str, Any], kpis_b: dict[str, Any]) -> list[KpiDelt
 
 def deltas_frame(deltas: list[KpiDelta]) -> pd.DataFrame:
     """The comparison as a table: kpi, unit, a, b, delta, delta_pct, direction, verdict."""
-    import pandas as pd
 
     return pd.DataFrame(
         [{"kpi": d.kpi, "unit": d.unit, "a": d.a, "b": d.b, "delta": d.delta,
@@ -153,10 +158,8 @@ _COLOURS = {"better": "#1a7f37", "worse": "#c62828"}
 
 def plot_side_by_side(deltas: list[KpiDelta], label_a: str, label_b: str) -> Figure:
     """One small panel per KPI with A and B as bars side by side; B coloured by its verdict."""
-    import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     ncols = min(4, max(1, len(deltas)))
     nrows = max(1, math.ceil(len(deltas) / ncols))
@@ -179,7 +182,6 @@ def plot_side_by_side(deltas: list[KpiDelta], label_a: str, label_b: str) -> Fig
 
 def markdown_table(deltas: list[KpiDelta], label_a: str, label_b: str) -> str:
     """The comparison as a Markdown document."""
-    from viz.report import format_number
 
     def pct(value: float | None) -> str:
         return "n/a" if value is None else f"{value:+.1f}%"
@@ -201,7 +203,6 @@ def markdown_table(deltas: list[KpiDelta], label_a: str, label_b: str) -> str:
 def write_comparison(out_dir: Path, deltas: list[KpiDelta], label_a: str, label_b: str,
                      force: bool = False) -> Path:
     """Write ``comparison.{parquet,csv,md,png}`` into ``out_dir`` atomically."""
-    from twin.results import atomic_dir, write_figure, write_table
 
     with atomic_dir(out_dir, force) as tmp:
         write_table(tmp, "comparison", deltas_frame(deltas))

@@ -26,6 +26,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from twin.errors import InputError
 from twin.units import unit_of
 
@@ -324,7 +326,6 @@ def render_html(run_dir: Path) -> str:
 
 
 def _load_sweep(sweep_dir: Path) -> dict[str, Any]:
-    import pandas as pd
 
     manifest = _read_json(sweep_dir / "sweep.json")
     summary_path = sweep_dir / "summary.parquet"

@@ -291,9 +291,9 @@ def test_cli_bad_input_exits_2_with_one_line(twin_cli, tmp_path, args, needle):
 
 
 def test_cli_renders_png_and_offline_html_that_chromium_draws(twin_cli, city, tmp_path, monkeypatch, runs):
-    import twin.city.folder
+    import viz.cim.render
 
-    monkeypatch.setattr(twin.city.folder, "load_city", lambda *args, **kwargs: city)
+    monkeypatch.setattr(viz.cim.render, "load_city", lambda *args, **kwargs: city)
     png, page = tmp_path / "d.png", tmp_path / "d.html"
     outcome = twin_cli("render", runs["traffic"], "--view", "district", "--out", png, "--html", page,
                        "--size", "800x450")

@@ -14,6 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+
+from twin.city.folder import BASE_FILE, TRANSIT_FILE, list_layers, load_city, read_layer
+from twin.city.roads import largest_scc_share
+from twin.crs import to_metric
+
 STOP_TOLERANCE_M = 15.0
 """A bus stop "lies on the graph" if it is within this distance of its road node (m)."""
 
@@ -52,7 +61,6 @@ class CheckReport:
 
 def check_dataset(folder: Path) -> CheckReport:
     """Run every check on ``folder``."""
-    from twin.city.folder import BASE_FILE, TRANSIT_FILE, load_city
 
     report = CheckReport()
     city = load_city(folder, use_cache=False)
@@ -75,11 +83,8 @@ def check_dataset(folder: Path) -> CheckReport:
 
 
 def _check_layers(path: Path, report: CheckReport) -> None:
-    import pandas as pd
-    import pyogrio
-    import shapely
+    import pyogrio  # deferred: pyogrio is slow to import; only the check reads files
 
-    from twin.city.folder import list_layers, read_layer
 
     for layer in list_layers(path):
         where = f"{path.name}/{layer}"
@@ -112,7 +117,6 @@ def _check_layers(path: Path, report: CheckReport) -> None:
 
 
 def _check_roads(graph: Any, report: CheckReport) -> None:
-    from twin.city.roads import largest_scc_share
 
     share = largest_scc_share(graph)
     report.note(f"roads: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges, "
@@ -138,9 +142,7 @@ def _check_connectors(city: Any, graph: Any, report: CheckReport) -> None:
 
 
 def _check_stops(city: Any, graph: Any, report: CheckReport) -> None:
-    import numpy as np
 
-    from twin.crs import to_metric
 
     stops = city.bus_stops
     if stops is None:
@@ -172,7 +174,6 @@ def _check_stops(city: Any, graph: Any, report: CheckReport) -> None:
 
 def water_unreached_junctions(wn: Any) -> list[str]:
     """Junctions of a WNTR model with no open path to a reservoir or tank (sorted)."""
-    import networkx as nx
 
     graph = nx.Graph()
     graph.add_nodes_from(wn.node_name_list)

@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
+from twin.city.roads import EDGE_LAYER, NODE_LAYER, read_graph
+from twin.city.terrain import Terrain
 from twin.errors import InputError
+from twin.paths import cache_dir
+from twin.paths import data_dir as default_dir
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -50,7 +56,6 @@ def cached(path: Path, what: str, build: Any, use_cache: bool = True) -> Any:
     """``build()``, memoised on disk by ``path``'s identity (path, size, mtime) and ``what``."""
     if not use_cache:
         return build()
-    from twin.paths import cache_dir
 
     folder = cache_dir() / "city"
     folder.mkdir(parents=True, exist_ok=True)
@@ -73,7 +78,7 @@ def list_layers(path: Path) -> list[str]:
     """Layer names of a GeoPackage (empty if the file does not exist)."""
     if not path.exists():
         return []
-    import pyogrio
+    import pyogrio  # deferred: pyogrio is slow to import; cached layers skip it
 
     try:
         return [str(name) for name, _ in pyogrio.list_layers(path)]
@@ -83,7 +88,7 @@ def list_layers(path: Path) -> list[str]:
 
 def read_layer(path: Path, layer: str) -> gpd.GeoDataFrame:
     """One GeoPackage layer as a GeoDataFrame (through pyogrio with Arrow)."""
-    import pyogrio
+    import pyogrio  # deferred: pyogrio is slow to import; cached layers skip it
 
     frame = pyogrio.read_dataframe(path, layer=layer, use_arrow=True)
     return frame.drop(columns="fid") if "fid" in frame.columns else frame
@@ -160,7 +165,6 @@ class City:
         """The road graph (OSMnx schema, EPSG:4490); ``None`` if the dataset has no roads."""
 
         def load() -> Any:
-            from twin.city.roads import EDGE_LAYER, NODE_LAYER, read_graph
 
             names = self._layer_names(self.base_path)
             if NODE_LAYER not in names or EDGE_LAYER not in names:
@@ -172,7 +176,6 @@ class City:
     @property
     def terrain(self) -> Terrain | None:
         def load() -> Any:
-            from twin.city.terrain import Terrain
 
             path = self.data_dir / TERRAIN_FILE
             return Terrain.load(path) if path.exists() else None
@@ -202,14 +205,13 @@ class City:
         """A fresh ``wntr.network.WaterNetworkModel`` read from :attr:`water_inp` (or ``None``)."""
         if self.water_inp is None:
             return None
-        import wntr
+        import wntr  # deferred: wntr takes ~2 s to import; only the water layer needs it
 
         return wntr.network.WaterNetworkModel(str(self.water_inp))
 
     @property
     def water_valves(self) -> pd.DataFrame | None:
         def load() -> Any:
-            import pandas as pd
 
             path = self.data_dir / VALVES_FILE
             return pd.read_csv(path, dtype={"valve_id": str, "link": str, "node": str}) if path.exists() else None
@@ -231,7 +233,6 @@ def load_city(data_dir: Path | str | None = None, use_cache: bool = True) -> Cit
     InputError
         If the folder does not exist or holds no dataset file at all.
     """
-    from twin.paths import data_dir as default_dir
 
     folder = Path(data_dir) if data_dir is not None else default_dir()
     if not folder.is_dir():

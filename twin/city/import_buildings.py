@@ -10,7 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import pandas as pd
+
+from twin.city.folder import BASE_FILE
 from twin.errors import InputError
+from twin.results import atomic_dir, refuse_existing
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -37,9 +42,7 @@ def _find(columns: list[str], candidates: tuple[str, ...], chosen: str | None, p
 def read_buildings(path: Path, height_column: str | None = None,
                    storeys_column: str | None = None) -> gpd.GeoDataFrame:
     """Footprints of ``path`` in our schema, EPSG:4490."""
-    import numpy as np
-    import pandas as pd
-    import pyogrio
+    import pyogrio  # deferred: pyogrio is slow to import; only imports read files
 
     if not path.exists():
         raise InputError("file not found", path)
@@ -78,7 +81,7 @@ def read_buildings(path: Path, height_column: str | None = None,
     height_m, storey_n = height_m[~bad].to_numpy(), storey_n[~bad].to_numpy()
     use = frame["use"].astype(str).str.lower() if "use" in frame else pd.Series(["residential"] * len(frame))
     use = use.where(use.isin(USE_VALUES), "residential")
-    import geopandas as gpd
+    import geopandas as gpd  # deferred: geopandas is heavy
 
     out = gpd.GeoDataFrame(
         {
@@ -101,8 +104,6 @@ def read_buildings(path: Path, height_column: str | None = None,
 def import_buildings(path: Path, out_dir: Path, force: bool = False, height_column: str | None = None,
                      storeys_column: str | None = None) -> dict[str, Any]:
     """Write the footprints of ``path`` as the ``buildings`` layer of a new dataset folder."""
-    from twin.city.folder import BASE_FILE
-    from twin.results import atomic_dir, refuse_existing
 
     refuse_existing(out_dir, force)
     buildings = read_buildings(path, height_column, storeys_column)

@@ -16,8 +16,13 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from twin.city.roads import HIGHWAY_TO_CLASS, ROAD_CLASSES, SIGNALS
+import networkx as nx
+import shapely
+
+from twin.city.folder import BASE_FILE
+from twin.city.roads import HIGHWAY_TO_CLASS, ROAD_CLASSES, SIGNALS, save_graph
 from twin.errors import InputError
+from twin.results import atomic_dir, refuse_existing
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -38,7 +43,7 @@ def read_osm_graph(path: Path) -> nx.MultiDiGraph:
 
 
 def _read_xml(path: Path) -> nx.MultiDiGraph:
-    import osmnx as ox
+    import osmnx as ox  # deferred: osmnx is heavy and only reads .osm XML
 
     try:
         graph = ox.graph_from_xml(path, simplify=True, retain_all=True)
@@ -51,7 +56,7 @@ def _read_xml(path: Path) -> nx.MultiDiGraph:
 
 
 def _read_pbf(path: Path) -> nx.MultiDiGraph:
-    from pyrosm import OSM
+    from pyrosm import OSM  # deferred: pyrosm is heavy and only reads .osm.pbf
 
     try:
         osm = OSM(str(path))
@@ -105,8 +110,6 @@ def _bool(value: Any) -> bool:
 
 def to_twin_schema(raw: nx.MultiDiGraph) -> nx.MultiDiGraph:
     """Our schema from a raw OSMnx/pyrosm graph (see the module docstring)."""
-    import networkx as nx
-    import shapely
 
     graph = nx.MultiDiGraph(crs="EPSG:4490", source_crs=str(raw.graph.get("crs", "EPSG:4326")))
     for n, data in raw.nodes(data=True):
@@ -158,9 +161,6 @@ def to_twin_schema(raw: nx.MultiDiGraph) -> nx.MultiDiGraph:
 
 def import_osm(path: Path, out_dir: Path, force: bool = False) -> dict[str, Any]:
     """Import ``path`` into a new dataset folder ``out_dir``; returns counts for the report."""
-    from twin.city.folder import BASE_FILE
-    from twin.city.roads import save_graph
-    from twin.results import atomic_dir, refuse_existing
 
     refuse_existing(out_dir, force)
     raw = read_osm_graph(path)

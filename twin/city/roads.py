@@ -14,6 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+
+from twin.crs import transformer
+
 if TYPE_CHECKING:
     import geopandas as gpd
     import networkx as nx
@@ -81,9 +88,7 @@ def road_class_of(highway: object) -> str:
 
 def graph_to_frames(graph: nx.MultiDiGraph) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """The ``road_nodes`` and ``road_edges`` frames of ``graph`` (OSMnx GeoPackage layout)."""
-    import geopandas as gpd
-    import pandas as pd
-    import shapely
+    import geopandas as gpd  # deferred: geopandas is heavy; graphs are built without it
 
     crs = graph.graph.get("crs", "EPSG:4490")
     node_ids = list(graph.nodes)
@@ -121,8 +126,6 @@ def frames_to_graph(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, crs: str) 
 
     Null attributes (a node without ``highway``, as in OSM) are left off rather than set to NaN.
     """
-    import networkx as nx
-    import pandas as pd
 
     graph = nx.MultiDiGraph(crs=crs)
     node_columns = [c for c in nodes.columns if c not in ("osmid", "geometry")]
@@ -168,7 +171,7 @@ def save_graph(graph: nx.MultiDiGraph, path: Path) -> None:
 
 def read_graph(path: Path) -> nx.MultiDiGraph:
     """Read the road graph from a GeoPackage's ``road_nodes``/``road_edges`` layers."""
-    import pyogrio
+    import pyogrio  # deferred: pyogrio is slow to import; only file I/O needs it
 
     nodes = pyogrio.read_dataframe(path, layer=NODE_LAYER, use_arrow=True)
     edges = pyogrio.read_dataframe(path, layer=EDGE_LAYER, use_arrow=True)
@@ -184,10 +187,7 @@ def project(graph: nx.MultiDiGraph, to_crs: str = "EPSG:4549") -> nx.MultiDiGrap
     Lengths stay as they are (they are already metres). ``lon``/``lat`` keep the original
     coordinates, as ``osmnx.project_graph`` does.
     """
-    import numpy as np
-    import shapely
 
-    from twin.crs import transformer
 
     source = graph.graph.get("crs", "EPSG:4490")
     move = transformer(str(source), str(to_crs))
@@ -223,7 +223,6 @@ def intersection_nodes(graph: nx.MultiDiGraph) -> list[int]:
 
 def largest_scc_share(graph: nx.MultiDiGraph) -> float:
     """Share of nodes in the largest strongly connected component (0 for an empty graph)."""
-    import networkx as nx
 
     if graph.number_of_nodes() == 0:
         return 0.0
@@ -241,7 +240,6 @@ def road_length_m(graph: nx.MultiDiGraph) -> float:
 
 def node_lonlat(graph: nx.MultiDiGraph, nodes) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001 - any iterable
     """Longitudes and latitudes (the graph's ``x``, ``y``) of ``nodes``, in their order."""
-    import numpy as np
 
     nodes = list(nodes)
     return (np.array([graph.nodes[n]["x"] for n in nodes], dtype=float),

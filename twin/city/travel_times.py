@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+import networkx as nx
 import numpy as np
+import pandas as pd
 
 from twin.errors import InputError
 
@@ -96,7 +98,6 @@ class TimeOfDayTravelTimes:
 
     def to_frame(self) -> pd.DataFrame:
         """Long table ``u, v, key, bin_start_s, travel_time_s`` (for Parquet exchange)."""
-        import pandas as pd
 
         edges = sorted(self._row, key=self._row.get)
         n_bins = len(self.bin_start_s)
@@ -135,7 +136,6 @@ def read_link_times(path: Path, graph: nx.MultiDiGraph, key: str) -> TimeOfDayTr
     InputError
         If the file is missing or unreadable, lacks a column, or none of its links is a road edge.
     """
-    import pandas as pd
 
     if not path.exists():
         raise InputError(f"{key}: file not found")
@@ -199,7 +199,6 @@ def fastest_route(
     networkx.NetworkXNoPath
         If ``destination`` cannot be reached.
     """
-    import networkx as nx
 
     arrival = {origin: depart_s}
     previous: dict[int, tuple[int, Edge]] = {}

@@ -18,6 +18,15 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from trame_vtk.modules.vtk.serializers import (
+    SynchronizationContext,
+    extract_array_hash,
+    initialize_serializers,
+    reference_id,
+    serialize,
+)
+from trame_vtk.tools.vtksz2html import write_html
+
 if TYPE_CHECKING:
     import pyvista as pv
 
@@ -26,13 +35,6 @@ if TYPE_CHECKING:
 
 def scene_archive(plotter: pv.Plotter) -> bytes:
     """The plotter's render window as a vtk.js OfflineLocalView archive (zip of ``index.json``)."""
-    from trame_vtk.modules.vtk.serializers import (
-        SynchronizationContext,
-        extract_array_hash,
-        initialize_serializers,
-        reference_id,
-        serialize,
-    )
 
     initialize_serializers()
     context = SynchronizationContext()
@@ -85,7 +87,6 @@ def overlay_html(scene: Scene) -> str:
 
 def export_html(plotter: pv.Plotter, scene: Scene, out: Path) -> Path:
     """Write the interactive scene to ``out`` as one offline HTML file."""
-    from trame_vtk.tools.vtksz2html import write_html
 
     buffer = io.StringIO()
     write_html(scene_archive(plotter), buffer)

@@ -19,12 +19,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import shapely
 
 from twin.errors import InputError
+from twin.units import unit_of
 from viz.cim.labels import LabelSet
 from viz.cim.local_frame import LocalFrame
+from viz.cim.meshes import extrude_footprints, markers, polylines, ribbons, terrain_surface, tubes
 from viz.cim.results_overlay import ROAD_METRICS, Overlay
 from viz.cim.views import ViewPreset
+from viz.cim.water_geometry import LinkGeometry, read_link_geometry
 
 if TYPE_CHECKING:
     import pyvista as pv
@@ -125,7 +129,6 @@ def _hex_rgb(colour: str) -> np.ndarray:
 
 
 def _boundary_polygon(ctx: LayerContext):  # noqa: ANN202 - shapely geometry
-    import shapely
 
     boundary = getattr(ctx.city, "boundary", None)
     if boundary is None or len(boundary) == 0:
@@ -138,9 +141,7 @@ def _boundary_polygon(ctx: LayerContext):  # noqa: ANN202 - shapely geometry
 
 def terrain_layer(ctx: LayerContext) -> Layer:
     """The ground: hillshaded land inside the district, paler land outside, the sea in blue."""
-    import shapely
 
-    from viz.cim.meshes import terrain_surface
 
     terrain = ctx.city.terrain
     ny, nx = terrain.elevation_m_grid.shape
@@ -169,9 +170,7 @@ def terrain_layer(ctx: LayerContext) -> Layer:
 
 def boundary_layer(ctx: LayerContext) -> Layer:
     """The district boundary as a dark line draped on the ground."""
-    import shapely
 
-    from viz.cim.meshes import polylines, tubes
 
     boundary = _boundary_polygon(ctx)
     if boundary is None:
@@ -188,9 +187,7 @@ def boundary_layer(ctx: LayerContext) -> Layer:
 
 def buildings_layer(ctx: LayerContext) -> Layer:
     """Every building extruded to its height, in one mesh, coloured by use or by a run's value."""
-    import shapely
 
-    from viz.cim.meshes import extrude_footprints
 
     buildings = ctx.city.buildings
     geoms = ctx.frame.geometries(buildings.geometry)
@@ -209,7 +206,6 @@ def buildings_layer(ctx: LayerContext) -> Layer:
         by_id = dict(zip(table["building_id"].astype(str), table[metric].astype(float), strict=True))
         values = np.array([by_id.get(b, np.nan) for b in buildings["building_id"].astype(str)])
         mesh.cell_data[metric] = values[row]
-        from twin.units import unit_of
 
         unit = unit_of(metric) or "-"
         finite = values[np.isfinite(values)]
@@ -237,7 +233,6 @@ def buildings_layer(ctx: LayerContext) -> Layer:
 
 def road_edges(ctx: LayerContext) -> dict[str, np.ndarray]:
     """The road graph's directed edges as arrays: ``u``, ``v``, ``key``, class, lanes, one-way, line."""
-    import shapely
 
     graph = ctx.city.roads
     us, vs, keys, classes, lanes, oneway, lines = [], [], [], [], [], [], []
@@ -272,7 +267,6 @@ def _road_opacity(ctx: LayerContext) -> float:
 
 def roads_layer(ctx: LayerContext) -> Layer:
     """Roads as ribbons: by class, or by the run's traffic metric (TTI, speed, queue)."""
-    from viz.cim.meshes import ribbons
 
     edges = road_edges(ctx)
     metric = ctx.overlay.road_metric if ctx.overlay is not None else None
@@ -316,7 +310,6 @@ def roads_layer(ctx: LayerContext) -> Layer:
 
 
 def _links_from_model(wn) -> list:  # noqa: ANN001 - a wntr WaterNetworkModel
-    from viz.cim.water_geometry import LinkGeometry
 
     links = []
     for name, link in wn.links():
@@ -334,11 +327,9 @@ def water_lines(ctx: LayerContext) -> dict[str, np.ndarray]:
     Read from the city's ``.inp`` text when it has one (fast, see :mod:`viz.water_geometry`),
     else from its WNTR model.
     """
-    import shapely
 
     inp = getattr(ctx.city, "water_inp", None)
     if inp is not None:
-        from viz.cim.water_geometry import read_link_geometry
 
         links = read_link_geometry(inp)
     else:
@@ -386,9 +377,7 @@ def flagged_pipes(pipes: dict[str, np.ndarray], overlay: Overlay | None) -> tupl
 
 def water_layer(ctx: LayerContext) -> Layer:
     """Mains below ground as tubes: by pressure if the run has it; burst and isolated highlighted."""
-    import shapely
 
-    from viz.cim.meshes import markers, polylines, tubes
 
     pipes = water_lines(ctx)
     overlay = ctx.overlay
@@ -442,9 +431,7 @@ def node_local_xy(ctx: LayerContext, nodes: list[int]) -> np.ndarray:
 
 def transit_layer(ctx: LayerContext) -> Layer:
     """Bus lines floating above the roads; driverless lines and the run's routes in orange."""
-    import shapely
 
-    from viz.cim.meshes import polylines, tubes
 
     layer = Layer("transit")
     scale = ctx.view.line_scale
@@ -481,9 +468,7 @@ def transit_layer(ctx: LayerContext) -> Layer:
 
 def compute_layer(ctx: LayerContext) -> Layer:
     """The AI computing centre and IDCs: tall markers with their name and target capacity."""
-    import shapely
 
-    from viz.cim.meshes import markers
 
     sites = getattr(ctx.city, "compute_sites", None)
     if sites is None or len(sites) == 0:
@@ -508,7 +493,6 @@ def compute_layer(ctx: LayerContext) -> Layer:
 
 def labels_layer(ctx: LayerContext) -> Layer:
     """Names of towns, landmarks and 滨海新城, in Chinese."""
-    import shapely
 
     layer = Layer("labels")
     styles = (("towns", "#202020", 1.0, 1), ("landmarks", "#3b3b8f", 0.9, 4))

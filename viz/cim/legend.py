@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import vtk
 
 from viz.cim.labels import cjk_font_file
 
@@ -25,7 +26,6 @@ def _hex_rgb(colour: str) -> tuple[int, int, int]:
 
 def add_legend(plotter: pv.Plotter, entries: list[tuple[str, str]], scale: float) -> None:
     """Draw ``(label, colour)`` entries as a panel in the lower-left corner (``scale`` 1 = 1920 px)."""
-    import vtk
 
     if not entries:
         return

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
 
 from twin.crs import METRIC_EPSG, STORAGE_EPSG, transformer
 
@@ -52,7 +53,6 @@ class LocalFrame:
 
     def geometries(self, geoseries):  # noqa: ANN001, ANN201 - GeoSeries in, shapely array out
         """Shapely geometries of a GeoSeries (any CRS) in the local frame."""
-        import shapely
 
         metric = geoseries.to_crs(epsg=METRIC_EPSG) if geoseries.crs is not None else geoseries
         return shapely.transform(

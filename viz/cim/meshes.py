@@ -16,6 +16,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pyvista as pv
+import shapely
 
 if TYPE_CHECKING:
     import pyvista as pv
@@ -29,7 +31,6 @@ MAX_MITER = 2.0
 
 def triangles_mesh(points: np.ndarray, triangles: np.ndarray, feature: np.ndarray) -> pv.PolyData:
     """A PolyData of ``triangles`` (indices into ``points``) with a per-cell ``feature`` index."""
-    import pyvista as pv
 
     mesh = pv.PolyData.from_regular_faces(np.asarray(points, dtype=np.float32), triangles)
     mesh.cell_data["feature"] = np.asarray(feature, dtype=np.int64)
@@ -58,7 +59,6 @@ def extrude_footprints(
         Triangles only: roofs (constrained Delaunay, holes respected) and walls (two triangles per
         ring edge), with cell data ``feature`` (row of the input) and ``roof`` (1 on roofs).
     """
-    import shapely
 
     polygons = np.asarray(polygons, dtype=object)
     base = np.asarray(base_z_m, dtype=float) - sink_m
@@ -106,7 +106,6 @@ def extrude_footprints(
 
 def _line_vertices(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """All vertices of ``lines`` with their line index, consecutive duplicates removed."""
-    import shapely
 
     xy, line_of = shapely.get_coordinates(lines, return_index=True)
     keep = np.ones(len(xy), dtype=bool)
@@ -191,7 +190,6 @@ def polylines(lines: np.ndarray, z_of: ZOf, offset_z_m: float | np.ndarray = 0.0
         One polyline cell per input line, cell data ``feature``; point data ``feature`` too, so that
         a tube filter carries the index onto its surface.
     """
-    import pyvista as pv
 
     xy, line_of = _line_vertices(lines)
     offset = np.broadcast_to(np.asarray(offset_z_m, dtype=float), (len(lines),))[line_of]
@@ -227,7 +225,6 @@ def terrain_surface(
     elevation_m
         Heights ``[ny, nx]`` (m above MSL).
     """
-    import pyvista as pv
 
     ny, nx = elevation_m.shape
     step = max(1, int(np.ceil(max(nx, ny) / max_cells_per_side)))
@@ -243,7 +240,6 @@ def terrain_surface(
 
 def markers(xyz: np.ndarray, size_m: float, kind: str = "cylinder") -> pv.PolyData:
     """One marker per point (upright cylinder or sphere of ``size_m``), cell data ``feature``."""
-    import pyvista as pv
 
     xyz = np.asarray(xyz, dtype=float).reshape(-1, 3)
     parts = []

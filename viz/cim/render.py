@@ -15,11 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import shapely
 
+from twin.city.folder import load_city
+from twin.crs import METRIC_EPSG
 from twin.errors import InputError
+from viz.cim.html_export import export_html
 from viz.cim.layers import LayerContext, build_layers, flagged_pipes, node_local_xy, parse_layers, water_lines
 from viz.cim.local_frame import LocalFrame
 from viz.cim.results_overlay import Overlay, load_overlay
+from viz.cim.scene import Scene, build_plotter
 from viz.cim.views import ViewPreset, box_around, fit_camera, preset
 
 log = logging.getLogger(__name__)
@@ -52,9 +57,7 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def _frame(city: Any) -> LocalFrame:
-    import shapely
 
-    from twin.crs import METRIC_EPSG
 
     source = city.boundary if getattr(city, "boundary", None) is not None else city.buildings
     xmin, ymin, xmax, ymax = shapely.total_bounds(np.asarray(source.to_crs(epsg=METRIC_EPSG).geometry.values))
@@ -62,7 +65,6 @@ def _frame(city: Any) -> LocalFrame:
 
 
 def _bounds(frame: LocalFrame, geoseries) -> tuple[float, float, float, float]:  # noqa: ANN001
-    import shapely
 
     return tuple(float(v) for v in shapely.total_bounds(frame.geometries(geoseries)))
 
@@ -79,7 +81,6 @@ def focus_box(ctx: LayerContext) -> tuple[tuple[float, float, float, float], str
     In order: the run's ``cim_focus`` row; its burst and isolated pipes; its routes; its
     road links (the worst tenth by the metric); its buildings.
     """
-    import shapely
 
     overlay = ctx.overlay
     assert overlay is not None
@@ -123,7 +124,6 @@ def focus_box(ctx: LayerContext) -> tuple[tuple[float, float, float, float], str
 
 def _mainland_box(ctx: LayerContext) -> tuple[float, float, float, float]:
     """The bounds of the boundary's largest polygon: offshore islets would shrink the district."""
-    import shapely
 
     parts = shapely.get_parts(ctx.frame.geometries(ctx.city.boundary.geometry))
     largest = parts[int(np.argmax(shapely.area(parts)))]
@@ -183,7 +183,7 @@ def render(
     size
         Picture size in pixels.
     city
-        The city to draw; default ``twin.city.load_city()``.
+        The city to draw; default ``twin.city.folder.load_city()``.
 
     Raises
     ------
@@ -200,7 +200,6 @@ def render(
     if html is not None and html.suffix.lower() not in (".html", ".htm"):
         raise InputError(f"--html {html}: expected an .html file name")
     if city is None:
-        from twin.city.folder import load_city
 
         city = load_city()
     frame = _frame(city)
@@ -212,7 +211,6 @@ def render(
     camera = fit_camera(box, ground, view_preset, size[0] / size[1])
     title, subtitle = _titles(city, overlay, caption, view_preset)
 
-    from viz.cim.scene import Scene, build_plotter
 
     scene = Scene(built, camera, title, subtitle, size)
     plotter = build_plotter(scene)
@@ -220,7 +218,6 @@ def render(
         out.parent.mkdir(parents=True, exist_ok=True)
         plotter.screenshot(str(out), return_img=False)
         if html is not None:
-            from viz.cim.html_export import export_html
 
             export_html(plotter, scene, html)
     finally:
@@ -246,14 +243,10 @@ def render_focus(run_dir: Path, size: tuple[int, int] = (1280, 720), city: Any =
 def report_figure_hook(run_dir: Path) -> list[Path]:
     """The CIM figures of a run for its report: ``[run_dir/cim_focus.png]`` or ``[]``.
 
-    Safe to call from any report builder: it returns ``[]`` when PyVista/VTK cannot be imported,
-    when the run has nothing to put on the map, or when the render fails (logged as a warning),
-    so that a report is never lost to its picture.
+    Safe to call from any report builder: it returns ``[]`` when the run has nothing to put on
+    the map, or when the render fails (logged as a warning), so that a report is never lost to
+    its picture.
     """
-    try:
-        import pyvista  # noqa: F401 - only checks that the 3D stack is importable
-    except ImportError:
-        return []
     try:
         png = render_focus(Path(run_dir))
     except Exception as exc:  # noqa: BLE001 - a report without its render beats no report

@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from twin.errors import InputError
 
 if TYPE_CHECKING:
@@ -133,7 +135,6 @@ def _check_columns(name: str, table: pd.DataFrame, path: Path) -> None:
 
 def _signal_timing_tables(run_dir: Path) -> dict[str, pd.DataFrame]:
     """``link_times_best`` (per link and time bin) → ``cim_road_links`` with time-mean metrics."""
-    import pandas as pd
 
     path = run_dir / "link_times_best.parquet"
     if not path.exists():
@@ -151,7 +152,6 @@ def _signal_timing_tables(run_dir: Path) -> dict[str, pd.DataFrame]:
 
 def _pipe_burst_tables(run_dir: Path) -> dict[str, pd.DataFrame]:
     """``junction_service`` and ``timeline`` → ``cim_water_nodes`` and ``cim_water_links``."""
-    import pandas as pd
 
     path = run_dir / "junction_service.parquet"
     if not path.exists():
@@ -185,7 +185,6 @@ def load_overlay(run_dir: Path) -> Overlay:
     InputError
         If ``run_dir`` is not a results folder (no ``manifest.json``) or a table lacks columns.
     """
-    import pandas as pd
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pyvista as pv
+
 from viz.cim.labels import add_labels, add_title, declutter
 from viz.cim.layers import Layer
 from viz.cim.legend import add_legend
@@ -55,7 +57,6 @@ def _scalar_bar_args(title: str, index: int, scale: float) -> dict:
 
 def build_plotter(scene: Scene) -> pv.Plotter:
     """An off-screen plotter with every layer, the labels, legend, scalar bars and title."""
-    import pyvista as pv
 
     pv.OFF_SCREEN = True
     plotter = pv.Plotter(off_screen=True, window_size=list(scene.size), lighting="light_kit")
