@@ -6,12 +6,13 @@ How it is made, in order:
    grid: 支路 every block, 次干路 every few blocks, 主干路 through the centre (CJJ 37 hierarchy).
 2. **文松路**, the 主干路 along 滨海新城's long axis, continuing south to 文岭 and 松下.
 3. **Trunk links** between town centres, the new town and the airport: a Gabriel subgraph of
-   their Delaunay triangulation plus a minimum spanning tree, so every town is linked.
+   their Delaunay triangulation plus a minimum spanning tree, so every town is linked (the town
+   mesh, :mod:`twin.generate.town_mesh`).
 4. **Village roads**: Poisson-disk villages joined by short Delaunay edges (支路), each with a
    small cross of village streets; they end a block inside the urban grids so they join them.
 5. **Noding**: all of the above are unioned so that every crossing becomes a junction; each
    piece inherits the most important class of the ways it lies on; junctions closer than
-   ``MERGE_M`` are merged.
+   ``MERGE_M`` (:mod:`twin.generate.ways`) are merged.
 6. **Expressways** (机场高速 and a coastal 快速路) are grade-separated: they meet the network only
    at interchanges, through ramps to the nearest junction.
 7. The largest connected component is kept (two-way roads, so it is strongly connected).
@@ -26,19 +27,14 @@ import numpy as np
 import shapely
 from _base_anchors import AIRPORT_LAT, AIRPORT_LON, AIRPORT_RUNWAY_BEARING_DEG, TOWNS
 from _base_land import Land, metric_point
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
-from scipy.spatial import Delaunay, cKDTree
+from scipy.spatial import cKDTree
 from shapely.geometry import LineString
 
 from twin.city.roads import ROAD_CLASSES, SIGNALS
 from twin.city.terrain import Terrain
 from twin.crs import to_storage
-
-MERGE_M = 8.0
-"""Junctions closer than this are merged into one (m)."""
-MIN_PIECE_M = 40.0
-"""Grid pieces shorter than this after clipping are dropped (m)."""
+from twin.generate.town_mesh import gabriel_edges, spanning_edges
+from twin.generate.ways import MERGE_M, MIN_PIECE_M, Way, merge_endpoints, node_ways, street_grid_ways
 
 WENSONG_LATLON = [(25.916, 119.627), (25.872, 119.570), (25.845, 119.582), (25.790, 119.585),
                   (25.733, 119.590)]
@@ -53,16 +49,6 @@ COASTAL_EXPRESSWAY_LATLON = [(26.025, 119.588), (25.990, 119.612), (25.955, 119.
 
 
 @dataclass
-class Way:
-    """A source road before noding (EPSG:4549)."""
-
-    geometry: LineString
-    road_class: str
-    highway: str
-    name: str
-
-
-@dataclass
 class Roads:
     """The result: the graph (EPSG:4490) and metric helpers for the other layers."""
 
@@ -73,71 +59,6 @@ class Roads:
 
 def _line_latlon(points: list[tuple[float, float]]) -> LineString:
     return LineString([metric_point(lat, lon) for lat, lon in points])
-
-
-def grid_ways(poly, centre: tuple[float, float], bearing_deg: float, spacing_m: float,  # noqa: ANN001
-              collector_every: int, arterial_every: int, prefix: str,
-              skip_along_axis: bool = False) -> list[Way]:
-    """A rotated street grid clipped to ``poly``; line ``k`` is 主干路 if ``k % arterial_every == 0``,
-    次干路 if ``k % collector_every == 0``, else 支路."""
-    theta = np.deg2rad(bearing_deg)
-    along = np.array([np.sin(theta), np.cos(theta)])
-    across = np.array([along[1], -along[0]])
-    c = np.asarray(centre)
-    xmin, ymin, xmax, ymax = poly.bounds
-    reach = float(np.hypot(xmax - xmin, ymax - ymin)) + float(np.hypot(*(c - [xmin, ymin])))
-    n = int(reach / spacing_m) + 1
-    ways = []
-    for axis_name, direction, offset_dir in (("纵", along, across), ("横", across, along)):
-        for k in range(-n, n + 1):
-            if skip_along_axis and axis_name == "纵" and k == 0:
-                continue
-            base = c + offset_dir * k * spacing_m
-            line = LineString([base - direction * reach, base + direction * reach])
-            if not poly.intersects(line):
-                continue
-            if k % arterial_every == 0:
-                road_class, highway = "主干路", "primary"
-                name = f"{prefix}{axis_name}{abs(k) // arterial_every + 1}路"
-            elif k % collector_every == 0:
-                road_class, highway = "次干路", "secondary"
-                name = f"{prefix}{axis_name}{k:+d}街"
-            else:
-                road_class, highway, name = "支路", "residential", ""
-            for part in shapely.get_parts(line.intersection(poly)):
-                if part.geom_type == "LineString" and part.length >= MIN_PIECE_M:
-                    ways.append(Way(part, road_class, highway, name))
-    return ways
-
-
-def _gabriel_edges(points: np.ndarray, max_length_m: float) -> list[tuple[int, int]]:
-    """Delaunay edges of ``points`` that pass the Gabriel test and are short enough."""
-    tri = Delaunay(points)
-    edges = set()
-    for simplex in tri.simplices:
-        for a, b in ((0, 1), (1, 2), (0, 2)):
-            i, j = sorted((int(simplex[a]), int(simplex[b])))
-            edges.add((i, j))
-    tree = cKDTree(points)
-    kept = []
-    for i, j in sorted(edges):
-        length = float(np.linalg.norm(points[i] - points[j]))
-        if length > max_length_m:
-            continue
-        mid = (points[i] + points[j]) / 2
-        inside = [p for p in tree.query_ball_point(mid, 0.95 * length / 2) if p not in (i, j)]
-        if not inside:
-            kept.append((i, j))
-    return kept
-
-
-def _mst_edges(points: np.ndarray, allowed: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    n = len(points)
-    rows = [i for i, _ in allowed]
-    cols = [j for _, j in allowed]
-    weights = [float(np.linalg.norm(points[i] - points[j])) for i, j in allowed]
-    tree = minimum_spanning_tree(coo_matrix((weights, (rows, cols)), shape=(n, n))).tocoo()
-    return sorted((int(min(i, j)), int(max(i, j))) for i, j in zip(tree.row, tree.col, strict=True))
 
 
 def _bent_line(a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> LineString:
@@ -154,14 +75,14 @@ def trunk_ways(land: Land, terminal: tuple[float, float], rng: np.random.Generat
     populations = [t[6] for t in TOWNS] + [100_000, 100_000]
     points = np.array([land.town_xy[t[0]] for t in TOWNS] + [metric_point(25.897, 119.600), terminal])
     candidates = [
-        (i, j) for i, j in _gabriel_edges(points, 16000.0)
+        (i, j) for i, j in gabriel_edges(points, 16000.0)
         if land.land.contains(LineString([points[i], points[j]]))
     ]
     all_pairs = [
         (i, j) for i in range(len(points)) for j in range(i + 1, len(points))
         if land.land.contains(LineString([points[i], points[j]]))
     ]
-    chosen = sorted(set(candidates) | set(_mst_edges(points, all_pairs)))
+    chosen = sorted(set(candidates) | set(spanning_edges(points, all_pairs)))
     ways = []
     inner_cores = [land.wuhang.buffer(-400.0), land.binhai.buffer(-400.0), land.airport]
     for i, j in chosen:
@@ -202,7 +123,7 @@ def village_ways(land: Land, villages: np.ndarray, rng: np.random.Generator) -> 
     cores = [land.wuhang.buffer(-300.0), land.binhai.buffer(-300.0), land.airport]
     cores += [poly.buffer(-250.0) for _, poly in sorted(land.town_cores.items())]
     cores = shapely.union_all([c for c in cores if not c.is_empty])
-    for i, j in _gabriel_edges(points, 2600.0):
+    for i, j in gabriel_edges(points, 2600.0):
         if i >= len(villages) and j >= len(villages):
             continue  # town to town is a trunk link
         line = LineString([points[i], points[j]])
@@ -221,50 +142,6 @@ def village_ways(land: Land, villages: np.ndarray, rng: np.random.Generator) -> 
     return ways
 
 
-def _node_ways(ways: list[Way]) -> tuple[list[LineString], list[int]]:
-    """Union the ways so every crossing is a vertex; return the pieces and their source way."""
-    geometries = np.array([w.geometry for w in ways], dtype=object)
-    noded = shapely.union_all(geometries)
-    pieces = [p for p in shapely.get_parts(noded) if p.length > 0]
-    pieces.sort(key=lambda p: tuple(np.round(shapely.get_coordinates(p)[0], 3)) + (p.length,))
-    midpoints = shapely.line_interpolate_point(np.array(pieces, dtype=object), 0.5, normalized=True)
-    tree = shapely.STRtree(geometries)
-    piece_idx, way_idx = tree.query(midpoints, predicate="dwithin", distance=0.05)
-    rank = np.array([ROAD_CLASSES[ways[w].road_class].rank for w in way_idx])
-    order = np.lexsort((way_idx, rank, piece_idx))
-    piece_idx, way_idx = piece_idx[order], way_idx[order]
-    first = np.ones(len(piece_idx), dtype=bool)
-    first[1:] = piece_idx[1:] != piece_idx[:-1]
-    source = np.full(len(pieces), -1, dtype=np.int64)
-    source[piece_idx[first]] = way_idx[first]
-    keep = source >= 0
-    return [p for p, k in zip(pieces, keep, strict=True) if k], [int(s) for s in source[keep]]
-
-
-def _merge_endpoints(pieces: list[LineString]) -> tuple[np.ndarray, np.ndarray, list[LineString]]:
-    """Junction coordinates and piece ends ``(u, v)`` after merging junctions closer than MERGE_M."""
-    ends = np.array([np.vstack([shapely.get_coordinates(p)[0], shapely.get_coordinates(p)[-1]])
-                     for p in pieces]).reshape(-1, 2)
-    keys, inverse = np.unique(np.round(ends, 3), axis=0, return_inverse=True)
-    inverse = inverse.ravel()
-    pairs = cKDTree(keys).query_pairs(MERGE_M, output_type="ndarray")
-    n = len(keys)
-    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
-    _, label = connected_components(graph, directed=False)
-    # representative of each cluster: its lowest-index (lexicographically smallest) point
-    rep = np.full(label.max() + 1, n, dtype=np.int64)
-    np.minimum.at(rep, label, np.arange(n))
-    coords = keys[rep]
-    u = label[inverse[0::2]]
-    v = label[inverse[1::2]]
-    moved = []
-    for piece, a, b in zip(pieces, u, v, strict=True):
-        xy = shapely.get_coordinates(piece).copy()
-        xy[0], xy[-1] = coords[a], coords[b]
-        moved.append(LineString(xy))
-    return coords, np.column_stack([u, v]), moved
-
-
 def build_roads(land: Land, terrain: Terrain, rng: np.random.Generator) -> Roads:
     """Generate the road graph (see the module docstring for the steps)."""
     terminal = np.array(metric_point(AIRPORT_LAT, AIRPORT_LON))
@@ -279,19 +156,19 @@ def build_roads(land: Land, terrain: Terrain, rng: np.random.Generator) -> Roads
     binhai_centre = axis.mean(axis=0)
 
     ways: list[Way] = []
-    ways += grid_ways(land.wuhang, metric_point(25.960, 119.514), 75.0, 160.0, 3, 6, "吴航")
-    ways += grid_ways(land.binhai, tuple(binhai_centre), bearing, 250.0, 2, 4, "滨海",
+    ways += street_grid_ways(land.wuhang, metric_point(25.960, 119.514), 75.0, 160.0, 3, 6, "吴航")
+    ways += street_grid_ways(land.binhai, tuple(binhai_centre), bearing, 250.0, 2, 4, "滨海",
                       skip_along_axis=True)
     for town_id, core in sorted(land.town_cores.items()):
         name = next(t[1] for t in TOWNS if t[0] == town_id)
-        ways += grid_ways(core, land.town_xy[town_id], float(rng.uniform(0.0, 90.0)), 180.0, 3,
+        ways += street_grid_ways(core, land.town_xy[town_id], float(rng.uniform(0.0, 90.0)), 180.0, 3,
                           1000, name[:2])
     ways += [Way(p, "主干路", "primary", "文松路") for p in wensong_parts]
     ways += trunk_ways(land, terminal, rng)
     ways += village_ways(land, village_points(land, rng), rng)
 
-    pieces, source = _node_ways(ways)
-    coords, ends, pieces = _merge_endpoints(pieces)
+    pieces, source = node_ways(ways)
+    coords, ends, pieces = merge_endpoints(pieces)
     # expressways: grade-separated, joined by ramps at their vertices
     express_ways = [(_line_latlon(AIRPORT_EXPRESSWAY_LATLON), "机场高速"),
                     (_line_latlon(COASTAL_EXPRESSWAY_LATLON), "沿海快速路")]
