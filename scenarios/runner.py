@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import logging
-import shutil
-import sys
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +11,7 @@ from scenarios.registry import ScenarioKind, get_kind
 from twin.config import ScenarioFile, read_toml, validate
 from twin.engine import Engine
 from twin.errors import InputError
-from twin.results import (
-    RunResult,
-    atomic_dir,
-    git_commit,
-    package_versions,
-    refuse_existing,
-    write_json,
-    write_result,
-)
+from twin.results import FolderHook, RunResult, refuse_existing, write_run
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +62,6 @@ def default_out_dir(config: ScenarioFile) -> Path:
     return DEFAULT_RESULTS_DIR / config.scenario.name
 
 
-FolderHook = Callable[[Path], object]
-"""Called on a finished results folder before it is moved into place (the CLI passes the report
-builder, which lives above this layer)."""
-
-
 def run_scenario(
     path: Path,
     out_dir: Path | None = None,
@@ -96,29 +79,12 @@ def run_scenario(
     out = out_dir if out_dir is not None else default_out_dir(config)
     refuse_existing(out, force)
     result, wall_time_s = execute(spec, config)
-    with atomic_dir(out, force) as tmp:
-        figures = write_result(tmp, result)
-        shutil.copyfile(path, tmp / "scenario.toml")
-        write_json(
-            tmp / "manifest.json", _manifest(path, config, figures, wall_time_s, result.headline)
-        )
-        if finish is not None:
-            finish(tmp)
-    log.info("wrote %s in %.1f s", out, wall_time_s)
-    return out
-
-
-def _manifest(
-    path: Path, config: ScenarioFile, figures: list[str], wall_time_s: float, headline: list[str]
-) -> dict[str, Any]:
-    return {
+    result.files.setdefault("scenario.toml", path)
+    manifest = {
         "scenario_file": str(path),
         "scenario": config.model_dump(mode="json"),
         "seed": config.scenario.seed,
-        "figures": figures,
-        "headline": headline,
-        "versions": {"python": sys.version.split()[0], **package_versions()},
-        "git_commit": git_commit(),
-        "wall_time_s": round(wall_time_s, 3),
-        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    write_run(out, result, manifest, wall_time_s, force=force, finish=finish)
+    log.info("wrote %s in %.1f s", out, wall_time_s)
+    return out

@@ -16,9 +16,10 @@ from pathlib import Path
 
 from pydantic import Field
 
-from scenarios.runner import FolderHook, load_scenario, run_scenario
+from scenarios.runner import load_scenario, run_scenario
 from twin.config import StrictModel, read_toml, validate
 from twin.errors import InputError
+from twin.results import FolderHook
 
 log = logging.getLogger(__name__)
 

@@ -20,10 +20,12 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -189,3 +191,46 @@ def git_commit() -> str:
         return commit.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+
+
+FolderHook = Callable[[Path], object]
+"""Called on a finished results folder while it is still hidden (the CLI passes the report
+builder, which lives in a layer above this one)."""
+
+
+def write_run(
+    out_dir: Path,
+    result: RunResult,
+    manifest: dict[str, Any],
+    wall_time_s: float,
+    force: bool = False,
+    finish: FolderHook | None = None,
+) -> Path:
+    """Write a run folder atomically: the result, then ``manifest.json``, then ``finish``.
+
+    This is the one writer of a run folder; scenarios and the commands that run a model outside
+    a scenario (``twin traffic run``, ``twin water solve``, ``twin compute simulate``) all use it.
+    ``manifest`` holds what the caller knows (scenario, seed, inputs); the versions, git commit,
+    wall time, figures and headline are added here.
+    """
+    with atomic_dir(out_dir, force) as tmp:
+        figures = write_result(tmp, result)
+        write_json(tmp / "manifest.json", run_manifest(manifest, figures, result.headline, wall_time_s))
+        if finish is not None:
+            finish(tmp)
+    return out_dir
+
+
+def run_manifest(
+    manifest: dict[str, Any], figures: list[str], headline: list[str], wall_time_s: float
+) -> dict[str, Any]:
+    """``manifest`` completed with the figures, headline, versions, git commit and times."""
+    return {
+        **manifest,
+        "figures": figures,
+        "headline": headline,
+        "versions": {"python": sys.version.split()[0], **package_versions()},
+        "git_commit": git_commit(),
+        "wall_time_s": round(wall_time_s, 3),
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
