@@ -6,16 +6,36 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.changle-twin-installed
-SYSDEPS := $(VENV)/.changle-twin-sysdeps
+FONTDEPS := $(VENV)/.changle-twin-fonts
+BROWSERDEPS := $(VENV)/.changle-twin-browser
 PYTEST_WORKERS ?= 2
 
-# Debian packages the project needs beyond Python: a CJK font so that Chinese labels render in
-# maps and 3D scenes (never tofu boxes), and headless Chromium to check the HTML exports.
-DEBIAN_PACKAGES := fonts-noto-cjk chromium
+# Debian packages beyond Python. A run needs a CJK font so that Chinese labels render in maps,
+# plots and 3D scenes (never tofu boxes); the tests also need headless Chromium, to load the
+# HTML reports and 3D pages as a browser would.
+RUN_DEBIAN_PACKAGES := fonts-noto-cjk
+TEST_DEBIAN_PACKAGES := chromium
 
-.PHONY: setup run test bench lint clean
+# install-debian STAMP CHECK PACKAGES: install PACKAGES through apt-get unless CHECK succeeds.
+define install-debian
+	@if $(2); then \
+		echo "system packages present: $(3)"; \
+	elif command -v apt-get >/dev/null; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(3); \
+	else \
+		echo "error: need Debian packages $(3) (no apt-get here); install them and rerun" >&2; \
+		exit 1; \
+	fi
+	touch $(1)
+endef
 
-setup: $(STAMP) $(SYSDEPS)
+.PHONY: setup test-setup run test bench lint clean
+
+setup: $(STAMP) $(FONTDEPS)
+
+test-setup: setup $(BROWSERDEPS)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,25 +45,18 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-$(SYSDEPS): | $(BIN)/python
-	@if fc-list :lang=zh 2>/dev/null | grep -q . && command -v chromium >/dev/null; then \
-		echo "system packages present: $(DEBIAN_PACKAGES)"; \
-	elif command -v apt-get >/dev/null; then \
-		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(DEBIAN_PACKAGES); \
-	else \
-		echo "error: need Debian packages $(DEBIAN_PACKAGES) (no apt-get here); install them and rerun" >&2; \
-		exit 1; \
-	fi
-	touch $(SYSDEPS)
+$(FONTDEPS): | $(BIN)/python
+	$(call install-debian,$(FONTDEPS),fc-list :lang=zh 2>/dev/null | grep -q .,$(RUN_DEBIAN_PACKAGES))
+
+$(BROWSERDEPS): | $(BIN)/python
+	$(call install-debian,$(BROWSERDEPS),command -v chromium >/dev/null,$(TEST_DEBIAN_PACKAGES))
 
 ## run: the main job, the Changle baseline scenario suite, with results under results/
 run: setup
 	$(BIN)/twin suite scenarios/changle_baseline.toml --out results --force
 
 ## test: the whole test suite (unit, property, validation and CLI tests)
-test: setup
+test: test-setup
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests
 
 ## bench: pytest-benchmark suites and the side-by-side peer comparisons; writes
