@@ -11,7 +11,7 @@ from scenarios.registry import ScenarioKind, get_kind
 from twin.config import ScenarioFile, read_toml, validate
 from twin.engine import Engine
 from twin.errors import InputError
-from twin.results import FolderHook, RunResult, refuse_existing, write_run
+from twin.results import FolderHook, RunResult, claim, write_run
 
 log = logging.getLogger(__name__)
 
@@ -77,14 +77,14 @@ def run_scenario(
     """
     spec, config = load_scenario(path, seed)
     out = out_dir if out_dir is not None else default_out_dir(config)
-    refuse_existing(out, force)
-    result, wall_time_s = execute(spec, config)
-    result.files.setdefault("scenario.toml", path)
-    manifest = {
-        "scenario_file": str(path),
-        "scenario": config.model_dump(mode="json"),
-        "seed": config.scenario.seed,
-    }
-    write_run(out, result, manifest, wall_time_s, force=force, finish=finish)
+    with claim(out, force):
+        result, wall_time_s = execute(spec, config)
+        result.files.setdefault("scenario.toml", path)
+        manifest = {
+            "scenario_file": str(path),
+            "scenario": config.model_dump(mode="json"),
+            "seed": config.scenario.seed,
+        }
+        write_run(out, result, manifest, wall_time_s, force=force, finish=finish)
     log.info("wrote %s in %.1f s", out, wall_time_s)
     return out

@@ -17,7 +17,7 @@ from pathlib import Path
 from pydantic import Field
 
 from scenarios.runner import load_scenario, run_scenario
-from twin.config import StrictModel, read_toml, validate
+from twin.config import NAME_PATTERN, StrictModel, read_toml, validate
 from twin.errors import InputError
 from twin.results import FolderHook
 
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 class SuiteTable(StrictModel):
     """The ``[suite]`` table."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Suite identifier.")
+    name: str = Field(pattern=NAME_PATTERN, min_length=1, max_length=120, description="Suite name, any script.")
     description: str = Field(default="", description="What the suite covers.")
     scenarios: list[str] = Field(min_length=1, description="Scenario files, relative to this file.")
 

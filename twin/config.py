@@ -29,9 +29,15 @@ DEFAULT_START = datetime(2025, 6, 3, 7, 0, 0)
 
 
 class StrictModel(BaseModel):
-    """Base for every configuration model: unknown keys forbidden, no type coercion."""
+    """Base for every configuration model: unknown keys forbidden, no type coercion, and only
+    finite numbers (``inf`` and ``nan`` are never a physical quantity in a scenario file)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
+
+
+NAME_PATTERN = r"^[^\x00-\x1f/\\:*?\"<>|.][^\x00-\x1f/\\:*?\"<>|]*$"
+"""A scenario or suite name: any script (热线, Helsinki), usable as a folder name on every system:
+no control or path characters, not hidden (no leading dot), at most 120 characters."""
 
 
 class ScenarioHeader(StrictModel):
@@ -39,8 +45,10 @@ class ScenarioHeader(StrictModel):
 
     kind: str = Field(description="Scenario kind, a key of the scenario registry (see `twin scenarios`).")
     name: str = Field(
-        pattern=r"^[A-Za-z0-9_.-]+$",
-        description="Short identifier; the default results folder is results/<name>.",
+        pattern=NAME_PATTERN,
+        min_length=1,
+        max_length=120,
+        description="Short name in any script; the default results folder is results/<name>.",
     )
     description: str = Field(default="", description="One or two sentences for the report.")
     seed: int = Field(default=1, ge=0, description="Root seed of the run's SeedSequence.")
@@ -97,6 +105,9 @@ def describe_validation_error(exc: ValidationError, model: type[BaseModel]) -> s
     if kind == "missing":
         return f"missing required key {where}"
     value = error.get("input")
+    if kind == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") == NAME_PATTERN:
+        return (f"{where} = {value!r}: not usable as a folder name (expected any script, without "
+                "control characters, / \\ : * ? \" < > | or a leading dot)")
     return f"{where} = {value!r}: {error['msg']}"
 
 

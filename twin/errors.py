@@ -31,3 +31,11 @@ class InputError(Exception):
 
 class ConvergenceError(RuntimeError):
     """A numerical solver did not converge; the message names the step, elements and residual."""
+
+
+class Terminated(KeyboardInterrupt):
+    """The process was asked to stop (SIGTERM, as ``timeout``, systemd, docker and Slurm send).
+
+    A subclass of :class:`KeyboardInterrupt`, so every clean-up that handles Ctrl-C (removing a
+    hidden partial results folder, stopping worker processes) handles it the same way.
+    """

@@ -102,24 +102,100 @@ def refuse_existing(out_dir: Path, force: bool) -> None:
         raise InputError("exists and is not a folder", out_dir)
 
 
+_claimed: set[Path] = set()
+"""Results folders this process holds the lock of (so that nested writers do not lock twice)."""
+
+
+def _lock_path(out_dir: Path) -> Path:
+    return out_dir.parent / f".{out_dir.name}.lock"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, but someone else's
+        return True
+    return True
+
+
+def _take_lock(out_dir: Path) -> None:
+    """Create ``.<name>.lock`` beside ``out_dir`` (exclusively); a stale lock is taken over."""
+    lock = _lock_path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                pid = int(lock.read_text().strip() or 0)
+            except (OSError, ValueError):
+                pid = 0
+            if pid and _process_alive(pid):
+                raise InputError(
+                    f"another run (process {pid}) is writing this results folder; wait for it to "
+                    "finish or choose another --out", out_dir,
+                ) from None
+            lock.unlink(missing_ok=True)  # its writer died: the lock is stale
+            continue
+        with os.fdopen(fd, "w") as handle:
+            handle.write(f"{os.getpid()}\n")
+        return
+    raise InputError("could not lock the results folder (a lock file keeps reappearing)", out_dir)
+
+
+@contextmanager
+def claim(out_dir: Path, force: bool) -> Iterator[None]:
+    """Hold ``out_dir`` for this run, from before the work starts until its folder is in place.
+
+    Refuses an existing folder unless ``force``, and refuses (exit 2) while another process holds
+    the folder, so that two runs writing the same ``--out`` at once cannot clobber each other.
+    Re-entrant within one process.
+    """
+    key = out_dir.resolve()
+    if key in _claimed:
+        refuse_existing(out_dir, force)
+        yield
+        return
+    refuse_existing(out_dir, force)
+    _take_lock(out_dir)
+    _claimed.add(key)
+    try:
+        yield
+    finally:
+        _claimed.discard(key)
+        _lock_path(out_dir).unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_dir(out_dir: Path, force: bool) -> Iterator[Path]:
-    """Yield a temporary folder that replaces ``out_dir`` only if the block succeeds."""
-    refuse_existing(out_dir, force)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = None
-    if out_dir.exists():
-        old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
-        out_dir.rename(old)
-    tmp.rename(out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    """Yield a temporary folder that replaces ``out_dir`` only if the block succeeds.
+
+    The folder is claimed (see :func:`claim`) for the whole block, and gets the usual permissions
+    of a new folder (``mkdtemp`` makes it private to its owner).
+    """
+    with claim(out_dir, force):
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+        try:
+            tmp.chmod(0o777 & ~_umask())
+            yield tmp
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        old = None
+        if out_dir.exists():
+            old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
+            out_dir.rename(old)
+        tmp.rename(out_dir)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def write_json(path: Path, payload: Any) -> None:

@@ -14,13 +14,15 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
+import signal
 import sys
+import threading
 import traceback
 from datetime import datetime
 
 import typer
 
-from twin.errors import InputError
+from twin.errors import InputError, Terminated
 
 app = typer.Typer(
     name="twin",
@@ -73,8 +75,41 @@ def _log_internal_error() -> str:
     return str(path)
 
 
+_signals_seen: list[int] = []
+"""SIGTERM deliveries of this call: typer turns any interrupt into a bare exit status 130."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    _signals_seen.append(signum)
+    raise Terminated(f"signal {signum}")
+
+
+def _interrupted() -> None:
+    """Exit 143 after SIGTERM, 130 after Ctrl-C (the shells' 128 + signal number)."""
+    if _signals_seen:
+        print("terminated", file=sys.stderr)
+        sys.exit(143)
+    print("interrupted", file=sys.stderr)
+    sys.exit(130)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``twin`` script: run the CLI and map failures to exit statuses."""
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGTERM) if on_main_thread else None
+    if on_main_thread:
+        # SIGTERM unwinds like Ctrl-C, so that no partial results folder or worker outlives us.
+        signal.signal(signal.SIGTERM, _raise_terminated)
+    _signals_seen.clear()
+    try:
+        _run(argv)
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(argv: list[str] | None) -> None:
+    """Run the CLI and map failures to exit statuses (see the module docstring)."""
     try:
         # Without standalone mode, click returns (not raises) the code of a ``typer.Exit``.
         code = app(args=argv, prog_name="twin", standalone_mode=False)
@@ -82,10 +117,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
     except typer.Exit as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # typer's form of Ctrl-C and SIGTERM
+            _interrupted()
         sys.exit(exc.exit_code)
-    except typer.Abort:
-        print("aborted", file=sys.stderr)
-        sys.exit(130)
+    except typer.Abort:  # click's form of Ctrl-C
+        _interrupted()
     except typer.TyperException as exc:  # usage errors: bad option values, missing arguments
         ctx = getattr(exc, "ctx", None)
         command = ctx.command_path if ctx is not None else "twin"
@@ -93,10 +129,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"error: {command}: {message} (see '{command} --help')", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        sys.exit(130)
+        _interrupted()
     except Exception as exc:  # noqa: BLE001 - the last line of defence, logged in full
         log_path = _log_internal_error()
         print(f"internal error: {type(exc).__name__}: {exc} (details in {log_path})", file=sys.stderr)
         sys.exit(1)
+    if code == 130:  # typer returns, rather than raises, the status of an interrupted command
+        _interrupted()
     sys.exit(code if isinstance(code, int) else 0)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from twin.errors import Terminated
 from twin.progress import set_quiet
 
 
@@ -82,12 +83,13 @@ def sweep(
         with pool:
             outcome = run_sweep(plan, out, pool, force=force, command=command)
         build_report(out)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         # Exit here rather than let typer turn Ctrl-C into a return value the caller may drop.
         done = len(list((out / "runs").glob("*.json"))) if (out / "runs").is_dir() else 0
-        typer.echo(f"interrupted: {done} finished runs are checkpointed in {out / 'runs'}; "
+        stopped = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        typer.echo(f"{stopped}: {done} finished runs are checkpointed in {out / 'runs'}; "
                    "run the same command to resume", err=True)
-        sys.exit(130)
+        sys.exit(143 if isinstance(exc, Terminated) else 130)
     if not quiet:
         ok = outcome.runs_total - outcome.runs_failed
         typer.echo(

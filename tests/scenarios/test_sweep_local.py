@@ -287,3 +287,53 @@ def test_an_os_error_from_a_healthy_pool_is_not_taken_for_a_break(monkeypatch):
     monkeypatch.setattr(executor, "_new_pool", lambda workers: Healthy())
     with pytest.raises(OSError, match="handle is closed"):
         list(executor.map_unordered(abs, [-1]))
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_sigterm_stops_a_sweep_and_its_workers_and_it_resumes(tmp_path, twin_cli):
+    scenario = probe_file(tmp_path, sleep_s=0.5)
+    out_dir = tmp_path / "sweep"
+    args = ["sweep", str(scenario), "--set", "probe.level=1,2,3,4,5,6", "-r", "2", "-w", "2",
+            "--out", str(out_dir)]
+    launcher = "import sys, sweep_kinds; from twin_cli import main; main(sys.argv[1:])"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(FIXTURES_DIR), os.environ.get("PYTHONPATH", "")])}
+    process = subprocess.Popen([sys.executable, "-c", launcher, *args], env=env, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (out_dir / "runs").is_dir() or len(checkpoints(out_dir)) < 1:
+        assert process.poll() is None, process.stderr.read()
+        assert time.monotonic() < deadline, "the sweep did not start"
+        time.sleep(0.05)
+    workers = _children(process.pid)
+    assert workers, "the sweep has worker processes"
+    process.send_signal(signal.SIGTERM)  # what timeout, systemd, docker and Slurm send
+    assert process.wait(timeout=60) == 143
+    assert "terminated" in process.stderr.read()
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in workers):
+        assert time.monotonic() < deadline, "worker processes outlived the sweep"
+        time.sleep(0.05)
+    resumed = twin_cli(*args, "-q")
+    assert resumed.exit_code == 0, resumed.stderr
+    assert_no_partial_files(out_dir)
+    assert len(pd.read_parquet(out_dir / "runs.parquet")) == 12
