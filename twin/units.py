@@ -70,6 +70,18 @@ def unit_of(name: str) -> str:
     return ""
 
 
+def unit_suffix(name: str) -> str:
+    """The unit suffix of a result's name as written in names, or ``""``.
+
+    >>> unit_suffix("water_lost_m3"), unit_suffix("flow_veh_per_h"), unit_suffix("utilisation")
+    ('m3', 'veh_per_h', '')
+    """
+    for suffix, _ in _SUFFIX_UNITS:
+        if name.endswith(suffix):
+            return suffix[1:]
+    return ""
+
+
 def kmh_to_ms(speed_km_per_h: float) -> float:
     """Convert km/h to m/s."""
     return speed_km_per_h / KMH_PER_MS
