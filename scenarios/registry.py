@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scenarios.validation import CheckContext, SizeEstimate
 from twin.config import ScenarioFile
 from twin.engine import Engine
 from twin.errors import InputError
@@ -28,29 +29,45 @@ KINDS_DIR = Path(__file__).resolve().parent / "kinds"
 """Where scenario kind modules live: one module per kind."""
 
 Runner = Callable[[Any, Engine], RunResult]
+Check = Callable[[Any, CheckContext], None]
+Estimate = Callable[[Any], SizeEstimate]
 
 
 @dataclass(frozen=True)
 class ScenarioKind:
-    """One registered kind: its name, file model, runner and a one-line summary."""
+    """One registered kind: its name, file model, runner and a one-line summary.
+
+    ``check`` (optional) finds what the pydantic model cannot: references to the city's places
+    and files, cross-field rules; it raises :class:`~twin.errors.InputError` naming the key.
+    ``estimate`` (optional) says how much memory and time a run will take, so that a run that
+    cannot fit this machine is refused before it starts (see :mod:`scenarios.validation`).
+    """
 
     kind: str
     model: type[ScenarioFile]
     run: Runner
     summary: str
+    check: Check | None = None
+    estimate: Estimate | None = None
 
 
 _KINDS: dict[str, ScenarioKind] = {}
 _discovered = False
 
 
-def scenario_kind(kind: str, model: type[ScenarioFile], summary: str) -> Callable[[Runner], Runner]:
+def scenario_kind(
+    kind: str,
+    model: type[ScenarioFile],
+    summary: str,
+    check: Check | None = None,
+    estimate: Estimate | None = None,
+) -> Callable[[Runner], Runner]:
     """Decorator registering ``run`` as the runner of ``kind`` with file model ``model``."""
 
     def register(run: Runner) -> Runner:
         if kind in _KINDS and _KINDS[kind].run is not run:
             raise RuntimeError(f"scenario kind {kind!r} registered twice")
-        _KINDS[kind] = ScenarioKind(kind=kind, model=model, run=run, summary=summary)
+        _KINDS[kind] = ScenarioKind(kind, model, run, summary, check, estimate)
         return run
 
     return register

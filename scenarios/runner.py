@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from scenarios.registry import ScenarioKind, get_kind
+from scenarios.validation import CheckContext, check_size
 from twin.config import ScenarioFile, read_toml, validate
 from twin.engine import Engine
 from twin.errors import InputError
@@ -24,7 +25,7 @@ def load_scenario(path: Path, seed: int | None = None) -> tuple[ScenarioKind, Sc
 
 
 def parse_scenario(
-    data: dict[str, Any], source: Path | str, seed: int | None = None
+    data: dict[str, Any], source: Path | str, seed: int | None = None, city_dir: Path | None = None
 ) -> tuple[ScenarioKind, ScenarioFile]:
     """Validate parsed scenario TOML ``data`` (read from ``source``) against its kind's model.
 
@@ -38,6 +39,10 @@ def parse_scenario(
         raise InputError("missing required key [scenario] kind", source)
     spec = get_kind(header["kind"], str(source))
     config = validate(spec.model, data, source)
+    if spec.check is not None:
+        spec.check(config, CheckContext(source, city_dir))
+    if spec.estimate is not None:
+        check_size(spec.estimate(config), source)
     if seed is not None:
         if seed < 0:
             raise InputError(f"--seed {seed}: must be a non-negative integer", source)

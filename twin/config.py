@@ -55,7 +55,9 @@ class ScenarioHeader(StrictModel):
     start: datetime = Field(
         default=DEFAULT_START, description="Simulated start, local time (Asia/Shanghai)."
     )
-    duration_s: float = Field(default=3600.0, gt=0, description="Simulated duration in seconds.")
+    duration_s: float = Field(
+        default=3600.0, gt=0, le=10 * 366 * 86400.0, description="Simulated duration in seconds (at most ten years)."
+    )
 
 
 class ScenarioFile(StrictModel):
