@@ -48,7 +48,7 @@ def test_points_by_place_name_lonlat_junction_and_id(city):
     here = resolve_point(city, "119.60,25.90", "[crew] depot")
     assert here.node in city.roads.nodes
     edge_names = {}
-    for u, v, data in city.roads.edges(data=True):
+    for _, v, data in city.roads.edges(data=True):
         if data.get("name"):
             edge_names.setdefault(v, set()).add(data["name"])
     node, names = next((n, sorted(s)) for n, s in sorted(edge_names.items()) if len(s) >= 2)
