@@ -23,7 +23,7 @@ import pytest
 import simpy
 
 from scenarios.kinds.hotline_12345 import HotlineConfig, simulate
-from scenarios.runner import execute, parse_scenario
+from scenarios.loading import execute, parse_scenario
 from twin.engine import Engine
 
 SEED = 20250603

@@ -142,7 +142,7 @@ holding = ["none", "headway"]
 
 @pytest.mark.parametrize("variants", [8])
 def test_av_bus_route_scenario(benchmark, tmp_path, variants):
-    from scenarios.runner import execute, parse_scenario
+    from scenarios.loading import execute, parse_scenario
     from twin.config import read_toml
 
     path = tmp_path / "corridor.toml"

@@ -23,7 +23,7 @@ from scenarios.validation import CheckContext, SizeEstimate
 from twin.config import ScenarioFile
 from twin.engine import Engine
 from twin.errors import InputError
-from twin.results import RunResult
+from twin.results import Answer, RunResult
 
 KINDS_DIR = Path(__file__).resolve().parent / "kinds"
 """Where scenario kind modules live: one module per kind."""
@@ -31,6 +31,8 @@ KINDS_DIR = Path(__file__).resolve().parent / "kinds"
 Runner = Callable[[Any, Engine], RunResult]
 Check = Callable[[Any, CheckContext], None]
 Estimate = Callable[[Any], SizeEstimate]
+Answerer = Callable[[Any, dict[str, float], RunResult], Answer]
+"""``answer(config, kpis, result)``: the answer worded from the KPIs (means over the replications)."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,9 @@ class ScenarioKind:
     and files, cross-field rules; it raises :class:`~twin.errors.InputError` naming the key.
     ``estimate`` (optional) says how much memory and time a run will take, so that a run that
     cannot fit this machine is refused before it starts (see :mod:`scenarios.validation`).
+    ``answer`` (optional) words the answer from the KPIs (the means over the replications) and
+    the seeded run's result. ``replications`` is how many runs a report rests on when the file
+    does not say (1 for a kind that draws no random numbers).
     """
 
     kind: str
@@ -49,6 +54,8 @@ class ScenarioKind:
     summary: str
     check: Check | None = None
     estimate: Estimate | None = None
+    answer: Answerer | None = None
+    replications: int = 1
 
 
 _KINDS: dict[str, ScenarioKind] = {}
@@ -61,13 +68,15 @@ def scenario_kind(
     summary: str,
     check: Check | None = None,
     estimate: Estimate | None = None,
+    answer: Answerer | None = None,
+    replications: int = 1,
 ) -> Callable[[Runner], Runner]:
     """Decorator registering ``run`` as the runner of ``kind`` with file model ``model``."""
 
     def register(run: Runner) -> Runner:
         if kind in _KINDS and _KINDS[kind].run is not run:
             raise RuntimeError(f"scenario kind {kind!r} registered twice")
-        _KINDS[kind] = ScenarioKind(kind, model, run, summary, check, estimate)
+        _KINDS[kind] = ScenarioKind(kind, model, run, summary, check, estimate, answer, replications)
         return run
 
     return register

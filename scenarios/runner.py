@@ -1,4 +1,4 @@
-"""Load, validate and run one scenario file into a results folder."""
+"""Run one scenario file into a results folder, with its replications."""
 
 from __future__ import annotations
 
@@ -7,59 +7,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from scenarios.registry import ScenarioKind, get_kind
-from scenarios.validation import CheckContext, check_size
-from twin.config import ScenarioFile, read_toml, validate
-from twin.engine import Engine
-from twin.errors import InputError
+from scenarios.loading import execute, load_scenario
+from scenarios.replications import difference, replication_count, replication_tasks, run_replications, summarise
+from twin.config import ScenarioFile
 from twin.results import FolderHook, RunResult, claim, write_run
 
 log = logging.getLogger(__name__)
 
 DEFAULT_RESULTS_DIR = Path("results")
-
-
-def load_scenario(path: Path, seed: int | None = None) -> tuple[ScenarioKind, ScenarioFile]:
-    """Read and validate a scenario file; ``seed`` (if given) overrides ``[scenario] seed``."""
-    return parse_scenario(read_toml(path), path, seed)
-
-
-def parse_scenario(
-    data: dict[str, Any], source: Path | str, seed: int | None = None, city_dir: Path | None = None
-) -> tuple[ScenarioKind, ScenarioFile]:
-    """Validate parsed scenario TOML ``data`` (read from ``source``) against its kind's model.
-
-    The sweep calls this on a scenario file's data with its settings applied, so that a swept
-    value is checked exactly as the same value written in the file would be.
-    """
-    header = data.get("scenario")
-    if not isinstance(header, dict):
-        raise InputError("missing [scenario] table (with kind, name, ...)", source)
-    if "kind" not in header:
-        raise InputError("missing required key [scenario] kind", source)
-    spec = get_kind(header["kind"], str(source))
-    config = validate(spec.model, data, source)
-    if spec.check is not None:
-        spec.check(config, CheckContext(source, city_dir))
-    if spec.estimate is not None:
-        check_size(spec.estimate(config), source)
-    if seed is not None:
-        if seed < 0:
-            raise InputError(f"--seed {seed}: must be a non-negative integer", source)
-        config = config.model_copy(
-            update={"scenario": config.scenario.model_copy(update={"seed": seed})}
-        )
-    return spec, config
-
-
-def execute(spec: ScenarioKind, config: ScenarioFile) -> tuple[RunResult, float]:
-    """Run a validated scenario in this process; return its result and wall time in seconds."""
-    header = config.scenario
-    engine = Engine(header.seed, header.start, header.duration_s)
-    log.info("running %s (%s) with seed %d", header.name, spec.kind, header.seed)
-    started = time.perf_counter()
-    result = spec.run(config, engine)
-    return result, time.perf_counter() - started
 
 
 def default_out_dir(config: ScenarioFile) -> Path:
@@ -73,23 +28,46 @@ def run_scenario(
     seed: int | None = None,
     force: bool = False,
     finish: FolderHook | None = None,
+    replications: int | None = None,
 ) -> Path:
     """Run the scenario in ``path`` and write its results folder; return the folder.
 
     The file is validated and the target folder checked before any simulation starts, and the
     folder appears only when everything has been written, including what ``finish`` adds (the
-    report) while the folder is still hidden.
+    report) while the folder is still hidden. ``replications`` overrides the file's (and the
+    kind's) number of replications.
     """
     spec, config = load_scenario(path, seed)
+    if replications is not None:
+        config = config.model_copy(
+            update={"scenario": config.scenario.model_copy(update={"replications": replications})})
     out = out_dir if out_dir is not None else default_out_dir(config)
     with claim(out, force):
-        result, wall_time_s = execute(spec, config)
+        started = time.perf_counter()
+        result, _ = execute(spec, config)
+        count = replication_count(spec, config)
+        if count > 1:
+            tasks = replication_tasks(path, spec, config, count)
+            summarise(result, run_replications(tasks), [config.scenario.seed, *(t.seed for t in tasks)])
+        if spec.answer is not None:
+            result.answer = spec.answer(config, result.kpis, result)
         result.files.setdefault("scenario.toml", path)
         manifest = {
             "scenario_file": str(path),
             "scenario": config.model_dump(mode="json"),
             "seed": config.scenario.seed,
+            "replications": count,
+            "difference": _answer_difference(result),
         }
+        wall_time_s = time.perf_counter() - started
         write_run(out, result, manifest, wall_time_s, force=force, finish=finish)
     log.info("wrote %s in %.1f s", out, wall_time_s)
     return out
+
+
+def _answer_difference(result: RunResult) -> dict[str, Any] | None:
+    """Whether the recommended option beats the one it is compared with by more than the noise."""
+    answer = result.answer
+    if answer is None or not (answer.chosen and answer.versus and answer.metric):
+        return None
+    return difference(result, answer.chosen, answer.versus, answer.metric)

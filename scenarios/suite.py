@@ -16,7 +16,8 @@ from pathlib import Path
 
 from pydantic import Field
 
-from scenarios.runner import load_scenario, run_scenario
+from scenarios.loading import load_scenario
+from scenarios.runner import run_scenario
 from twin.config import NAME_PATTERN, StrictModel, read_toml, validate
 from twin.errors import InputError
 from twin.results import FolderHook

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import importlib
 import itertools
 import json
 import logging
@@ -42,7 +41,6 @@ import shutil
 import sys
 import time
 import tomllib
-import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -53,11 +51,13 @@ import numpy as np
 import pandas as pd
 
 from scenarios.executors import WorkerLost
-from scenarios.runner import execute, parse_scenario
+from scenarios.loading import parse_scenario
+from scenarios.tasks import RunTask, execute_run, replication_seeds
 from twin.config import read_toml
 from twin.errors import InputError
-from twin.progress import progress_bar, set_quiet
-from twin.results import check_kpis, git_commit, package_versions
+from twin.intervals import kpi_interval
+from twin.progress import progress_bar
+from twin.results import git_commit, package_versions
 from twin.units import unit_of
 
 if TYPE_CHECKING:
@@ -87,21 +87,6 @@ class Setting:
 
     key: str
     values: tuple[Any, ...]
-
-
-@dataclass(frozen=True)
-class RunTask:
-    """Everything a worker needs to execute one run (picklable; no open files or models)."""
-
-    index: int
-    run_id: str
-    setting_index: int
-    setting: dict[str, Any]
-    replication: int
-    seed: int
-    data: dict[str, Any]
-    source: str
-    kind_module: str
 
 
 @dataclass(frozen=True)
@@ -214,17 +199,6 @@ def _canonical(payload: Any) -> str:
     return json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False)
 
 
-def replication_seeds(root_seed: int, replications: int) -> list[int]:
-    """Seeds of replications ``0..n-1``: children of ``SeedSequence(root_seed)``, as int64-safe ints.
-
-    Child ``r`` does not depend on how many children are spawned, so adding replications keeps
-    the seeds (and the checkpoints) of the existing ones.
-    """
-    children = np.random.SeedSequence(root_seed).spawn(replications)
-    # 63 bits: a TOML integer, a Parquet int64 and a valid [scenario] seed (>= 0).
-    return [int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for child in children]
-
-
 def plan_sweep(
     scenario_path: Path, sets: Iterable[str], replications: int = 1, seed: int | None = None
 ) -> SweepPlan:
@@ -307,49 +281,6 @@ def _without_seed(dump: dict[str, Any]) -> dict[str, Any]:
     dump = copy.deepcopy(dump)
     dump["scenario"].pop("seed", None)
     return dump
-
-
-# --------------------------------------------------------------------------- one run (in a worker)
-
-
-def execute_run(task: RunTask) -> dict[str, Any]:
-    """Run one task in this (worker) process; return its checkpoint record.
-
-    Any exception from the scenario is caught and recorded, so that one bad run does not stop the
-    sweep; only the death of the process itself escapes, and the executor handles that.
-    """
-    set_quiet(True)  # nested progress bars in workers would fight over the terminal
-    started = time.perf_counter()
-    record: dict[str, Any] = {
-        "run_id": task.run_id, "index": task.index, "replication": task.replication,
-        "seed": task.seed, "setting": {k: repr(v) for k, v in task.setting.items()},
-        "status": "ok", "error": None, "kpis": {},
-    }
-    result = None
-    try:
-        # A kind registered outside the scenarios package (a plug-in, a test) must be imported
-        # here too: a fresh worker process only knows the bundled kinds.
-        importlib.import_module(task.kind_module)
-        spec, config = parse_scenario(task.data, task.source)
-        result, _ = execute(spec, config)
-        record["kpis"] = check_kpis(result.kpis)
-    except InputError as exc:
-        record.update(status="failed", error=f"InputError: {exc.reason}")
-    except Exception as exc:  # noqa: BLE001 - a failing run is data, not the end of the sweep
-        record.update(
-            status="failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc()
-        )
-    finally:
-        if result is not None and result.figures:
-            import matplotlib.pyplot as plt  # deferred: matplotlib is heavy and sweep workers never plot
-
-            for figure in result.figures.values():
-                plt.close(figure)
-    record["wall_time_s"] = round(time.perf_counter() - started, 6)
-    return record
-
-
-# --------------------------------------------------------------------------- the sweep folder
 
 
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -536,26 +467,9 @@ def kpi_columns(table: pd.DataFrame, keys: list[str]) -> list[str]:
     return [column for column in table.columns if column not in skip]
 
 
-def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and Student-t confidence interval ``(mean, low, high)`` of independent replications.
-
-    Fewer than two values give ``NaN`` bounds: one replication says nothing about its error.
-    """
-    from scipy import stats  # deferred: scipy is heavy and sweep workers never summarise
-
-    values = values[np.isfinite(values)]
-    n = len(values)
-    if n == 0:
-        return math.nan, math.nan, math.nan
-    mean = float(values.mean())
-    if n < 2:
-        return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * values.std(ddof=1) / math.sqrt(n))
-    return mean, mean - half, mean + half
-
-
 def summarise(plan: SweepPlan, table: pd.DataFrame) -> pd.DataFrame:
-    """Per setting and KPI: runs, failed runs, n, mean, std and the 95% confidence interval.
+    """Per setting and KPI: runs, failed runs, n, mean, std and the 95% confidence interval
+    (Student-t, or bootstrap for shares so that a percentage's interval stays in 0–100).
 
     ``setting_index`` numbers the settings in plan order (the Cartesian product of the values in
     the order given); it ties the summary to :class:`RunTask` and is not written to disk.
@@ -573,7 +487,8 @@ def summarise(plan: SweepPlan, table: pd.DataFrame) -> pd.DataFrame:
         setting = plan.runs[indices[0]].setting
         for kpi in kpis:
             values = ok[kpi].to_numpy(dtype=float)
-            mean, low, high = confidence_interval(values)
+            interval = kpi_interval(kpi, values, level=0.95)
+            mean, low, high = interval.mean, interval.low, interval.high
             finite = values[np.isfinite(values)]
             rows.append({
                 **setting, "kpi": kpi, "unit": unit_of(kpi), "runs": len(subset),

@@ -58,6 +58,10 @@ class ScenarioHeader(StrictModel):
     duration_s: float = Field(
         default=3600.0, gt=0, le=10 * 366 * 86400.0, description="Simulated duration in seconds (at most ten years)."
     )
+    replications: int | None = Field(
+        default=None, ge=1, le=200,
+        description="Independent runs (child seeds of `seed`) the report's intervals rest on; default: the kind's.",
+    )
 
 
 class ScenarioFile(StrictModel):

@@ -4,7 +4,11 @@ A run folder holds
 
 * ``manifest.json``: the scenario, seed, package versions, git commit and wall time;
 * ``kpis.json``: flat ``name: number`` pairs whose names carry their unit (``mean_wait_s``);
-* every table as ``<name>.parquet`` and ``<name>.csv``;
+* every table as ``<name>.parquet`` and ``<name>.csv`` (UTF-8 with a byte-order mark, so that
+  Excel on a Chinese Windows desktop reads the names);
+* ``answer.json``: the scenario's answer in Chinese and English, and what it recommends;
+* ``kpi_intervals.json`` and ``replications.parquet`` when the run has replications;
+* ``results.gpkg``: the run's elements with their KPIs (EPSG:4326, named layers), for QGIS;
 * figures as ``<name>.png``, extra files, ``notes.md``, and ``report.md``/``report.html``.
 
 Everything is written to a hidden temporary folder beside the target and renamed into place at
@@ -66,6 +70,12 @@ class RunResult:
     headline
         Optional names of the few KPIs that answer the scenario's question; reports and the
         suite's ``index.html`` show them first. Each must be a key of ``kpis``.
+    answer
+        The answer to the scenario's question, first in every report (see :class:`Answer`).
+    layers
+        Map layers of the run (GeoDataFrames, any CRS) written to ``results.gpkg`` in EPSG:4326.
+    intervals
+        Per KPI, its interval over the run's replications (filled by the runner).
     """
 
     kpis: dict[str, float]
@@ -74,6 +84,40 @@ class RunResult:
     notes: list[str] = field(default_factory=list)
     files: dict[str, Path | bytes] = field(default_factory=dict)
     headline: list[str] = field(default_factory=list)
+    answer: Answer | None = None
+    layers: dict[str, Any] = field(default_factory=dict)
+    intervals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    replications: pd.DataFrame | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer to a scenario's question, in one or two sentences per language.
+
+    Attributes
+    ----------
+    text
+        ``{"zh": ..., "en": ...}``: what the planner should take away, naming the recommendation
+        and its key figure.
+    recommendation
+        The recommended option (a strategy, a plan, a fleet) as shown to people, per language.
+    metric
+        The KPI metric the options were compared by (``pilot_delay_s_per_veh``), if any.
+    chosen, versus
+        The KPI-name prefixes of the recommended option and of the one it is compared with
+        (``"actuated"``, ``"fixed"``): ``f"{chosen}_{metric}"`` names a KPI. The runner then says
+        whether their difference is larger than the noise of the replications.
+    """
+
+    text: dict[str, str]
+    recommendation: dict[str, str] = field(default_factory=dict)
+    metric: str | None = None
+    chosen: str | None = None
+    versus: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "recommendation": self.recommendation, "metric": self.metric,
+                "chosen": self.chosen, "versus": self.versus}
 
 
 def check_kpis(kpis: dict[str, Any]) -> dict[str, float | int | None]:
@@ -204,9 +248,16 @@ def write_json(path: Path, payload: Any) -> None:
 
 
 def write_table(folder: Path, name: str, table: pd.DataFrame) -> None:
-    """Write ``table`` as ``<name>.parquet`` and ``<name>.csv`` (index dropped)."""
+    """Write ``table`` as ``<name>.parquet`` and ``<name>.csv`` (index dropped; the CSV in UTF-8
+    with a byte-order mark, which Excel needs to read Chinese text)."""
     table.to_parquet(folder / f"{name}.parquet", index=False)
-    table.to_csv(folder / f"{name}.csv", index=False)
+    table.to_csv(folder / f"{name}.csv", index=False, encoding="utf-8-sig")
+
+
+def write_layers(path: Path, layers: dict[str, Any]) -> None:
+    """Write GeoDataFrames as named layers of one GeoPackage, each reprojected to EPSG:4326."""
+    for name, frame in layers.items():
+        frame.to_crs("EPSG:4326").to_file(path, layer=name, driver="GPKG", engine="pyogrio")
 
 
 def write_figure(folder: Path, name: str, figure: Figure) -> None:
@@ -223,6 +274,14 @@ def write_result(folder: Path, result: RunResult) -> list[str]:
     if unknown:
         raise ValueError(f"headline names {unknown} are not KPIs of the result")
     write_json(folder / "kpis.json", check_kpis(result.kpis))
+    if result.answer is not None:
+        write_json(folder / "answer.json", result.answer.as_dict())
+    if result.intervals:
+        write_json(folder / "kpi_intervals.json", result.intervals)
+    if result.replications is not None:
+        write_table(folder, "replications", result.replications)
+    if result.layers:
+        write_layers(folder / "results.gpkg", result.layers)
     for name, table in result.tables.items():
         write_table(folder, name, table)
     for name, figure in result.figures.items():

@@ -34,20 +34,24 @@ def run(
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing results folder."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
+    replications: int | None = typer.Option(
+        None, "--replications", "-r", min=1, max=200,
+        help="Runs with child seeds that the intervals rest on [default: the file's, else the kind's].",
+    ),
 ) -> None:
     """Run a scenario of any kind and write its results folder (KPIs, tables, plots, report)."""
     from scenarios.runner import run_scenario
     from viz.report import build_report
 
     set_quiet(quiet)
-    out_dir = run_scenario(scenario, out, seed=seed, force=force, finish=build_report)
+    out_dir = run_scenario(scenario, out, seed=seed, force=force, finish=build_report, replications=replications)
     if not quiet:
         _print_kpis(out_dir)
 
 
 def validate(scenario: Path = SCENARIO_ARG) -> None:
     """Check a scenario or suite file without running it."""
-    from scenarios.runner import load_scenario
+    from scenarios.loading import load_scenario
     from scenarios.suite import is_suite, load_suite
     from twin.config import read_toml
 
@@ -63,7 +67,7 @@ def scenarios(
     directory: Path | None = typer.Option(None, "--dir", help="Folder to list [default: bundled]."),
 ) -> None:
     """List the bundled scenario files, one line each: file, kind, name and description."""
-    from scenarios.runner import load_scenario
+    from scenarios.loading import load_scenario
     from scenarios.suite import is_suite
     from twin.config import read_toml
     from twin.errors import InputError

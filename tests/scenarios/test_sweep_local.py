@@ -17,7 +17,7 @@ import pytest
 import sweep_kinds  # noqa: F401 - registers the test-only `sweep_probe` kind
 from scipy import stats
 
-from scenarios.runner import execute, parse_scenario
+from scenarios.loading import execute, parse_scenario
 from scenarios.sweep import plan_sweep
 
 FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures"

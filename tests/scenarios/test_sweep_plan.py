@@ -6,18 +6,15 @@ import socket
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
 import pytest
-from scipy import stats
 
 from scenarios.sweep import (
     apply_setting,
-    confidence_interval,
     parse_set_option,
     plan_sweep,
-    replication_seeds,
     split_values,
 )
+from scenarios.tasks import replication_seeds
 from twin.errors import InputError
 
 HOTLINE = """
@@ -99,16 +96,6 @@ def test_more_replications_keep_existing_seeds_and_run_ids(hotline_file):
 def test_no_settings_means_replications_only(hotline_file):
     plan = plan_sweep(hotline_file, [], 4)
     assert len(plan.runs) == 4 and plan.keys == []
-
-
-def test_confidence_interval_is_student_t():
-    values = np.array([3.1, 2.7, 3.9, 3.3, 2.8])
-    mean, low, high = confidence_interval(values)
-    expected = stats.t.interval(0.95, len(values) - 1, loc=values.mean(), scale=stats.sem(values))
-    assert mean == pytest.approx(values.mean())
-    assert (low, high) == pytest.approx(expected)
-    assert np.isnan(confidence_interval(np.array([2.0]))[1])
-    assert confidence_interval(np.array([2.0, np.nan, 2.0]))[1:] == (2.0, 2.0)
 
 
 def _free_port() -> int:
