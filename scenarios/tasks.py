@@ -8,15 +8,17 @@ its KPIs, or of its error.
 from __future__ import annotations
 
 import importlib
+import os
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from scenarios.loading import execute, parse_scenario
 from twin.errors import InputError
+from twin.paths import CITY_ENV
 from twin.progress import set_quiet
 from twin.results import check_kpis
 
@@ -34,6 +36,8 @@ class RunTask:
     data: dict[str, Any]
     source: str
     kind_module: str
+    city_dir: str | None = field(default_factory=lambda: os.environ.get(CITY_ENV))
+    """The city the run uses (``--city``), which a long-lived worker process may not have seen."""
 
 
 def replication_seeds(root_seed: int, replications: int) -> list[int]:
@@ -61,6 +65,8 @@ def execute_run(task: RunTask) -> dict[str, Any]:
         "status": "ok", "error": None, "kpis": {},
     }
     result = None
+    if task.city_dir is not None:
+        os.environ[CITY_ENV] = task.city_dir
     try:
         # A kind registered outside the scenarios package (a plug-in, a test) must be imported
         # here too: a fresh worker process only knows the bundled kinds.

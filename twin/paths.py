@@ -17,9 +17,13 @@ SCENARIOS_DIR: Path = REPO_ROOT / "scenarios"
 """Bundled scenario files, ``scenarios/*.toml``."""
 
 
+CITY_ENV = "TWIN_DATA_DIR"
+"""The environment variable naming the city folder in use (``--city`` sets it)."""
+
+
 def data_dir() -> Path:
-    """The dataset in use: ``$TWIN_DATA_DIR`` if set, else the bundled ``gis_data/``."""
-    return Path(os.environ.get("TWIN_DATA_DIR", REPO_ROOT / "gis_data"))
+    """The city folder in use: ``$TWIN_DATA_DIR`` (set by ``--city``), else the bundled ``gis_data/``."""
+    return Path(os.environ.get(CITY_ENV, REPO_ROOT / "gis_data"))
 
 
 def cache_dir() -> Path:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from twin_cli.options import with_city
+
 data_app = typer.Typer(
     help="Check a dataset folder; import real data (OSM roads, building footprints).",
     no_args_is_help=True,
@@ -14,8 +16,10 @@ data_app = typer.Typer(
 
 
 @data_app.command("check")
+@with_city
 def check(
-    folder: Path | None = typer.Argument(None, help="Dataset folder [default: the bundled gis_data/]."),
+    folder: Path | None = typer.Argument(
+        None, help="City folder [default: --city, $TWIN_DATA_DIR or the bundled Changle]."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the problems."),
 ) -> None:
     """Validate a dataset: CRS, geometries, NaN attributes, road connectivity, stops on the graph,

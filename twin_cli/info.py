@@ -8,6 +8,8 @@ from typing import Any
 
 import typer
 
+from twin_cli.options import with_city
+
 BINHAI_AREA_ID = "binhai"
 
 
@@ -19,6 +21,7 @@ def describe_dataset(folder: Path) -> dict[str, Any]:
     import pyogrio  # deferred: pyogrio is slow; keeps 'twin --help' fast
 
     from twin.city.folder import load_city
+    from twin.city.manifest import LAYERS
 
     city = load_city(folder)
     layers: dict[str, Any] = {}
@@ -38,8 +41,14 @@ def describe_dataset(folder: Path) -> dict[str, Any]:
                 max(b[2] for b in bboxes), max(b[3] for b in bboxes)]
     other = sorted(p.name for p in folder.iterdir() if p.suffix in (".inp", ".csv", ".npz"))
     crs = sorted({layer["crs"] for layer in layers.values() if layer["crs"]})
+    manifest = city.manifest
     return {
         "data_dir": str(folder),
+        "city": {"name": manifest.city.name, "name_en": manifest.city.name_en, "lang": manifest.city.lang,
+                 "reference_twin": manifest.city.reference_twin},
+        "has": {name: {"file": e.file, "source": e.source, "licence": e.licence}
+                for name, e in manifest.layers.items()},
+        "lacks": {name: how for name, (_, how) in LAYERS.items() if name not in manifest.layers},
         "crs": crs[0] if len(crs) == 1 else crs,
         "bbox": bbox,
         "layers": layers,
@@ -110,16 +119,26 @@ def _water_counts(path: Path) -> dict[str, int]:
 
 def info(
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
-    data: Path | None = typer.Option(None, "--data", help="Dataset folder [default: bundled gis_data/]."),
 ) -> None:
     """Show the city layers in use: counts, CRS, bounding box, and the city's key counts."""
     from twin.paths import data_dir
 
-    summary = describe_dataset(data or data_dir())
+    summary = describe_dataset(data_dir())
     if as_json:
         typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
         return
-    typer.echo(f"dataset: {summary['data_dir']}")
+    city = summary["city"]
+    typer.echo(f"city: {city['name']} {city['name_en']}".rstrip() + f"  ({summary['data_dir']})")
+    if city["reference_twin"]:
+        typer.echo("  a generated reference twin: reports say so")
+    typer.echo("has:")
+    for name, layer in summary["has"].items():
+        typer.echo(f"  {name:16} {layer['file']:28} {layer['source']}")
+    if summary["lacks"]:
+        typer.echo("lacks:")
+        for name, how in summary["lacks"].items():
+            typer.echo(f"  {name:16} add with: {how}")
+    typer.echo("layers:")
     typer.echo(f"  crs: {summary['crs']}   bbox (lon/lat): {summary['bbox']}")
     for name, layer in summary["layers"].items():
         typer.echo(f"  {name:40} {layer['features']:>9,} features  {layer['crs']}")
@@ -132,4 +151,4 @@ def info(
 
 def register(app: typer.Typer) -> None:
     """Add ``twin info`` to the root app."""
-    app.command()(info)
+    app.command()(with_city(info))

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import typer
 
+from twin_cli.options import with_city
+
 
 def map_command(
     out: Path = typer.Option(..., "--out", "-o", help="PNG file to write."),
-    data: Path | None = typer.Option(None, "--data", help="Dataset folder [default: bundled gis_data/]."),
     dpi: int = typer.Option(200, "--dpi", min=50, max=600, help="Resolution (dots per inch)."),
 ) -> None:
     """Draw the boundary, roads by class, bus lines, water mains, compute sites and towns."""
@@ -20,11 +21,11 @@ def map_command(
 
     if out.suffix.lower() != ".png":
         raise InputError(f"--out {out}: expected a .png file name")
-    city = load_city(data or data_dir())
+    city = load_city(data_dir())
     save_map(city, out, dpi=dpi)
     typer.echo(f"wrote {out}")
 
 
 def register(app: typer.Typer) -> None:
     """Add ``twin map`` to the root app."""
-    app.command("map")(map_command)
+    app.command("map")(with_city(map_command))

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from twin_cli.options import with_city
+
 VIEWS_HELP = "district (whole district), binhai (滨海新城) or focus (the run's burst, route, jam...)."
 LAYERS_HELP = (
     "Comma-separated layers to draw [default: all]: terrain, boundary, buildings, roads, water, "
@@ -44,5 +46,5 @@ def register(app: typer.Typer) -> None:
     """Add ``twin render`` to the root app, and the CIM focus render to every run report."""
     from viz.report import register_figure_hook
 
-    app.command()(render)
+    app.command()(with_city(render))
     register_figure_hook(_cim_focus_figure)

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from twin.progress import set_quiet
+from twin_cli.options import with_city
 
 SCENARIO_ARG = typer.Argument(..., help="Scenario file (TOML), e.g. scenarios/hotline_12345.toml.")
 
@@ -131,7 +132,7 @@ def _print_kpis(out_dir: Path) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add the scenario commands to the root app."""
-    app.command()(run)
-    app.command()(validate)
-    app.command()(scenarios)
-    app.command()(suite)
+    app.command()(with_city(run))
+    app.command()(with_city(validate))
+    app.command()(with_city(scenarios))
+    app.command()(with_city(suite))

@@ -11,6 +11,7 @@ import typer
 
 from twin.errors import Terminated
 from twin.progress import set_quiet
+from twin_cli.options import with_city
 
 
 class ExecutorName(StrEnum):
@@ -124,4 +125,4 @@ def _command_line(
 
 def register(app: typer.Typer) -> None:
     """Add ``twin sweep`` to the root app."""
-    app.command()(sweep)
+    app.command()(with_city(sweep))

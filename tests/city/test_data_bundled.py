@@ -20,7 +20,7 @@ def city():
 
 
 def test_info_json_meets_issue_counts(twin_cli):
-    outcome = twin_cli("info", "--json", "--data", GIS)
+    outcome = twin_cli("info", "--json", "--city", GIS)
     assert outcome.exit_code == 0, outcome.stderr
     summary = json.loads(outcome.stdout)
     counts = summary["counts"]

@@ -97,8 +97,8 @@ def test_check_missing_folder_is_one_line(twin_cli, tmp_path):
 def test_map_of_fixture(twin_cli, tmp_path):
     _dataset(tmp_path / "good", broken=False)
     out = tmp_path / "map.png"
-    outcome = twin_cli("map", "--out", out, "--data", tmp_path / "good", "--dpi", "50")
+    outcome = twin_cli("map", "--out", out, "--city", tmp_path / "good", "--dpi", "50")
     assert outcome.exit_code == 0, outcome.stderr
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    outcome = twin_cli("map", "--out", tmp_path / "map.jpg", "--data", tmp_path / "good")
+    outcome = twin_cli("map", "--out", tmp_path / "map.jpg", "--city", tmp_path / "good")
     assert outcome.exit_code == 2

@@ -1,12 +1,14 @@
-"""The city: every layer of a dataset folder, loaded on first use and cached on disk.
+"""The city: every layer of a city folder, loaded on first use and cached on disk.
 
 ``load_city(data_dir)`` returns a :class:`City` whose attributes are the layers of
-``docs/data_model.md``. Nothing is read until an attribute is used. Layers that take work to
+``docs/data_model.md``, found through the folder's manifest ``city.toml``
+(:mod:`twin.city.manifest`). Nothing is read until an attribute is used. Layers that take work to
 derive (the road graph above all) are pickled under ``twin.paths.cache_dir()/city`` keyed by the
 source file's path, size and modification time, so a second load is fast; a changed file gets a
 new key and the stale entry is simply never read again.
 
-A dataset need not have every file: an OSM import has only roads. Missing layers are ``None``.
+A city need not have every layer: an OSM import has only roads. Missing layers are ``None``,
+and :meth:`City.require` turns a missing layer into an error naming the command that adds it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from twin.city.manifest import LAYERS, CityManifest, read_manifest
 from twin.city.roads import EDGE_LAYER, NODE_LAYER, read_graph
 from twin.city.terrain import Terrain
 from twin.errors import InputError
@@ -96,110 +99,137 @@ def read_layer(path: Path, layer: str) -> gpd.GeoDataFrame:
 
 @dataclass
 class City:
-    """A dataset folder's layers (see ``docs/data_model.md``); each is read on first access."""
+    """A city folder's layers (see ``docs/data_model.md``); each is read on first access."""
 
     data_dir: Path
+    manifest: CityManifest
     use_cache: bool = True
     _loaded: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    # --- files -------------------------------------------------------------------------------
+    # --- the city and its files ----------------------------------------------------------------
     @property
-    def base_path(self) -> Path:
-        return self.data_dir / BASE_FILE
+    def name(self) -> str:
+        return self.manifest.city.name
 
     @property
-    def transit_path(self) -> Path:
-        return self.data_dir / TRANSIT_FILE
+    def lang(self) -> str:
+        """The language of the city's reports, unless a command says otherwise."""
+        return self.manifest.city.lang
+
+    def caveat(self, lang: str) -> str:
+        """What reports must say about this city's data (empty for real data without one)."""
+        return getattr(self.manifest.city, f"caveat_{lang}", "")
+
+    def layer_file(self, layer: str) -> Path | None:
+        """The file holding ``layer``, or ``None`` if the city lacks it."""
+        entry = self.manifest.layers.get(layer)
+        return self.data_dir / entry.file if entry is not None else None
+
+    def require(self, layer: str, needed_by: str) -> None:
+        """Raise an :class:`InputError` naming the missing layer and the import that adds it."""
+        if getattr(self, layer) is None:
+            raise InputError(
+                f"{needed_by} needs the city's {layer} layer, which it lacks; add it with: {LAYERS[layer][1]}",
+                self.data_dir)
 
     def _once(self, name: str, load: Any) -> Any:
         if name not in self._loaded:
             self._loaded[name] = load()
         return self._loaded[name]
 
-    def _gpkg_layer(self, path: Path, layer: str) -> Any:
-        def load() -> Any:
-            if layer not in self._layer_names(path):
-                return None
-            return cached(path, f"layer:{layer}", lambda: read_layer(path, layer), self.use_cache)
+    def _gpkg_layer(self, layer: str) -> Any:
+        path = self.layer_file(layer)
+        if path is None:
+            return None
+        entry = self.manifest.layers[layer]
+        name = entry.layer or layer
 
-        return self._once(f"{path.name}:{layer}", load)
+        def load() -> Any:
+            if name not in self._layer_names(path):
+                return None
+            return cached(path, f"layer:{name}", lambda: read_layer(path, name), self.use_cache)
+
+        return self._once(f"{path.name}:{name}", load)
 
     def _layer_names(self, path: Path) -> list[str]:
         return self._once(f"{path.name}:layers", lambda: list_layers(path))
 
     def layer_names(self) -> dict[str, list[str]]:
         """The GeoPackage layers present, by file name."""
-        return {p.name: self._layer_names(p) for p in (self.base_path, self.transit_path) if p.exists()}
+        files = sorted({self.data_dir / e.file for e in self.manifest.layers.values() if e.file.endswith(".gpkg")})
+        return {p.name: self._layer_names(p) for p in files if p.exists()}
 
     # --- base layers ---------------------------------------------------------------------------
     @property
     def boundary(self) -> gpd.GeoDataFrame | None:
-        return self._gpkg_layer(self.base_path, "boundary")
+        return self._gpkg_layer("boundary")
 
     @property
     def areas(self) -> gpd.GeoDataFrame | None:
-        return self._gpkg_layer(self.base_path, "areas")
+        return self._gpkg_layer("areas")
 
     @property
     def towns(self) -> gpd.GeoDataFrame | None:
-        return self._gpkg_layer(self.base_path, "towns")
+        return self._gpkg_layer("towns")
 
     @property
     def landmarks(self) -> gpd.GeoDataFrame | None:
-        return self._gpkg_layer(self.base_path, "landmarks")
+        return self._gpkg_layer("landmarks")
 
     @property
     def zones(self) -> gpd.GeoDataFrame | None:
-        return self._gpkg_layer(self.base_path, "zones")
+        return self._gpkg_layer("zones")
 
     @property
     def buildings(self) -> gpd.GeoDataFrame | None:
-        return self._gpkg_layer(self.base_path, "buildings")
+        return self._gpkg_layer("buildings")
 
     @property
     def compute_sites(self) -> gpd.GeoDataFrame | None:
-        return self._gpkg_layer(self.base_path, "compute_sites")
+        return self._gpkg_layer("compute_sites")
 
     @property
     def roads(self) -> nx.MultiDiGraph | None:
         """The road graph (OSMnx schema, EPSG:4490); ``None`` if the dataset has no roads."""
 
-        def load() -> Any:
+        path = self.layer_file("roads")
 
-            names = self._layer_names(self.base_path)
+        def load() -> Any:
+            if path is None:
+                return None
+            names = self._layer_names(path)
             if NODE_LAYER not in names or EDGE_LAYER not in names:
                 return None
-            return cached(self.base_path, "roads", lambda: read_graph(self.base_path), self.use_cache)
+            return cached(path, "roads", lambda: read_graph(path), self.use_cache)
 
         return self._once("roads", load)
 
     @property
     def terrain(self) -> Terrain | None:
-        def load() -> Any:
+        path = self.layer_file("terrain")
 
-            path = self.data_dir / TERRAIN_FILE
-            return Terrain.load(path) if path.exists() else None
+        def load() -> Any:
+            return Terrain.load(path) if path is not None else None
 
         return self._once("terrain", load)
 
     # --- other domains' layers ----------------------------------------------------------------
     @property
     def bus_stops(self) -> gpd.GeoDataFrame | None:
-        return self._gpkg_layer(self.transit_path, "bus_stops")
+        return self._gpkg_layer("bus_stops")
 
     @property
     def bus_lines(self) -> gpd.GeoDataFrame | None:
-        return self._gpkg_layer(self.transit_path, "bus_lines")
+        return self._gpkg_layer("bus_lines")
 
     @property
     def bus_line_stops(self) -> pd.DataFrame | None:
-        return self._gpkg_layer(self.transit_path, "bus_line_stops")
+        return self._gpkg_layer("bus_line_stops")
 
     @property
     def water_inp(self) -> Path | None:
-        """The EPANET ``.inp`` of the water network, if the dataset has one."""
-        path = self.data_dir / WATER_FILE
-        return path if path.exists() else None
+        """The EPANET ``.inp`` of the water network, if the city has one."""
+        return self.layer_file("water")
 
     def water(self) -> Any:
         """A fresh ``wntr.network.WaterNetworkModel`` read from :attr:`water_inp` (or ``None``)."""
@@ -211,10 +241,12 @@ class City:
 
     @property
     def water_valves(self) -> pd.DataFrame | None:
-        def load() -> Any:
+        path = self.layer_file("water_valves")
 
-            path = self.data_dir / VALVES_FILE
-            return pd.read_csv(path, dtype={"valve_id": str, "link": str, "node": str}) if path.exists() else None
+        def load() -> Any:
+            if path is None:
+                return None
+            return pd.read_csv(path, dtype={"valve_id": str, "link": str, "node": str})
 
         return self._once("water_valves", load)
 
@@ -231,13 +263,13 @@ def load_city(data_dir: Path | str | None = None, use_cache: bool = True) -> Cit
     Raises
     ------
     InputError
-        If the folder does not exist or holds no dataset file at all.
+        If the folder does not exist, its ``city.toml`` is malformed, or it holds no layer at all.
     """
-
     folder = Path(data_dir) if data_dir is not None else default_dir()
     if not folder.is_dir():
-        raise InputError("dataset folder not found", folder)
-    known = (BASE_FILE, TRANSIT_FILE, WATER_FILE, VALVES_FILE, TERRAIN_FILE)
-    if not any((folder / name).exists() for name in known):
-        raise InputError(f"no dataset here: expected one of {', '.join(known)}", folder)
-    return City(folder, use_cache=use_cache)
+        raise InputError("city folder not found", folder)
+    manifest = read_manifest(folder)
+    if not manifest.layers:
+        known = sorted({file for file, _ in LAYERS.values()})
+        raise InputError(f"no city here: expected city.toml or one of {', '.join(known)}", folder)
+    return City(folder, manifest, use_cache=use_cache)

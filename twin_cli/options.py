@@ -1,0 +1,45 @@
+"""Options every command shares: ``--city DIR`` picks the city folder the command works on."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from twin.paths import CITY_ENV
+
+
+def with_city(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``command`` with a ``--city DIR`` option that sets the city for everything it runs.
+
+    The choice goes into the environment (``TWIN_DATA_DIR``), so that the worker processes of a
+    sweep or of a run's replications use the same city.
+    """
+    signature = inspect.signature(command)
+    option = inspect.Parameter(
+        "city", inspect.Parameter.KEYWORD_ONLY, annotation=Path | None,
+        default=typer.Option(None, "--city", help="City folder (city.toml and its layers) "
+                             f"[default: ${CITY_ENV}, else the bundled Changle].", show_default=False),
+    )
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, city: Path | None = None, **kwargs: Any) -> Any:
+        if city is None:
+            return command(*args, **kwargs)
+        previous = os.environ.get(CITY_ENV)
+        os.environ[CITY_ENV] = str(city.resolve())
+        try:
+            return command(*args, **kwargs)
+        finally:  # an in-process caller (a test, a notebook) keeps its own city afterwards
+            if previous is None:
+                os.environ.pop(CITY_ENV, None)
+            else:
+                os.environ[CITY_ENV] = previous
+
+    wrapper.__signature__ = signature.replace(parameters=[*signature.parameters.values(), option])
+    return wrapper
