@@ -9,7 +9,9 @@ from typing import Any
 
 from scenarios.loading import execute, load_scenario
 from scenarios.replications import difference, replication_count, replication_tasks, run_replications, summarise
+from twin.city.manifest import city_summary
 from twin.config import ScenarioFile
+from twin.paths import data_dir
 from twin.results import FolderHook, RunResult, claim, write_run
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,7 @@ def run_scenario(
             "seed": config.scenario.seed,
             "replications": count,
             "difference": _answer_difference(result),
+            "city": city_summary(data_dir()),
         }
         wall_time_s = time.perf_counter() - started
         write_run(out, result, manifest, wall_time_s, force=force, finish=finish)

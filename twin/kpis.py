@@ -86,9 +86,7 @@ class KpiInfo:
         """The display unit for ``values`` shown together (``time`` picks s, min, h or d)."""
         if self.display != "time":
             return self.display
-        finite = [abs(float(v)) for v in values if v is not None and math.isfinite(float(v))]
-        largest = max(finite, default=0.0)
-        return "s" if largest < 120 else "min" if largest < 2 * 3600 else "h" if largest < 3 * 86400 else "d"
+        return time_display(values)
 
     def unit_text(self, lang: Lang, display: str | None = None) -> str:
         """The display unit as written in ``lang`` (empty for plain ratios)."""
@@ -109,12 +107,19 @@ class KpiInfo:
         column of values shown together), else it is chosen for this value alone."""
         if value is None or (isinstance(value, float) and not math.isfinite(value)):
             return "—"
-        display = display or self.display_for([value])
+        display = time_display([value]) if display == "time" else display or self.display_for([value])
         unit = self.unit_text(lang, display)
         text = format_number(self.to_display(float(value), lang, display))
         if not unit:
             return text
         return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+
+
+def time_display(values_s: Iterable[float | None]) -> str:
+    """``s``, ``min``, ``h`` or ``d``: whichever reads best for durations shown together."""
+    finite = [abs(float(v)) for v in values_s if v is not None and math.isfinite(float(v))]
+    largest = max(finite, default=0.0)
+    return "s" if largest < 120 else "min" if largest < 2 * 3600 else "h" if largest < 3 * 86400 else "d"
 
 
 @lru_cache(maxsize=1)

@@ -201,7 +201,7 @@ def _print_summary(kpis: dict[str, float], spec, n_jobs: int, out: Path) -> None
     from rich.console import Console
     from rich.table import Table
 
-    from viz.report import format_number
+    from twin.kpis import format_number
 
     table = Table(title=f"{n_jobs:,} jobs on {spec.nodes:,} nodes ({spec.gpus:,} {spec.accelerator} devices)")
     table.add_column("KPI")

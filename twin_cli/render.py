@@ -44,7 +44,7 @@ def _cim_focus_figure(run_dir: Path) -> list[Path]:
 
 def register(app: typer.Typer) -> None:
     """Add ``twin render`` to the root app, and the CIM focus render to every run report."""
-    from viz.report import register_figure_hook
+    from viz.report.build import register_figure_hook
 
     app.command()(with_city(render))
     register_figure_hook(_cim_focus_figure)

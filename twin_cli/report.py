@@ -6,19 +6,22 @@ from pathlib import Path
 
 import typer
 
+from twin_cli.lang import LANG_OPTION, Lang, lang_value
+
 
 def report(
     results_dir: Path = typer.Argument(
         ..., help="A run folder (twin run), sweep folder (twin sweep) or suite folder (twin suite)."
     ),
+    lang: Lang | None = LANG_OPTION,
 ) -> None:
     """(Re)build report.md and report.html of a results folder from the files in it.
 
     For a suite folder, rebuilds every run's report and index.html.
     """
-    from viz.report import build_report
+    from viz.report.build import build_report
 
-    for path in build_report(results_dir):
+    for path in build_report(results_dir, lang_value(lang)):
         typer.echo(f"wrote {path}")
 
 
@@ -55,7 +58,7 @@ def _print_deltas(deltas, label_a: str, label_b: str) -> None:  # noqa: ANN001 -
     from rich.console import Console  # deferred: keeps 'twin --help' fast
     from rich.table import Table
 
-    from viz.report import format_number
+    from twin.kpis import format_number
 
     styles = {"better": "green", "worse": "red"}
     table = Table(title=f"{label_b} against {label_a} (Δ = B − A)")

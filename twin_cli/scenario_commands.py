@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 import typer
 
 from twin.progress import set_quiet
+from twin_cli.lang import LANG_OPTION, Lang, lang_value
 from twin_cli.options import with_city
 
 SCENARIO_ARG = typer.Argument(..., help="Scenario file (TOML), e.g. scenarios/hotline_12345.toml.")
@@ -39,13 +41,15 @@ def run(
         None, "--replications", "-r", min=1, max=200,
         help="Runs with child seeds that the intervals rest on [default: the file's, else the kind's].",
     ),
+    lang: Lang | None = LANG_OPTION,
 ) -> None:
     """Run a scenario of any kind and write its results folder (KPIs, tables, plots, report)."""
     from scenarios.runner import run_scenario
-    from viz.report import build_report
+    from viz.report.build import build_report
 
     set_quiet(quiet)
-    out_dir = run_scenario(scenario, out, seed=seed, force=force, finish=build_report, replications=replications)
+    out_dir = run_scenario(scenario, out, seed=seed, force=force, replications=replications,
+                           finish=partial(build_report, lang=lang_value(lang)))
     if not quiet:
         _print_kpis(out_dir)
 
@@ -95,16 +99,21 @@ def suite(
     out: Path = typer.Option(Path("results"), "--out", "-o", help="Folder for the runs and index."),
     force: bool = typer.Option(False, "--force", help="Overwrite existing run folders."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
+    lang: Lang | None = LANG_OPTION,
 ) -> None:
     """Run a suite of scenarios (default: the Changle baseline) and write an index page."""
     from scenarios.suite import run_suite
-    from viz.report import build_index, build_report
+    from viz.report.build import build_report, report_lang
+    from viz.report.index_page import build_index
 
     set_quiet(quiet)
-    run_dirs = run_suite(
-        suite_file, out, force=force, finish=build_report,
-        index=build_index,
-    )
+    chosen = lang_value(lang)
+
+    def index(folder: Path, runs: list[Path], title: str, description: str) -> Path:
+        suite_lang = report_lang(runs[0], chosen) if runs else chosen or "zh"
+        return build_index(folder, runs, title, description, lang=suite_lang)
+
+    run_dirs = run_suite(suite_file, out, force=force, finish=partial(build_report, lang=chosen), index=index)
     if not quiet:
         for run_dir in run_dirs:
             typer.echo(f"wrote {run_dir}/report.html")
@@ -116,8 +125,8 @@ def _print_kpis(out_dir: Path) -> None:
     from rich.console import Console  # deferred: keeps 'twin --help' fast
     from rich.table import Table
 
+    from twin.kpis import format_number
     from twin.units import unit_of
-    from viz.report import format_number
 
     kpis = json.loads((out_dir / "kpis.json").read_text())
     table = Table(title=f"KPIs ({out_dir})")

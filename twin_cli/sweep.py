@@ -11,6 +11,7 @@ import typer
 
 from twin.errors import Terminated
 from twin.progress import set_quiet
+from twin_cli.lang import LANG_OPTION, Lang, lang_value
 from twin_cli.options import with_city
 
 
@@ -51,6 +52,7 @@ def sweep(
         False, "--force", help="Discard an existing folder (and its finished runs) and start afresh."
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+    lang: Lang | None = LANG_OPTION,
 ) -> None:
     """Run a scenario over the Cartesian product of --set values × replications.
 
@@ -65,7 +67,7 @@ def sweep(
     from scenarios.executors import DaskExecutor, LocalProcessExecutor, default_workers
     from scenarios.sweep import check_out_dir, plan_sweep, run_sweep
     from twin.errors import InputError
-    from viz.report import build_report
+    from viz.report.build import build_report
 
     set_quiet(quiet)
     if executor is ExecutorName.local and scheduler:
@@ -83,7 +85,7 @@ def sweep(
     try:
         with pool:
             outcome = run_sweep(plan, out, pool, force=force, command=command)
-        build_report(out)
+        build_report(out, lang_value(lang))
     except KeyboardInterrupt as exc:
         # Exit here rather than let typer turn Ctrl-C into a return value the caller may drop.
         done = len(list((out / "runs").glob("*.json"))) if (out / "runs").is_dir() else 0

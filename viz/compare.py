@@ -21,9 +21,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from twin.errors import InputError
+from twin.kpis import format_number
 from twin.results import atomic_dir, write_figure, write_table
 from twin.units import unit_of
-from viz.report import format_number
 
 if TYPE_CHECKING:
     import pandas as pd

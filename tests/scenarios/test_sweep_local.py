@@ -135,7 +135,7 @@ def test_sweep_writes_table_summary_plots_and_report(tmp_path, twin_cli):
     assert manifest["status"] == "complete" and manifest["runs_failed"] == 6
     assert manifest["command"].startswith("twin sweep")
     report = (out_dir / "report.md").read_text()
-    assert "mean_wait_s (s)" in report and "rejected by the probe" in report
+    assert "平均等待时间" in report and "rejected by the probe" in report
     assert "kpis_vs_probe.level.png" in report
     assert_no_partial_files(out_dir)
 

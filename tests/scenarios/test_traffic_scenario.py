@@ -11,7 +11,7 @@ import pytest
 
 from scenarios.runner import run_scenario
 from twin.errors import InputError
-from viz.report import build_report
+from viz.report.build import build_report
 
 SCENARIO = """
 [scenario]

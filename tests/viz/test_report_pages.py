@@ -8,6 +8,8 @@ from pathlib import Path
 
 import sweep_kinds  # noqa: F401 - registers the test-only `sweep_probe` kind (it names headline KPIs)
 
+from twin.kpis import format_number
+
 PROBE = """
 [scenario]
 kind = "sweep_probe"
@@ -46,6 +48,9 @@ def test_report_rebuilds_a_run_report_with_kpis_plots_renders_and_inputs(tmp_pat
     original = (run_dir / "report.md").read_text(), (run_dir / "report.html").read_text()
     assert json.loads((run_dir / "manifest.json").read_text())["headline"] == [
         "mean_wait_s", "throughput_veh_per_h"]
+    # Chinese by default: the bundled city's language.
+    assert "## 结论" in original[0] and "<html lang='zh-CN'>" in original[1]
+    assert "参考孪生" in original[0]  # the bundled city is a generated reference twin, and says so
 
     (run_dir / "report.md").unlink()
     (run_dir / "report.html").unlink()
@@ -58,23 +63,23 @@ def test_report_rebuilds_a_run_report_with_kpis_plots_renders_and_inputs(tmp_pat
     (run_dir / "renders").mkdir()
     shutil.copyfile(run_dir / "draws.png", run_dir / "renders" / "cim.png")
     (run_dir / "renders" / "cim.html").write_text("<html></html>")
-    assert twin_cli("report", run_dir).exit_code == 0
+    assert twin_cli("report", run_dir, "--lang", "en").exit_code == 0
     markdown = (run_dir / "report.md").read_text()
     kpis = json.loads((run_dir / "kpis.json").read_text())
-    assert "## Headline" in markdown and "**mean_wait_s**" in markdown
-    for name, value in kpis.items():
-        line = next(line for line in markdown.splitlines() if line.startswith(f"| {name} |"))
-        assert line.endswith({"mean_wait_s": "| s |", "throughput_veh_per_h": "| veh/h |",
-                              "label_length_count": "| count |"}[name])
-        assert value is not None
+    assert markdown.index("## The answer") < markdown.index("## All KPIs")  # the answer comes first
+    assert "- **mean wait**:" in markdown and "- **throughput**:" in markdown
+    for name in kpis:
+        line = next(line for line in markdown.splitlines() if line.endswith(f"| {name} |"))
+        assert "_" not in line.split("|")[1], line  # the label is words, not the snake_case name
+    assert "| mean wait | " in markdown and " s |" in markdown
     assert "## Figures\n\n![draws](draws.png)" in markdown
     assert "![map](map.png)" in markdown and "![cim](renders/cim.png)" in markdown
     assert "[renders/cim.html](renders/cim.html)" in markdown
-    assert "## Findings\n\nProbe at level **1.0**." in markdown
+    assert "## Findings and assumptions\n\nProbe at level **1.0**." in markdown
     assert 'kind = "sweep_probe"' in markdown and "| simpy |" in markdown and "| seed | 4 |" in markdown
     page = (run_dir / "report.html").read_text()
     for fragment in ("<img src='draws.png'", "<img src='map.png'", "<img src='renders/cim.png'",
-                     "<a href='renders/cim.html'>", "<b>1.0</b>", "class='headline'"):
+                     "<a href='renders/cim.html'>", "<b>1.0</b>", "class='cards'", "<html lang='en'>"):
         assert fragment in page, fragment
     assert not list(run_dir.glob(".*"))  # written through temporary files, none left over
 
@@ -83,16 +88,18 @@ def test_report_rebuilds_a_sweep_report(tmp_path, twin_cli):
     out_dir = tmp_path / "sweep"
     scenario = write(tmp_path, "probe.toml", PROBE.replace("figure = true", "figure = false"))
     assert twin_cli("sweep", scenario, "--set", "probe.level=1,2", "-r", "2", "-w", "1", "-q",
-                    "--out", out_dir).exit_code == 0
+                    "--out", out_dir, "--lang", "en").exit_code == 0
     original = (out_dir / "report.html").read_text()
     (out_dir / "report.html").unlink()
-    assert twin_cli("report", out_dir).exit_code == 0
+    assert twin_cli("report", out_dir, "--lang", "en").exit_code == 0
     assert (out_dir / "report.html").read_text() == original
     markdown = (out_dir / "report.md").read_text()
-    assert "# Sweep of probe (sweep_probe)" in markdown
-    assert "| probe.level | runs | failed | label_length_count (count) | mean_wait_s (s) |" in markdown
+    assert "# Sweep: probe" in markdown
+    assert "| probe.level | runs | failed | label length | mean wait (s) | throughput (veh/h) |" in markdown
     assert "![kpis_vs_probe.level](kpis_vs_probe.level.png)" in markdown
     assert "twin sweep" in markdown and "--set probe.level=1,2" in markdown
+    assert twin_cli("report", out_dir).exit_code == 0
+    assert "平均等待时间" in (out_dir / "report.md").read_text()
 
 
 def test_report_of_something_else_exits_2(tmp_path, twin_cli):
@@ -109,38 +116,38 @@ def test_index_lists_runs_with_headline_kpis_plots_and_links(tmp_path, twin_cli)
     suite = write(tmp_path, "suite.toml", '[suite]\nname = "baseline"\ndescription = "Two runs."\n'
                   'scenarios = ["probe.toml", "hotline.toml"]\n')
     out_dir = tmp_path / "results"
-    assert twin_cli("suite", suite, "--out", out_dir, "-q").exit_code == 0
+    assert twin_cli("suite", suite, "--out", out_dir, "-q", "--lang", "en").exit_code == 0
     index = (out_dir / "index.html").read_text()
     assert "<a href='probe/report.html'>probe</a>" in index
     assert "<a href='hotline_tiny/report.html'>hotline_tiny</a>" in index
+    # Every question with its answer on one screen, before the cards.
+    grid = index[index.index("The questions and their answers"):index.index("<div class='card'>")]
+    assert "A probe run for the report tests." in grid and "probe/report.html" in grid
 
     cards = index.split("<div class='card'>")[1:]
     probe_card, hotline_card = cards
     assert "probe/report.html" in probe_card and "hotline_tiny/report.html" in hotline_card
-    # The probe names its headline KPIs: exactly those are shown, with values and units.
+    # The probe names its headline KPIs: exactly those are shown, with labels, values and units.
     kpis = json.loads((out_dir / "probe" / "kpis.json").read_text())
-    assert "<small>mean_wait_s</small>" in probe_card and "<small>throughput_veh_per_h</small>" in probe_card
-    assert "label_length_count" not in probe_card
-    assert f"<b>{float(kpis['mean_wait_s']):.4g}</b>s" in probe_card
+    assert "<small>mean wait</small>" in probe_card and "<small>throughput</small>" in probe_card
+    assert "label length" not in probe_card
+    assert f"<b>{format_number(kpis['mean_wait_s'])} s</b>" in probe_card
     assert "<img src='probe/draws.png'" in probe_card
     # The hotline names none: its first KPIs stand in.
-    assert "<small>abandoned_pct</small>" in hotline_card
+    assert "<small>abandoned</small>" in hotline_card
     assert "<img src='hotline_tiny/queue_and_waits.png'" in hotline_card
-    overview = index[index.index("<h2>Headline figures</h2>"):index.index("<div class='card'>")]
-    assert f"mean_wait_s <b>{float(kpis['mean_wait_s']):.4g}</b> s" in overview
-    assert "label_length_count" not in overview and "abandoned_pct" in overview
 
     assert json.loads((out_dir / "index.json").read_text())["runs"] == ["probe", "hotline_tiny"]
     (out_dir / "index.html").unlink()
     (out_dir / "probe" / "report.html").unlink()
     outcome = twin_cli("report", out_dir)
     assert outcome.exit_code == 0, outcome.stderr
-    assert (out_dir / "index.html").read_text() == index
+    assert (out_dir / "index.html").read_text() == index  # the suite remembers its language
     assert (out_dir / "probe" / "report.html").exists()
 
 
 def test_registered_figure_hooks_add_their_pngs_to_the_run_report(tmp_path, twin_cli):
-    from viz.report import FIGURE_HOOKS, register_figure_hook
+    from viz.report.build import FIGURE_HOOKS, register_figure_hook
 
     def stamp(run_dir: Path) -> list[Path]:
         target = run_dir / "hooked.png"

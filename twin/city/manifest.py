@@ -97,6 +97,16 @@ def infer_manifest(folder: Path) -> CityManifest:
     return CityManifest(city=CityTable(name=folder.resolve().name), layers=layers)
 
 
+def city_summary(folder: Path) -> dict[str, object]:
+    """What a run's manifest records of its city: folder, name, language, whether it is a
+    reference twin, and the caveats reports must show."""
+    if not folder.is_dir():
+        return {"folder": str(folder)}
+    city = read_manifest(folder).city
+    return {"folder": str(folder), "name": city.name, "name_en": city.name_en, "lang": city.lang,
+            "reference_twin": city.reference_twin, "caveat_zh": city.caveat_zh, "caveat_en": city.caveat_en}
+
+
 def write_manifest(folder: Path, manifest: CityManifest) -> None:
     """Write ``city.toml`` (whole, through a temporary file) into ``folder``."""
     lines = ["# A Changle Twin city folder: its name and each layer's file, source and licence.", "", "[city]"]
