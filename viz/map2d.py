@@ -15,12 +15,12 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import shapely
-from matplotlib import font_manager
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from twin.crs import to_storage
+from twin.plot_style import cjk_font
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -32,20 +32,6 @@ ROAD_STYLE = {  # class: (colour, line width in points, z-order)
     "主干路": ("#d95f02", 1.0, 3),
     "快速路": ("#b2182b", 1.8, 4),
 }
-CJK_FONT_NAMES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Serif CJK SC", "Source Han Sans SC",
-                  "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei", "AR PL UMing CN")
-
-
-def cjk_font() -> str | None:
-    """The name of an installed font with Chinese glyphs, or ``None``."""
-
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    for name in CJK_FONT_NAMES:
-        if name in installed:
-            return name
-    return None
-
-
 def _lines(geometries: Any) -> list[np.ndarray]:
 
     out = []
