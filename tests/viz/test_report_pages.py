@@ -178,3 +178,20 @@ def test_a_run_with_a_cim_focus_gets_its_3d_render_in_the_report(tmp_path, twin_
     assert twin_cli("report", run_dir).exit_code == 0
     assert (run_dir / "cim_focus.png").stat().st_size > 10_000
     assert "cim_focus.png" in (run_dir / "report.md").read_text()
+
+
+def test_results_gpkg_opens_in_epsg_4326_with_named_features_and_maps_in_the_report(tmp_path, twin_cli):
+    import geopandas as gpd
+    import pyogrio
+
+    run_dir = tmp_path / "run"
+    scenario = write(tmp_path, "probe.toml", PROBE.replace("figure = true", "layer = true"))
+    assert twin_cli("run", scenario, "--out", run_dir, "-q").exit_code == 0
+    gpkg = run_dir / "results.gpkg"
+    assert [name for name, _ in pyogrio.list_layers(gpkg)] == ["low_pressure_junctions"]
+    frame = gpd.read_file(gpkg, layer="low_pressure_junctions")
+    assert frame.crs.to_epsg() == 4326
+    assert frame["name"].tolist() == ["吴航街道 J1", "滨海新城 J2"]
+    assert frame.geometry.x.between(119.5, 119.7).all()
+    assert (run_dir / "result_map.png").stat().st_size > 10_000
+    assert "![result_map](result_map.png)" in (run_dir / "report.md").read_text()

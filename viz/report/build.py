@@ -6,13 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from twin.city.folder import City, load_city
 from twin.errors import InputError
 from twin.kpis import LANGS, Lang
 from viz.report.document import to_html, to_markdown, write_atomic
-from viz.report.folders import INDEX_JSON, folder_kind, load_run, read_json
+from viz.report.folders import INDEX_JSON, RunFolder, folder_kind, load_run, read_json
 from viz.report.index_page import build_index
 from viz.report.run_report import run_document
 from viz.report.sweep_report import sweep_document
+from viz.result_map import has_layers, write_result_map
 
 FigureHook = Callable[[Path], list[Path]]
 """Adds figures to a run folder before its report is built; returns the PNG files it wrote."""
@@ -41,6 +43,15 @@ def report_lang(folder: Path, lang: str | None) -> Lang:
     return "zh"
 
 
+def _city_of(run: RunFolder) -> City | None:
+    """The city a run ran on, for the basemap (``None`` if its folder is gone)."""
+    folder = run.city.get("folder")
+    try:
+        return load_city(folder) if folder else None
+    except InputError:
+        return None
+
+
 def build_report(folder: Path, lang: str | None = None) -> list[Path]:
     """(Re)write the report(s) of a run, sweep or suite folder; return the files written."""
     kind = folder_kind(folder)
@@ -55,9 +66,12 @@ def build_report(folder: Path, lang: str | None = None) -> list[Path]:
     if kind == "sweep":
         document = sweep_document(folder, chosen)
     else:
+        run = load_run(folder)
+        if has_layers(folder):
+            write_result_map(folder, _city_of(run), chosen)
         for hook in FIGURE_HOOKS:
             hook(folder)
-        document = run_document(load_run(folder), chosen)
+        document = run_document(run, chosen)
     write_atomic(folder / "report.md", to_markdown(document))
     write_atomic(folder / "report.html", to_html(document))
     return [folder / "report.md", folder / "report.html"]
