@@ -30,15 +30,18 @@ from twin.engine import Engine
 from twin.errors import InputError
 from twin.generate.roads import arterial_corridor
 from twin.results import RunResult
-from twin.transit.buses import OperationsConfig, ServiceConfig, SignalsConfig
-from twin.transit.lines import CostModel, VehicleType
+from twin.transit.costs import CostModel
+from twin.transit.priority import SignalsConfig
+from twin.transit.service import OperationsConfig, ServiceConfig
+from twin.transit.vehicles import VehicleType
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from twin.city.travel_times import TravelTimes
-    from twin.transit.buses import BusRun, JunctionTraffic
     from twin.transit.lines import TransitNetwork
+    from twin.transit.priority import JunctionTraffic
+    from twin.transit.records import BusRun
 
 
 class RouteTable(StrictModel):
@@ -174,7 +177,7 @@ def load_line(config: AvBusRouteFile) -> tuple[TransitNetwork, Any | None, Trave
         vehicle = route.vehicle_type or (config.vehicle.name if config.vehicle else "av_bus_12m")
         network = corridor_line(graph, stop_every=2, headway_s=600.0, line_id=route.line_id, vehicle=vehicle)
         return network, None, read_link_times(route.travel_times_file, graph)
-    from twin.transit.lines import network_from_city
+    from twin.transit.layer import network_from_city
 
     try:
         from twin.city.folder import load_city
@@ -204,7 +207,7 @@ def read_link_times(name: str | None, graph: Any) -> TravelTimes | None:
 
 def pick_vehicle(config: AvBusRouteFile, network: TransitNetwork) -> VehicleType:
     """The custom ``[vehicle]``, else the ``[route] vehicle_type`` preset, else the line's."""
-    from twin.transit.lines import vehicle_type
+    from twin.transit.vehicles import vehicle_type
 
     if config.vehicle is not None:
         return config.vehicle
@@ -222,7 +225,8 @@ def line_demand_od(
     import numpy as np
     from pyproj import Transformer
 
-    from twin.transit.lines import line_od_from_zones, served_pairs
+    from twin.transit.demand import line_od_from_zones
+    from twin.transit.lines import served_pairs
 
     demand = config.demand
     line_id = config.route.line_id
@@ -262,7 +266,7 @@ def planned_need(
     headway_s: float,
 ) -> int:
     """Fleet by the free-flow timetable: ceil(planned cycle / headway)."""
-    from twin.transit.buses import fleet_needed_veh, planned_cycle_s
+    from twin.transit.fleet import fleet_needed_veh, planned_cycle_s
 
     cycle_s = planned_cycle_s(network, config.route.line_id, config.service, vehicle, times)
     return fleet_needed_veh(cycle_s, headway_s)
@@ -276,7 +280,8 @@ def calibrate(
     """Run the line with twice the timetable's fleet (no holding) and measure its running cycle
     and mean running times; ``ceil(cycle / headway)`` is the fleet the headway needs, checked
     in simulation, and the running times become the variants' timetable."""
-    from twin.transit.buses import fleet_needed_veh, mean_offsets_s, running_cycle_s
+    from twin.transit.fleet import fleet_needed_veh
+    from twin.transit.metrics import mean_offsets_s, running_cycle_s
 
     line_id = config.route.line_id
     ample = 2 * planned_need(config, network, vehicle, times, headway_s) + 2
@@ -333,7 +338,7 @@ def run_variant(
     traffic's delays at those junctions (empty without signals).
     """
     from twin.transit.buses import BusSimulation
-    from twin.transit.lines import poisson_demand
+    from twin.transit.demand import poisson_demand
 
     sub = Engine(engine.seed, engine.start, engine.duration_s)
     demand = poisson_demand(od, engine.duration_s, sub.rng("transit_demand"), config.demand.profile)
@@ -360,7 +365,7 @@ def line_junctions(
     config: AvBusRouteFile, engine: Engine, network: TransitNetwork
 ) -> JunctionTraffic | None:
     """The line's signalised junctions with background traffic, if ``[signals] model = "traffic"``."""
-    from twin.transit.buses import junction_traffic
+    from twin.transit.priority import junction_traffic
 
     wants_priority = any(config.variants.priority)
     if config.signals.model == "none":
@@ -386,7 +391,7 @@ def variant_table(
     """One row per variant with its KPIs and whether it meets the targets."""
     import pandas as pd
 
-    from twin.transit.buses import line_kpis, passenger_counts
+    from twin.transit.metrics import line_kpis, passenger_counts
 
     rows = []
     targets = config.targets
@@ -550,8 +555,8 @@ def run(config: AvBusRouteFile, engine: Engine) -> RunResult:
     from twin.cim import focus_table
     from twin.city.roads import node_lonlat
     from twin.progress import progress_bar
-    from twin.transit.buses import headway_cv
     from twin.transit.gtfs import simulated_feed, write_feed
+    from twin.transit.metrics import headway_cv
 
     network, city, times = load_line(config)
     line_id = config.route.line_id

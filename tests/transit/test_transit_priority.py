@@ -15,20 +15,13 @@ import pytest
 
 from twin.engine import Engine
 from twin.generate.roads import arterial_corridor
-from twin.transit.buses import (
-    BusSimulation,
-    ServiceConfig,
-    SignalsConfig,
-    junction_traffic,
-    line_kpis,
-)
-from twin.transit.lines import (
-    VEHICLE_TYPES,
-    PassengerDemand,
-    corridor_line,
-    poisson_demand,
-    served_pairs,
-)
+from twin.transit.buses import BusSimulation
+from twin.transit.demand import PassengerDemand, poisson_demand
+from twin.transit.lines import corridor_line, served_pairs
+from twin.transit.metrics import line_kpis
+from twin.transit.priority import SignalsConfig, junction_traffic
+from twin.transit.service import ServiceConfig
+from twin.transit.vehicles import VEHICLE_TYPES
 
 DURATION_S = 3600.0
 
