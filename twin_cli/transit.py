@@ -24,7 +24,7 @@ def _dataset(data: Path | None) -> Path:
     return folder
 
 
-def _network(folder: Path):  # noqa: ANN202 - twin.transit.TransitNetwork
+def _network(folder: Path):  # noqa: ANN202 - twin.transit.lines.TransitNetwork
     """The dataset's road graph with its transit layer."""
     from twin.city.folder import load_city
     from twin.transit.layer import network_from_tables, read_transit_tables

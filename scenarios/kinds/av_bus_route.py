@@ -78,7 +78,7 @@ class RouteTable(StrictModel):
     )
     line_id: str = Field(default="BH-AV1", description="Line of the transit layer (source = city).")
     vehicle_type: str | None = Field(
-        default=None, description="Preset vehicle type (see twin.transit.VEHICLE_TYPES); default: the line's."
+        default=None, description="Preset vehicle type (see twin.transit.vehicles.VEHICLE_TYPES); default: the line's."
     )
     travel_times_file: str | None = Field(
         default=None,

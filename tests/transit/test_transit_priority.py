@@ -1,7 +1,7 @@
 """Transit signal priority through the traffic model's signal controllers.
 
 A corridor with three signalised four-leg crossings and background traffic on every approach
-runs in :class:`twin.traffic.TrafficModel` on the buses' clock. Priority must cut the buses'
+runs in :class:`twin.traffic.model.TrafficModel` on the buses' clock. Priority must cut the buses'
 signal delay and raise the cross streets' delay, both as measured by the traffic model, and
 nothing may change when no junction is connected.
 """
