@@ -22,9 +22,9 @@ import numpy as np
 import pytest
 import simpy
 
-from scenarios.kinds.hotline_12345 import HotlineConfig, simulate
 from scenarios.loading import execute, parse_scenario
 from twin.engine import Engine
+from twin.hotline.model import HotlineConfig, simulate
 
 SEED = 20250603
 START = datetime(2025, 6, 3, 8, 0)

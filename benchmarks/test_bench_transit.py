@@ -21,8 +21,11 @@ import simpy
 
 from twin.engine import Engine
 from twin.generate.roads import arterial_corridor
-from twin.transit.buses import BusSimulation, OperationsConfig, ServiceConfig
-from twin.transit.lines import PassengerDemand, VehicleType, corridor_line, poisson_demand
+from twin.transit.buses import BusSimulation
+from twin.transit.demand import PassengerDemand, poisson_demand
+from twin.transit.lines import corridor_line
+from twin.transit.service import OperationsConfig, ServiceConfig
+from twin.transit.vehicles import VehicleType
 
 SEED = 7
 START = datetime(2025, 6, 3, 7)

@@ -55,7 +55,7 @@ class LinePlan(NamedTuple):
 
 def build(out_dir: Path, city: Any) -> list[Path]:
     """Lay out the bus lines on ``city.roads`` and write ``out_dir/changle_transit.gpkg``."""
-    from twin.transit.lines import write_transit_gpkg
+    from twin.transit.layer import write_transit_gpkg
 
     network = plan_network(city)
     return [write_transit_gpkg(network, Path(out_dir) / OUT_NAME)]

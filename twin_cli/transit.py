@@ -24,10 +24,10 @@ def _dataset(data: Path | None) -> Path:
     return folder
 
 
-def _network(folder: Path):  # noqa: ANN202 - twin.transit.TransitNetwork
+def _network(folder: Path):  # noqa: ANN202 - twin.transit.lines.TransitNetwork
     """The dataset's road graph with its transit layer."""
     from twin.city.folder import load_city
-    from twin.transit.lines import network_from_tables, read_transit_tables
+    from twin.transit.layer import network_from_tables, read_transit_tables
 
     tables = read_transit_tables(folder / "changle_transit.gpkg")
     roads = load_city(folder).roads
@@ -55,7 +55,7 @@ def lines(
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
 ) -> None:
     """List the bus lines: id, headway, vehicle, driverless or not, stops and length."""
-    from twin.transit.lines import read_transit_tables
+    from twin.transit.layer import read_transit_tables
 
     tables = read_transit_tables(_dataset(data) / "changle_transit.gpkg")
     counts = tables["bus_line_stops"].query("direction == 0").groupby("line_id").size()
@@ -108,7 +108,7 @@ def import_gtfs(
     """Import a GTFS feed's bus lines onto the dataset's road graph as a transit GeoPackage."""
     from twin.city.folder import load_city
     from twin.transit.gtfs import import_gtfs as read_lines
-    from twin.transit.lines import write_transit_gpkg
+    from twin.transit.layer import write_transit_gpkg
 
     if out.exists() and not force:
         raise InputError("already exists; pass --force to overwrite it", out)

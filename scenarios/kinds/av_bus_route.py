@@ -4,7 +4,8 @@ The scenario takes one line of the transit layer (the bundled Changle layer, or 
 corridor for quick checks), a passenger demand shaped by the zones along it, and a grid of
 operating variants (headways × fleet sizes × holding × signal priority). Every variant runs on
 its own engine with the same seed, so all see the same passengers (common random numbers) and
-their differences are the operating plan's, not sampling noise.
+their differences are the operating plan's, not sampling noise (the model:
+:mod:`twin.transit.plans`).
 
 It answers the planner's questions for the line: how many buses a target headway needs (cycle
 over headway, checked in the simulation by running the fleet and measuring the headway it
@@ -16,30 +17,57 @@ the report, and its simulated service is exported as GTFS (``gtfs.zip``).
 
 from __future__ import annotations
 
-import itertools
-import math
-from dataclasses import dataclass
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 from pydantic import Field, model_validator
 
 from scenarios.registry import scenario_kind
+from twin.cim import focus_table
+from twin.city.folder import load_city
+from twin.city.roads import node_lonlat
+from twin.city.travel_times import read_link_times as read_link_table
 from twin.config import ScenarioFile, StrictModel
 from twin.engine import Engine
 from twin.errors import InputError
 from twin.generate.roads import arterial_corridor
+from twin.progress import progress_bar
 from twin.results import RunResult
-from twin.transit.buses import OperationsConfig, ServiceConfig, SignalsConfig
-from twin.transit.lines import CostModel, VehicleType
+from twin.transit.comparison import (
+    holding_effect_pct,
+    junction_delay_kpis,
+    plan_kpis,
+    priority_effect,
+    priority_pair,
+)
+from twin.transit.costs import CostModel
+from twin.transit.demand import ODMatrix, even_line_od, line_od_from_zone_layer
+from twin.transit.gtfs import simulated_feed, write_feed
+from twin.transit.layer import network_from_city
+from twin.transit.lines import BusLine, TransitNetwork, corridor_line
+from twin.transit.metrics import headway_cv, load_profile
+from twin.transit.plans import (
+    Calibration,
+    LineStudy,
+    OperatingPlan,
+    RunTooShort,
+    calibrate,
+    line_junctions,
+    plan_grid,
+    planned_fleet_needed_veh,
+    simulate_plan,
+)
+from twin.transit.priority import JunctionTraffic, SignalsConfig
+from twin.transit.records import BusRun
+from twin.transit.service import OperationsConfig, ServiceConfig
+from twin.transit.vehicles import VehicleType, vehicle_type
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from twin.city.travel_times import TravelTimes
-    from twin.transit.buses import BusRun, JunctionTraffic
-    from twin.transit.lines import TransitNetwork
-
 
 class RouteTable(StrictModel):
     """The ``[route]`` table: which line, on which network, with which vehicles."""
@@ -50,7 +78,7 @@ class RouteTable(StrictModel):
     )
     line_id: str = Field(default="BH-AV1", description="Line of the transit layer (source = city).")
     vehicle_type: str | None = Field(
-        default=None, description="Preset vehicle type (see twin.transit.VEHICLE_TYPES); default: the line's."
+        default=None, description="Preset vehicle type (see twin.transit.vehicles.VEHICLE_TYPES); default: the line's."
     )
     travel_times_file: str | None = Field(
         default=None,
@@ -134,55 +162,31 @@ class AvBusRouteFile(ScenarioFile):
     targets: TargetsTable = TargetsTable()
 
 
-@dataclass
-class Variant:
-    """One operating plan of the grid."""
-
-    headway_s: float
-    fleet_veh: int
-    fleet_needed_veh: int  # by the free-flow timetable
-    holding: str
-    priority: bool
-    calibrated_fleet_needed_veh: int = 0  # by the calibration run's cycle
-    timetable_offsets_s: dict[int, list[float]] | None = None  # by direction, from calibration
-
-    @property
-    def name(self) -> str:
-        return (f"h{self.headway_s:g}_f{self.fleet_veh}_{self.holding}"
-                f"{'_tsp' if self.priority else ''}")
-
-
 # --------------------------------------------------------------------------------------------
-# Building the line, its demand and the variants
+# Inputs: the line, its vehicle, its demand and its junctions
 # --------------------------------------------------------------------------------------------
+
+
+def corridor_network(route: RouteTable, vehicle: str) -> TransitNetwork:
+    """A line on a generated arterial corridor: stops on even nodes, signalised crossings between."""
+    spacing = route.corridor_stop_spacing_m / 2.0  # stops on even nodes, junctions between
+    n_nodes = max(3, int(round(route.corridor_length_m / spacing)) + 1)
+    every = route.corridor_signal_every_stops
+    signal_nodes = list(range(1, n_nodes - 1, 2 * every)) if every else []
+    graph = arterial_corridor(
+        n_nodes, spacing, route.corridor_speed_kph, signal_nodes=signal_nodes,
+        cross_street_m=route.corridor_cross_street_m if signal_nodes else 0.0,
+    )
+    return corridor_line(graph, stop_every=2, headway_s=600.0, line_id=route.line_id, vehicle=vehicle)
 
 
 def load_line(config: AvBusRouteFile) -> tuple[TransitNetwork, Any | None, TravelTimes | None]:
     """The network holding the line, the city (if any) and the travel times to use."""
     route = config.route
     if route.source == "corridor":
-        from twin.transit.lines import corridor_line
-
-        spacing = route.corridor_stop_spacing_m / 2.0  # stops on even nodes, junctions between
-        n_nodes = max(3, int(round(route.corridor_length_m / spacing)) + 1)
-        every = route.corridor_signal_every_stops
-        signal_nodes = list(range(1, n_nodes - 1, 2 * every)) if every else []
-        graph = arterial_corridor(
-            n_nodes, spacing, route.corridor_speed_kph, signal_nodes=signal_nodes,
-            cross_street_m=route.corridor_cross_street_m if signal_nodes else 0.0,
-        )
         vehicle = route.vehicle_type or (config.vehicle.name if config.vehicle else "av_bus_12m")
-        network = corridor_line(graph, stop_every=2, headway_s=600.0, line_id=route.line_id, vehicle=vehicle)
-        return network, None, read_link_times(route.travel_times_file, graph)
-    from twin.transit.lines import network_from_city
-
-    try:
-        from twin.city.folder import load_city
-    except ImportError:
-        raise InputError(
-            "[route] source = 'city': the city loader (twin.city) is not in this build; "
-            "use source = 'corridor'"
-        ) from None
+        network = corridor_network(route, vehicle)
+        return network, None, read_link_times(route.travel_times_file, network.graph)
     city = load_city()
     network = network_from_city(city).subset([route.line_id]) if route.line_id else None
     if network is None:
@@ -193,19 +197,15 @@ def load_line(config: AvBusRouteFile) -> tuple[TransitNetwork, Any | None, Trave
 def read_link_times(name: str | None, graph: Any) -> TravelTimes | None:
     """A traffic run's link times as the buses' travel-time hook (``None``: free flow).
 
-    See :func:`twin.travel_times.read_link_times` for the tables accepted.
+    See :func:`twin.city.travel_times.read_link_times` for the tables accepted.
     """
     if not name:
         return None
-    from twin.city.travel_times import read_link_times as read_table
-
-    return read_table(Path(name), graph, f"[route] travel_times_file = {name!r}")
+    return read_link_table(Path(name), graph, f"[route] travel_times_file = {name!r}")
 
 
 def pick_vehicle(config: AvBusRouteFile, network: TransitNetwork) -> VehicleType:
     """The custom ``[vehicle]``, else the ``[route] vehicle_type`` preset, else the line's."""
-    from twin.transit.lines import vehicle_type
-
     if config.vehicle is not None:
         return config.vehicle
     name = config.route.vehicle_type or network.line(config.route.line_id).vehicle_type
@@ -215,153 +215,23 @@ def pick_vehicle(config: AvBusRouteFile, network: TransitNetwork) -> VehicleType
         raise InputError(f"[route] vehicle_type: {exc}") from None
 
 
-def line_demand_od(
-    config: AvBusRouteFile, network: TransitNetwork, city: Any | None
-) -> dict[tuple[str, str], float]:
+def line_demand_od(config: AvBusRouteFile, network: TransitNetwork, city: Any | None) -> ODMatrix:
     """Passengers per hour between the line's stops (at profile factor 1)."""
-    import numpy as np
-    from pyproj import Transformer
-
-    from twin.transit.lines import line_od_from_zones, served_pairs
-
     demand = config.demand
     line_id = config.route.line_id
     if demand.od == "uniform" or city is None:
         if demand.od == "zones" and city is None:
             raise InputError("[demand] od = 'zones' needs the city's zones; use od = 'uniform' on a corridor")
-        pairs = sorted(served_pairs(network.subset([line_id])))
-        return {pair: demand.pax_per_h / len(pairs) for pair in pairs} if pairs else {}
-    to_metric = Transformer.from_crs("EPSG:4490", "EPSG:4549", always_xy=True)
-    zones = city.zones
-    centroids = zones.geometry.to_crs("EPSG:4549").centroid
-    activity = zones["residents"].to_numpy(float) + zones["jobs"].to_numpy(float)
-    stops = network.stops
-    xs, ys = to_metric.transform([s.lon for s in stops.values()], [s.lat for s in stops.values()])
-    stop_x = dict(zip(stops, np.asarray(xs, dtype=float), strict=True))
-    stop_y = dict(zip(stops, np.asarray(ys, dtype=float), strict=True))
-    return line_od_from_zones(
-        network, line_id, centroids.x.to_numpy(), centroids.y.to_numpy(), activity, stop_x, stop_y,
-        demand.pax_per_h, demand.access_m, demand.gravity_beta_per_km,
+        return even_line_od(network, line_id, demand.pax_per_h)
+    return line_od_from_zone_layer(
+        network, line_id, city.zones, demand.pax_per_h, demand.access_m, demand.gravity_beta_per_km
     )
 
 
-@dataclass
-class Calibration:
-    """Running times of the line at one headway (and priority setting), measured with a fleet
-    large enough that no trip waits for a bus: the cycle, the fleet it implies and a timetable."""
-
-    headway_s: float
-    priority: bool
-    cycle_s: float
-    fleet_needed_veh: int
-    offsets_s: dict[int, list[float]]
-
-
-def planned_need(
-    config: AvBusRouteFile, network: TransitNetwork, vehicle: VehicleType, times: TravelTimes | None,
-    headway_s: float,
-) -> int:
-    """Fleet by the free-flow timetable: ceil(planned cycle / headway)."""
-    from twin.transit.buses import fleet_needed_veh, planned_cycle_s
-
-    cycle_s = planned_cycle_s(network, config.route.line_id, config.service, vehicle, times)
-    return fleet_needed_veh(cycle_s, headway_s)
-
-
-def calibrate(
-    config: AvBusRouteFile, engine: Engine, network: TransitNetwork, vehicle: VehicleType,
-    od: dict[tuple[str, str], float], times: TravelTimes | None, junctions: JunctionTraffic | None,
-    headway_s: float, priority: bool,
-) -> Calibration:
-    """Run the line with twice the timetable's fleet (no holding) and measure its running cycle
-    and mean running times; ``ceil(cycle / headway)`` is the fleet the headway needs, checked
-    in simulation, and the running times become the variants' timetable."""
-    from twin.transit.buses import fleet_needed_veh, mean_offsets_s, running_cycle_s
-
-    line_id = config.route.line_id
-    ample = 2 * planned_need(config, network, vehicle, times, headway_s) + 2
-    probe = Variant(headway_s, ample, ample, "none", priority)
-    run, _ = run_variant(config, engine, network, vehicle, od, probe, times, junctions)
-    cycle_s = running_cycle_s(run, line_id)
-    if not math.isfinite(cycle_s):
-        raise InputError(
-            f"[scenario] duration_s = {config.scenario.duration_s:g}: too short for a bus of line "
-            f"{line_id} to complete its cycle at headway {headway_s:g} s"
-        )
-    offsets = {d: mean_offsets_s(run, line_id, d) for d in network.line(line_id).directions}
-    return Calibration(headway_s, priority, cycle_s, fleet_needed_veh(cycle_s, headway_s),
-                       {d: o for d, o in offsets.items() if o is not None})
-
-
-def build_variants(
-    config: AvBusRouteFile, network: TransitNetwork, vehicle: VehicleType, times: TravelTimes | None,
-    calibrations: dict[tuple[float, bool], Calibration],
-) -> list[Variant]:
-    """The grid of variants; fleets are the calibrated need plus the margins (or as listed)."""
-    v = config.variants
-    variants = []
-    for headway_s in v.headways_s:
-        planned = planned_need(config, network, vehicle, times, headway_s)
-        for priority in v.priority:
-            cal = calibrations[(headway_s, priority)]
-            fleets = v.fleet_veh or sorted({max(1, cal.fleet_needed_veh + m) for m in v.fleet_margin_veh})
-            for fleet, holding in itertools.product(fleets, v.holding):
-                variants.append(Variant(headway_s, fleet, planned, holding, priority,
-                                        cal.fleet_needed_veh, cal.offsets_s))
-    return variants
-
-
-# --------------------------------------------------------------------------------------------
-# Running
-# --------------------------------------------------------------------------------------------
-
-
-def run_variant(
-    config: AvBusRouteFile,
-    engine: Engine,
-    network: TransitNetwork,
-    vehicle: VehicleType,
-    od: dict[tuple[str, str], float],
-    variant: Variant,
-    times: TravelTimes | None,
-    junctions: JunctionTraffic | None = None,
-) -> tuple[BusRun, dict[str, float]]:
-    """Simulate one variant on a fresh engine with the run's seed (same passengers for all).
-
-    With ``junctions`` the line's signalised junctions run in the traffic model on the same
-    clock (same background vehicles in every variant); returns the run and the background
-    traffic's delays at those junctions (empty without signals).
-    """
-    from twin.transit.buses import BusSimulation
-    from twin.transit.lines import poisson_demand
-
-    sub = Engine(engine.seed, engine.start, engine.duration_s)
-    demand = poisson_demand(od, engine.duration_s, sub.rng("transit_demand"), config.demand.profile)
-    service = config.service.model_copy(update={
-        "headway_s": variant.headway_s, "fleet_veh": variant.fleet_veh, "holding": variant.holding,
-    })
-    line_id = config.route.line_id
-    model = signals = None
-    if junctions is not None:
-        model, signals = junctions.start(sub)
-    timetable = {(line_id, d): o for d, o in (variant.timetable_offsets_s or {}).items()}
-    sim = BusSimulation(
-        sub, network, {line_id: service}, {line_id: vehicle}, demand, travel_times=times,
-        operations=config.operations, signals=signals,
-        priority_lines={line_id} if variant.priority else set(), timetable_offsets_s=timetable,
-    )
-    sim.start()
-    sub.env.run(until=engine.duration_s)
-    delays = junctions.delays(model) if junctions is not None else {}
-    return sim.collect(), delays
-
-
-def line_junctions(
+def checked_junctions(
     config: AvBusRouteFile, engine: Engine, network: TransitNetwork
 ) -> JunctionTraffic | None:
     """The line's signalised junctions with background traffic, if ``[signals] model = "traffic"``."""
-    from twin.transit.buses import junction_traffic
-
     wants_priority = any(config.variants.priority)
     if config.signals.model == "none":
         if wants_priority:
@@ -370,45 +240,99 @@ def line_junctions(
                 "the traffic model's signal controllers)"
             )
         return None
-    line = network.line(config.route.line_id)
-    routes = [[e for leg in line.pattern(d).legs for e in leg] for d in line.directions]
-    rng = Engine(engine.seed, engine.start, engine.duration_s).rng("traffic_background")
-    junctions = junction_traffic(network.graph, routes, config.signals, engine.duration_s, rng)
+    line_id = config.route.line_id
+    junctions = line_junctions(network, line_id, config.signals, engine)
     if junctions is None and wants_priority:
-        raise InputError(f"[variants] priority = true: line {line.line_id} crosses no signalised junction")
+        raise InputError(f"[variants] priority = true: line {line_id} crosses no signalised junction")
     return junctions
 
 
+def line_study(config: AvBusRouteFile, engine: Engine) -> tuple[LineStudy, Any | None]:
+    """The line, its vehicle, demand, link times and junctions as a :class:`LineStudy`; the city."""
+    network, city, times = load_line(config)
+    network.line(config.route.line_id)
+    study = LineStudy(
+        network=network, line_id=config.route.line_id, vehicle=pick_vehicle(config, network),
+        od_pax_per_h=line_demand_od(config, network, city), demand_profile=config.demand.profile,
+        service=config.service, operations=config.operations, travel_times=times,
+        junctions=checked_junctions(config, engine, network),
+    )
+    return study, city
+
+
+# --------------------------------------------------------------------------------------------
+# Calling the model: calibration runs, then every variant
+# --------------------------------------------------------------------------------------------
+
+
+def calibrations_of(
+    config: AvBusRouteFile, study: LineStudy, engine: Engine
+) -> dict[tuple[float, bool], Calibration]:
+    """One calibration run per headway and priority setting."""
+    try:
+        return {
+            (h, p): calibrate(study, engine, h, p)
+            for h in config.variants.headways_s for p in config.variants.priority
+        }
+    except RunTooShort as exc:
+        raise InputError(f"[scenario] {exc.reason}") from None
+
+
+def simulate_variants(
+    study: LineStudy, engine: Engine, variants: list[OperatingPlan]
+) -> tuple[list[BusRun], list[dict[str, float]]]:
+    """Every variant's run and its junctions' background delays, with a progress bar."""
+    runs, delays = [], []
+    with progress_bar(len(variants), f"{study.line_id}: variants") as bar:
+        for variant in variants:
+            run_, delay = simulate_plan(study, engine, variant)
+            runs.append(run_)
+            delays.append(delay)
+            bar.advance()
+    return runs, delays
+
+
+# --------------------------------------------------------------------------------------------
+# KPIs and tables
+# --------------------------------------------------------------------------------------------
+
+
+def meets_targets(row: dict[str, float], targets: TargetsTable) -> bool:
+    """Whether a variant's KPIs meet every ``[targets]`` value."""
+    return bool(
+        row["mean_wait_s"] <= targets.max_mean_wait_s
+        and row["peak_load_factor_ratio"] <= targets.max_peak_load_factor
+        and row["on_time_pct"] >= targets.min_on_time_pct
+        and row["left_behind_pct"] <= targets.max_left_behind_pct
+    )
+
+
 def variant_table(
-    config: AvBusRouteFile, variants: list[Variant], runs: list[BusRun],
+    config: AvBusRouteFile, variants: list[OperatingPlan], runs: list[BusRun],
     delays: list[dict[str, float]],
 ) -> pd.DataFrame:
     """One row per variant with its KPIs and whether it meets the targets."""
+    # Deferred: pandas is heavy, and the registry imports every kind module to discover kinds.
     import pandas as pd
 
-    from twin.transit.buses import line_kpis, passenger_counts
-
     rows = []
-    targets = config.targets
     for variant, run, delay in zip(variants, runs, delays, strict=True):
-        k = line_kpis(run, config.route.line_id, config.costs)
-        counts = passenger_counts(run)
-        left_pct = 100.0 * counts["left_behind_pax"] / counts["arrived_pax"] if counts["arrived_pax"] else 0.0
-        meets = (
-            k["mean_wait_s"] <= targets.max_mean_wait_s
-            and k["peak_load_factor_ratio"] <= targets.max_peak_load_factor
-            and k["on_time_pct"] >= targets.min_on_time_pct
-            and left_pct <= targets.max_left_behind_pct
-        )
-        rows.append({
-            "variant": variant.name, "headway_s": variant.headway_s, "fleet_veh": variant.fleet_veh,
-            "planned_fleet_needed_veh": variant.fleet_needed_veh,
-            "calibrated_fleet_needed_veh": variant.calibrated_fleet_needed_veh, "holding": variant.holding,
-            "priority": variant.priority, **k, "left_behind_pct": left_pct,
-            "arrived_pax": counts["arrived_pax"], "meets_targets": bool(meets),
-            **{f"traffic_{name}": value for name, value in delay.items()},
-        })
+        row = plan_kpis(variant, run, config.route.line_id, config.costs)
+        rows.append({**row, "meets_targets": meets_targets(row, config.targets), **junction_delay_kpis(delay)})
     return pd.DataFrame(rows)
+
+
+def calibration_table(study: LineStudy, calibrations: dict[tuple[float, bool], Calibration]) -> pd.DataFrame:
+    """One row per calibration run: its running cycle and the fleets it and the timetable imply."""
+    # Deferred: pandas is heavy, and the registry imports every kind module to discover kinds.
+    import pandas as pd
+
+    return pd.DataFrame([
+        {"headway_s": c.headway_s, "priority": c.priority, "running_cycle_s": c.cycle_s,
+         "fleet_needed_veh": c.fleet_needed_veh,
+         "planned_fleet_needed_veh": planned_fleet_needed_veh(study, c.headway_s)}
+        for c in calibrations.values()
+    ])
 
 
 def recommend(table: pd.DataFrame) -> int:
@@ -419,16 +343,107 @@ def recommend(table: pd.DataFrame) -> int:
     return int(ok.sort_values(["cost_cny_per_day", "mean_wait_s", "fleet_veh"]).index[0])
 
 
+def recommended_kpis(study: LineStudy, table: pd.DataFrame, best: int) -> dict[str, float]:
+    """The recommended variant's KPIs, named for the answer (recommended headway and fleet, ...)."""
+    row = table.loc[best]
+    line = study.network.line(study.line_id)
+    return {
+        "variants_count": len(table),
+        "recommended_headway_s": float(row["headway_s"]),
+        "recommended_fleet_veh": int(row["fleet_veh"]),
+        "fleet_needed_veh": float(row["fleet_needed_veh"]),
+        "planned_fleet_needed_veh": int(row["planned_fleet_needed_veh"]),
+        "calibrated_fleet_needed_veh": int(row["calibrated_fleet_needed_veh"]),
+        "cycle_time_s": float(row["cycle_time_s"]),
+        "achieved_headway_s": float(row["achieved_headway_s"]),
+        "mean_wait_s": float(row["mean_wait_s"]),
+        "p95_wait_s": float(row["p95_wait_s"]),
+        "mean_in_vehicle_time_s": float(row["mean_in_vehicle_time_s"]),
+        "mean_load_factor_ratio": float(row["mean_load_factor_ratio"]),
+        "peak_load_factor_ratio": float(row["peak_load_factor_ratio"]),
+        "left_behind_pax": int(row["left_behind_pax"]),
+        "headway_cv_ratio": float(row["headway_cv_ratio"]),
+        "on_time_pct": float(row["on_time_pct"]),
+        "vehicle_km": float(row["vehicle_km"]),
+        "vehicle_hours_h": float(row["vehicle_hours_h"]),
+        "boarded_pax": int(row["boarded_pax"]),
+        "autonomous_cost_cny_per_day": float(row["autonomous_cost_cny_per_day"]),
+        "crewed_cost_cny_per_day": float(row["crewed_cost_cny_per_day"]),
+        "driverless_saving_pct": 100.0 * (
+            1.0 - row["autonomous_cost_cny_per_day"] / row["crewed_cost_cny_per_day"]
+        ),
+        "line_length_km": line.pattern(0).length_m / 1000.0,
+        "stops_count": len(study.network.stops),
+        "variants_meeting_targets_count": int(table["meets_targets"].sum()),
+    }
+
+
+def answer_kpis(study: LineStudy, table: pd.DataFrame, best: int, best_run: BusRun) -> dict[str, float]:
+    """The scenario's KPIs: the recommended variant's, holding's and priority's effects, bunching."""
+    kpis = recommended_kpis(study, table, best)
+    kpis.update(holding_effect_pct(table, best))
+    if study.junctions is not None:
+        kpis["signalised_junctions_count"] = len(study.junctions.nodes)
+        kpis["connected_junctions_count"] = len(study.junctions.connected)
+        kpis.update(priority_effect(table, best))
+    cv_rows = [headway_cv(best_run, study.line_id, d) for d in study.network.line(study.line_id).directions]
+    kpis["headway_cv_direction_1_ratio"] = float(cv_rows[1]) if len(cv_rows) > 1 else float("nan")
+    return kpis
+
+
+def result_tables(
+    study: LineStudy, city: Any | None, table: pd.DataFrame, best: int, best_run: BusRun,
+    calibrations: pd.DataFrame,
+) -> dict[str, pd.DataFrame]:
+    """The run's tables: variants, calibration, the recommended run's visits, loads, passengers
+    and trips, and (on the city) its route and focus for the CIM render."""
+    pax = best_run.passengers.copy()
+    pax["wait_s"] = pax["board_s"] - pax["arrive_s"]
+    tables = {"variants": table, "calibration": calibrations, "stop_visits": best_run.stop_visits.copy(),
+              "load_profile": load_profile(best_run, study.vehicle.capacity_pax), "passengers": pax,
+              "trips": best_run.trips}
+    if city is not None:  # a line on the Changle roads: draw it on the CIM (viz/results_overlay.py)
+        row = table.loc[best]
+        tables["cim_routes"] = cim_routes_table(study.network.line(study.line_id), study.vehicle)
+        caption = (f"{study.line_id} {'driverless ' if study.vehicle.autonomous else ''}line: every "
+                   f"{row['headway_s'] / 60:g} min with {int(row['fleet_veh'])} vehicles")
+        route_nodes = tables["cim_routes"]["node"].unique()
+        tables["cim_focus"] = focus_table(*node_lonlat(city.roads, route_nodes), caption,
+                                          min_radius_m=800.0, margin_m=300.0)
+    return tables
+
+
+def cim_routes_table(line: BusLine, vehicle: VehicleType) -> pd.DataFrame:
+    """The line's road nodes per direction in the CIM ``cim_routes`` form (route_id, seq, node)."""
+    # Deferred: pandas is heavy, and the registry imports every kind module to discover kinds.
+    import pandas as pd
+
+    rows = [
+        {"route_id": f"{line.line_id} dir {d}", "seq": seq, "node": int(node),
+         "autonomous": bool(vehicle.autonomous)}
+        for d in line.directions
+        for seq, node in enumerate(line.pattern(d).route_nodes())
+    ]
+    return pd.DataFrame(rows)
+
+
+def gtfs_bytes(run: BusRun, engine: Engine) -> bytes:
+    """The simulated service of ``run`` as a GTFS zip, in memory (the run folder keeps the bytes)."""
+    with tempfile.TemporaryDirectory(prefix="gtfs-") as feed_dir:
+        return write_feed(simulated_feed(run, engine.start), Path(feed_dir) / "gtfs.zip").read_bytes()
+
+
 # --------------------------------------------------------------------------------------------
 # Figures
 # --------------------------------------------------------------------------------------------
 
 
-def _plt():
-    import matplotlib
+def _plt():  # noqa: ANN202 - matplotlib.pyplot
+    """pyplot on the Agg backend (draws without a display)."""
+    import matplotlib  # deferred: heavy, and only the figures need it
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # deferred, after choosing the backend
 
     return plt
 
@@ -532,199 +547,6 @@ def comparison_figure(table: pd.DataFrame):  # noqa: ANN201
     axes[0].set_title("green: meets targets")
     fig.tight_layout()
     return fig
-
-
-# --------------------------------------------------------------------------------------------
-# The scenario
-# --------------------------------------------------------------------------------------------
-
-
-@scenario_kind("av_bus_route", AvBusRouteFile, "bus line: fleet × headway × holding × signal priority, cost")
-def run(config: AvBusRouteFile, engine: Engine) -> RunResult:
-    """Simulate every variant of the line and report the recommended operating plan."""
-    import tempfile
-
-    import numpy as np
-    import pandas as pd
-
-    from twin.cim import focus_table
-    from twin.city.roads import node_lonlat
-    from twin.progress import progress_bar
-    from twin.transit.buses import headway_cv
-    from twin.transit.gtfs import simulated_feed, write_feed
-
-    network, city, times = load_line(config)
-    line_id = config.route.line_id
-    network.line(line_id)
-    vehicle = pick_vehicle(config, network)
-    od = line_demand_od(config, network, city)
-    junctions = line_junctions(config, engine, network)
-    calibrations = {
-        (h, p): calibrate(config, engine, network, vehicle, od, times, junctions, h, p)
-        for h in config.variants.headways_s for p in config.variants.priority
-    }
-    variants = build_variants(config, network, vehicle, times, calibrations)
-    runs, delays = [], []
-    with progress_bar(len(variants), f"{line_id}: variants") as bar:
-        for variant in variants:
-            run_, delay = run_variant(config, engine, network, vehicle, od, variant, times, junctions)
-            runs.append(run_)
-            delays.append(delay)
-            bar.advance()
-    table = variant_table(config, variants, runs, delays)
-    calibration_table = pd.DataFrame([
-        {"headway_s": c.headway_s, "priority": c.priority, "running_cycle_s": c.cycle_s,
-         "fleet_needed_veh": c.fleet_needed_veh,
-         "planned_fleet_needed_veh": planned_need(config, network, vehicle, times, c.headway_s)}
-        for c in calibrations.values()
-    ])
-    best = recommend(table)
-    row = table.loc[best]
-    best_run = runs[best]
-    # Holding's effect on bunching: same headway and fleet, holding off against on.
-    twins = table[(table["headway_s"] == row["headway_s"]) & (table["fleet_veh"] == row["fleet_veh"])
-                  & (table["priority"] == row["priority"])]
-    cv_none = twins[twins["holding"] == "none"]["headway_cv_ratio"]
-    cv_held = twins[twins["holding"] != "none"]["headway_cv_ratio"]
-    line = network.line(line_id)
-    kpis = {
-        "variants_count": len(variants),
-        "recommended_headway_s": float(row["headway_s"]),
-        "recommended_fleet_veh": int(row["fleet_veh"]),
-        "fleet_needed_veh": float(row["fleet_needed_veh"]),
-        "planned_fleet_needed_veh": int(row["planned_fleet_needed_veh"]),
-        "calibrated_fleet_needed_veh": int(row["calibrated_fleet_needed_veh"]),
-        "cycle_time_s": float(row["cycle_time_s"]),
-        "achieved_headway_s": float(row["achieved_headway_s"]),
-        "mean_wait_s": float(row["mean_wait_s"]),
-        "p95_wait_s": float(row["p95_wait_s"]),
-        "mean_in_vehicle_time_s": float(row["mean_in_vehicle_time_s"]),
-        "mean_load_factor_ratio": float(row["mean_load_factor_ratio"]),
-        "peak_load_factor_ratio": float(row["peak_load_factor_ratio"]),
-        "left_behind_pax": int(row["left_behind_pax"]),
-        "headway_cv_ratio": float(row["headway_cv_ratio"]),
-        "on_time_pct": float(row["on_time_pct"]),
-        "vehicle_km": float(row["vehicle_km"]),
-        "vehicle_hours_h": float(row["vehicle_hours_h"]),
-        "boarded_pax": int(row["boarded_pax"]),
-        "autonomous_cost_cny_per_day": float(row["autonomous_cost_cny_per_day"]),
-        "crewed_cost_cny_per_day": float(row["crewed_cost_cny_per_day"]),
-        "driverless_saving_pct": 100.0 * (
-            1.0 - row["autonomous_cost_cny_per_day"] / row["crewed_cost_cny_per_day"]
-        ),
-        "line_length_km": line.pattern(0).length_m / 1000.0,
-        "stops_count": len(network.stops),
-        "variants_meeting_targets_count": int(table["meets_targets"].sum()),
-    }
-    if len(cv_none) and len(cv_held):
-        kpis["holding_headway_cv_change_pct"] = 100.0 * (float(cv_held.mean()) / float(cv_none.mean()) - 1.0)
-    if junctions is not None:
-        kpis["signalised_junctions_count"] = len(junctions.nodes)
-        kpis["connected_junctions_count"] = len(junctions.connected)
-        kpis.update(priority_effect(table, best))
-    cv_rows = [headway_cv(best_run, line_id, d) for d in line.directions]
-    kpis["headway_cv_direction_1_ratio"] = float(cv_rows[1]) if len(cv_rows) > 1 else float("nan")
-    notes = answer_notes(config, row, kpis, vehicle, table)
-    title = f"{line_id} {row['variant']}"
-    figures = {
-        "time_space": time_space_figure(best_run, line_id, f"{title}: bus trajectories"),
-        "load_profile": load_profile_figure(best_run, line_id, vehicle.capacity_pax, title),
-        "wait_distribution": wait_figure(table, runs, _wait_variants(table, best)),
-        "variants": comparison_figure(table),
-    }
-    pair = _priority_pair(table, best)
-    if pair is not None:
-        figures["signal_priority"] = priority_figure(table, *pair)
-    unheld = _unheld_twin(table, best)
-    if unheld is not None:
-        figures["time_space_no_holding"] = time_space_figure(
-            runs[unheld], line_id, f"{line_id} {table.loc[unheld, 'variant']}: without holding")
-    with tempfile.TemporaryDirectory(prefix="gtfs-") as feed_dir:  # the run folder keeps the bytes
-        feed = write_feed(simulated_feed(best_run, engine.start), Path(feed_dir) / "gtfs.zip").read_bytes()
-    visits = best_run.stop_visits.copy()
-    load_profile = (visits.groupby(["direction", "seq", "stop_id"])
-                    .agg(mean_load_pax=("load_pax", "mean"), max_load_pax=("load_pax", "max"),
-                         boardings=("boardings", "sum"), alightings=("alightings", "sum"))
-                    .reset_index())
-    load_profile["mean_load_factor"] = load_profile["mean_load_pax"] / vehicle.capacity_pax
-    pax = best_run.passengers.copy()
-    pax["wait_s"] = pax["board_s"] - pax["arrive_s"]
-    tables = {"variants": table, "calibration": calibration_table, "stop_visits": visits,
-              "load_profile": load_profile, "passengers": pax, "trips": best_run.trips}
-    if city is not None:  # a line on the Changle roads: draw it on the CIM (viz/results_overlay.py)
-        tables["cim_routes"] = cim_routes_table(line, vehicle)
-        caption = (f"{line_id} {'driverless ' if vehicle.autonomous else ''}line: every "
-                   f"{row['headway_s'] / 60:g} min with {int(row['fleet_veh'])} vehicles")
-        route_nodes = tables["cim_routes"]["node"].unique()
-        tables["cim_focus"] = focus_table(*node_lonlat(city.roads, route_nodes), caption,
-                                          min_radius_m=800.0, margin_m=300.0)
-    return RunResult(
-        kpis={k: (float(v) if isinstance(v, np.floating) else v) for k, v in kpis.items()},
-        tables=tables,
-        figures=figures,
-        notes=notes,
-        files={"gtfs.zip": feed},
-        headline=["recommended_headway_s", "recommended_fleet_veh", "mean_wait_s", "p95_wait_s",
-                  "autonomous_cost_cny_per_day", "crewed_cost_cny_per_day"]
-        + [k for k in ("tsp_bus_signal_delay_change_s", "tsp_cross_street_delay_change_s_per_veh")
-           if k in kpis],
-    )
-
-
-def cim_routes_table(line: Any, vehicle: VehicleType) -> pd.DataFrame:
-    """The line's road nodes per direction in the CIM ``cim_routes`` form (route_id, seq, node)."""
-    import pandas as pd
-
-    rows = [
-        {"route_id": f"{line.line_id} dir {d}", "seq": seq, "node": int(node),
-         "autonomous": bool(vehicle.autonomous)}
-        for d in line.directions
-        for seq, node in enumerate(line.pattern(d).route_nodes())
-    ]
-    return pd.DataFrame(rows)
-
-
-def _priority_pair(table: pd.DataFrame, best: int) -> tuple[int, int] | None:
-    """Rows (without, with) priority at the recommended headway, holding and fleet margin."""
-    if "traffic_general_delay_s_per_veh" not in table:
-        return None
-    row = table.loc[best]
-    # Priority changes the running cycle, so each setting has its own calibrated fleet: compare
-    # plans with the same margin over their need (e.g. both at exactly the fleet they need).
-    margin = table["fleet_veh"] - table["calibrated_fleet_needed_veh"]
-    same = table[(table["headway_s"] == row["headway_s"]) & (table["holding"] == row["holding"])
-                 & (margin == margin.loc[best])]
-    off = same[~same["priority"]]
-    on = same[same["priority"]]
-    if off.empty or on.empty:
-        return None
-    return int(off.index[0]), int(on.index[0])
-
-
-def priority_effect(table: pd.DataFrame, best: int) -> dict[str, float]:
-    """What transit signal priority changes, measured: buses' signal delay, ride and cycle, and
-    the background traffic's stop-line delay at the line's junctions (main road and cross street)."""
-    pair = _priority_pair(table, best)
-    if pair is None:
-        return {}
-    off, on = table.loc[pair[0]], table.loc[pair[1]]
-    return {
-        "bus_signal_delay_no_tsp_s": float(off["mean_signal_delay_s"]),
-        "bus_signal_delay_tsp_s": float(on["mean_signal_delay_s"]),
-        "tsp_bus_signal_delay_change_s": float(on["mean_signal_delay_s"] - off["mean_signal_delay_s"]),
-        "tsp_in_vehicle_time_change_s": float(on["mean_in_vehicle_time_s"] - off["mean_in_vehicle_time_s"]),
-        "tsp_cycle_time_change_s": float(on["cycle_time_s"] - off["cycle_time_s"]),
-        "tsp_main_road_delay_change_s_per_veh": float(
-            on["traffic_main_road_delay_s_per_veh"] - off["traffic_main_road_delay_s_per_veh"]),
-        "tsp_cross_street_delay_change_s_per_veh": float(
-            on["traffic_cross_street_delay_s_per_veh"] - off["traffic_cross_street_delay_s_per_veh"]),
-        "tsp_general_delay_change_s_per_veh": float(
-            on["traffic_general_delay_s_per_veh"] - off["traffic_general_delay_s_per_veh"]),
-        "priority_requests_count": float(on["traffic_priority_requests_count"]),
-        "tsp_fleet_change_veh": float(on["fleet_veh"] - off["fleet_veh"]),
-    }
-
-
 def priority_figure(table: pd.DataFrame, off: int, on: int):  # noqa: ANN201
     """Delay with and without transit signal priority: the buses' and everyone else's."""
     plt = _plt()
@@ -749,6 +571,28 @@ def priority_figure(table: pd.DataFrame, off: int, on: int):  # noqa: ANN201
     return fig
 
 
+def figures_of(study: LineStudy, table: pd.DataFrame, runs: list[BusRun], best: int) -> dict[str, Any]:
+    """The report's figures: the recommended run's trajectories and loads, waits, the variants,
+    signal priority's two sides and the same plan without holding (when the grid has them)."""
+    line_id = study.line_id
+    best_run = runs[best]
+    title = f"{line_id} {table.loc[best, 'variant']}"
+    figures = {
+        "time_space": time_space_figure(best_run, line_id, f"{title}: bus trajectories"),
+        "load_profile": load_profile_figure(best_run, line_id, study.vehicle.capacity_pax, title),
+        "wait_distribution": wait_figure(table, runs, _wait_variants(table, best)),
+        "variants": comparison_figure(table),
+    }
+    pair = priority_pair(table, best)
+    if pair is not None:
+        figures["signal_priority"] = priority_figure(table, *pair)
+    unheld = _unheld_twin(table, best)
+    if unheld is not None:
+        figures["time_space_no_holding"] = time_space_figure(
+            runs[unheld], line_id, f"{line_id} {table.loc[unheld, 'variant']}: without holding")
+    return figures
+
+
 def _wait_variants(table: pd.DataFrame, best: int) -> list[int]:
     """The recommended variant and, for contrast, the best variant at each other headway."""
     chosen = [best]
@@ -767,6 +611,7 @@ def _unheld_twin(table: pd.DataFrame, best: int) -> int | None:
     same = table[(table["headway_s"] == row["headway_s"]) & (table["fleet_veh"] == row["fleet_veh"])
                  & (table["priority"] == row["priority"]) & (table["holding"] == "none")]
     return int(same.index[0]) if len(same) else None
+
 
 
 def answer_notes(
@@ -821,3 +666,32 @@ def answer_notes(
     if config.route.travel_times_file is None:
         notes.append("Link times are free flow (no traffic run given in [route] travel_times_file).")
     return notes
+
+
+# --------------------------------------------------------------------------------------------
+# The scenario
+# --------------------------------------------------------------------------------------------
+
+
+@scenario_kind("av_bus_route", AvBusRouteFile, "bus line: fleet × headway × holding × signal priority, cost")
+def run(config: AvBusRouteFile, engine: Engine) -> RunResult:
+    """Simulate every variant of the line and report the recommended operating plan."""
+    study, city = line_study(config, engine)
+    calibrations = calibrations_of(config, study, engine)
+    v = config.variants
+    variants = plan_grid(study, v.headways_s, v.priority, v.holding, calibrations, v.fleet_veh, v.fleet_margin_veh)
+    runs, delays = simulate_variants(study, engine, variants)
+    table = variant_table(config, variants, runs, delays)
+    best = recommend(table)
+    kpis = answer_kpis(study, table, best, runs[best])
+    return RunResult(
+        kpis={k: (float(v) if isinstance(v, np.floating) else v) for k, v in kpis.items()},
+        tables=result_tables(study, city, table, best, runs[best], calibration_table(study, calibrations)),
+        figures=figures_of(study, table, runs, best),
+        notes=answer_notes(config, table.loc[best], kpis, study.vehicle, table),
+        files={"gtfs.zip": gtfs_bytes(runs[best], engine)},
+        headline=["recommended_headway_s", "recommended_fleet_veh", "mean_wait_s", "p95_wait_s",
+                  "autonomous_cost_cny_per_day", "crewed_cost_cny_per_day"]
+        + [k for k in ("tsp_bus_signal_delay_change_s", "tsp_cross_street_delay_change_s_per_veh")
+           if k in kpis],
+    )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from twin.generate.roads import arterial_corridor
-from twin.transit.lines import corridor_line, write_transit_gpkg
+from twin.transit.layer import write_transit_gpkg
+from twin.transit.lines import corridor_line
 
 
 def test_transit_lines_lists_the_layer(tmp_path, twin_cli):
@@ -35,7 +36,7 @@ def test_bundled_layer_round_trips_through_gtfs_commands(tmp_path, twin_cli):
     import gtfs_kit
 
     from twin.paths import data_dir
-    from twin.transit.lines import read_transit_tables
+    from twin.transit.layer import read_transit_tables
 
     feed = tmp_path / "changle_gtfs.zip"
     out = twin_cli("transit", "export-gtfs", "--out", feed, "--start", "06:00", "--end", "22:00")

@@ -14,7 +14,8 @@ from shapely.geometry import LineString
 
 from twin.engine import Engine
 from twin.errors import InputError
-from twin.transit.buses import BusSimulation, OperationsConfig, ServiceConfig
+from twin.transit.buses import BusSimulation
+from twin.transit.demand import poisson_demand
 from twin.transit.gtfs import (
     gtfs_time_to_seconds,
     import_gtfs,
@@ -23,15 +24,9 @@ from twin.transit.gtfs import (
     simulated_feed,
     write_feed,
 )
-from twin.transit.lines import (
-    VEHICLE_TYPES,
-    BusLine,
-    Stop,
-    TransitNetwork,
-    build_pattern,
-    poisson_demand,
-    served_pairs,
-)
+from twin.transit.lines import BusLine, Stop, TransitNetwork, build_pattern, served_pairs
+from twin.transit.service import OperationsConfig, ServiceConfig
+from twin.transit.vehicles import VEHICLE_TYPES
 
 LON0, LAT0 = 119.60, 25.90
 STEP_DEG = 0.004  # about 400 m east-west, 445 m north-south

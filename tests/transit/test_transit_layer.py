@@ -14,7 +14,7 @@ from shapely.geometry import LineString, Point, box
 
 from twin.crs import haversine_m
 from twin.paths import REPO_ROOT
-from twin.transit.lines import network_from_tables, read_transit_tables
+from twin.transit.layer import network_from_tables, read_transit_tables
 
 
 def load_builder():

@@ -1,7 +1,7 @@
 """Transit signal priority through the traffic model's signal controllers.
 
 A corridor with three signalised four-leg crossings and background traffic on every approach
-runs in :class:`twin.traffic.TrafficModel` on the buses' clock. Priority must cut the buses'
+runs in :class:`twin.traffic.model.TrafficModel` on the buses' clock. Priority must cut the buses'
 signal delay and raise the cross streets' delay, both as measured by the traffic model, and
 nothing may change when no junction is connected.
 """
@@ -15,20 +15,13 @@ import pytest
 
 from twin.engine import Engine
 from twin.generate.roads import arterial_corridor
-from twin.transit.buses import (
-    BusSimulation,
-    ServiceConfig,
-    SignalsConfig,
-    junction_traffic,
-    line_kpis,
-)
-from twin.transit.lines import (
-    VEHICLE_TYPES,
-    PassengerDemand,
-    corridor_line,
-    poisson_demand,
-    served_pairs,
-)
+from twin.transit.buses import BusSimulation
+from twin.transit.demand import PassengerDemand, poisson_demand
+from twin.transit.lines import corridor_line, served_pairs
+from twin.transit.metrics import line_kpis
+from twin.transit.priority import SignalsConfig, junction_traffic
+from twin.transit.service import ServiceConfig
+from twin.transit.vehicles import VEHICLE_TYPES
 
 DURATION_S = 3600.0
 

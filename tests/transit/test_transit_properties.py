@@ -20,8 +20,12 @@ from hypothesis import strategies as st
 
 from twin.engine import Engine
 from twin.generate.roads import arterial_corridor
-from twin.transit.buses import BusSimulation, OperationsConfig, ServiceConfig, passenger_counts
-from twin.transit.lines import VehicleType, corridor_line, poisson_demand, served_pairs
+from twin.transit.buses import BusSimulation
+from twin.transit.demand import poisson_demand
+from twin.transit.lines import corridor_line, served_pairs
+from twin.transit.metrics import passenger_counts
+from twin.transit.service import OperationsConfig, ServiceConfig
+from twin.transit.vehicles import VehicleType
 
 cases = st.fixed_dictionaries({
     "seed": st.integers(0, 10_000),

@@ -20,23 +20,13 @@ import pytest
 
 from twin.engine import Engine
 from twin.generate.roads import arterial_corridor
-from twin.transit.buses import (
-    BusSimulation,
-    OperationsConfig,
-    ServiceConfig,
-    achieved_headway_s,
-    fleet_needed_veh,
-    headway_cv,
-    line_kpis,
-    passenger_counts,
-    planned_cycle_s,
-)
-from twin.transit.lines import (
-    VehicleType,
-    corridor_line,
-    poisson_demand,
-    uniform_demand,
-)
+from twin.transit.buses import BusSimulation
+from twin.transit.demand import poisson_demand, uniform_demand
+from twin.transit.fleet import fleet_needed_veh, planned_cycle_s
+from twin.transit.lines import corridor_line
+from twin.transit.metrics import achieved_headway_s, headway_cv, line_kpis, passenger_counts
+from twin.transit.service import OperationsConfig, ServiceConfig
+from twin.transit.vehicles import VehicleType
 
 FIXED_DWELL = VehicleType(
     name="fixed", capacity_pax=300, door_time_s=20.0, boarding_time_s_per_pax=0.0,

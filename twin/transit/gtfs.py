@@ -4,7 +4,7 @@ Export
     * :func:`planned_feed`: the transit layer's planned service (every line frequency-based at its
       headway over a service span; template trips timed from the travel-time hook plus a dwell
       allowance);
-    * :func:`simulated_feed`: the service a :mod:`twin.bus_sim` run actually operated: timetable
+    * :func:`simulated_feed`: the service a :mod:`twin.transit.buses` run actually operated: timetable
       lines as every completed trip with its simulated times, headway-dispatched lines as a
       template trip (mean simulated times) plus ``frequencies.txt`` (``exact_times = 0``);
     * :func:`write_feed` writes the tables as a folder or a ``.zip``, atomically.
@@ -31,26 +31,24 @@ import zipfile
 from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from twin.city.travel_times import FreeFlowTravelTimes
+from twin.crs import to_metric
 from twin.errors import InputError
-from twin.transit.lines import (
-    VEHICLE_TYPES,
-    BusLine,
-    Stop,
-    TransitNetwork,
-    build_pattern,
-    planned_offsets_s,
-)
+from twin.results import atomic_dir
+from twin.transit.lines import BusLine, Pattern, Stop, TransitNetwork, build_pattern
+from twin.transit.timetable import planned_offsets_s
+from twin.transit.vehicles import VEHICLE_TYPES
 
 if TYPE_CHECKING:
     import networkx as nx
     import pandas as pd
 
     from twin.city.travel_times import TravelTimes
-    from twin.transit.buses import BusRun
+    from twin.transit.records import BusRun
 
 AGENCY_ID = "changle_twin"
 SERVICE_ID = "weekday"
@@ -86,6 +84,7 @@ def _midnight_offset_s(start: datetime) -> float:
 
 def _common_tables(network: TransitNetwork, service_date: date) -> dict[str, pd.DataFrame]:
     """``agency``, ``stops``, ``routes``, ``calendar`` and ``shapes`` of a network."""
+    # Deferred: pandas is heavy and only the feed's tables need it.
     import pandas as pd
 
     graph = network.graph
@@ -110,7 +109,7 @@ def _common_tables(network: TransitNetwork, service_date: date) -> dict[str, pd.
     shape_rows = []
     for line_id in sorted(network.lines):
         for direction, pattern in sorted(network.lines[line_id].patterns.items()):
-            edges = pattern_edges(pattern)
+            edges = pattern.edges()
             if edges:
                 nodes = [edges[0][0]] + [e[1] for e in edges]
                 lengths = [float(graph.edges[e]["length"]) for e in edges]
@@ -136,11 +135,6 @@ def _common_tables(network: TransitNetwork, service_date: date) -> dict[str, pd.
         "agency_lang": "zh",
     }])
     return {"agency": agency, "stops": stops, "routes": routes, "calendar": calendar, "shapes": shapes}
-
-
-def pattern_edges(pattern) -> list[tuple[int, int, int]]:  # noqa: ANN001 - a twin.transit.Pattern
-    """Every road edge of a pattern, in running order."""
-    return [edge for leg in pattern.legs for edge in leg]
 
 
 def _stop_time_rows(trip_id: str, stop_ids: list[str], arrive_s: list[float], depart_s: list[float]):
@@ -184,9 +178,8 @@ def planned_feed(
     service_date
         The one day of ``calendar.txt``.
     """
+    # Deferred: pandas is heavy and only the feed's tables need it.
     import pandas as pd
-
-    from twin.city.travel_times import FreeFlowTravelTimes
 
     if service_end_s <= service_start_s:
         raise InputError(f"service end {service_end_s} s must be after start {service_start_s} s")
@@ -223,6 +216,7 @@ def simulated_feed(run: BusRun, start: datetime) -> dict[str, pd.DataFrame]:
     dispatches at the target headway. Trips still running at the end of the run are left out (a
     GTFS trip must reach its last stop). ``start`` is the run's simulated time 0.
     """
+    # Deferred: pandas is heavy and only the feed's tables need it.
     import pandas as pd
 
     network = run.network.subset(run.services)
@@ -276,8 +270,6 @@ def write_feed(tables: dict[str, pd.DataFrame], out: Path, force: bool = False) 
     Written to a temporary name and renamed, so a failed write leaves nothing; an existing
     target is refused unless ``force``.
     """
-    from twin.results import atomic_dir
-
     unknown = sorted(set(tables) - set(GTFS_TABLES))
     if unknown:
         raise ValueError(f"not GTFS tables: {unknown}")
@@ -313,6 +305,7 @@ def write_feed(tables: dict[str, pd.DataFrame], out: Path, force: bool = False) 
 
 def read_feed(path: Path):  # noqa: ANN201 - a gtfs_kit.Feed (imported lazily)
     """Read a GTFS folder or zip with gtfs-kit; a missing or unreadable feed is an InputError."""
+    # Deferred: gtfs-kit is slow to import and only GTFS import needs it.
     import gtfs_kit
 
     if not Path(path).exists():
@@ -327,20 +320,35 @@ def read_feed(path: Path):  # noqa: ANN201 - a gtfs_kit.Feed (imported lazily)
     return feed
 
 
+def _graph_nodes_metric(graph: nx.MultiDiGraph) -> tuple[np.ndarray, np.ndarray]:
+    """The road nodes in sorted order and their EPSG:4549 coordinates as an ``(n, 2)`` array (m)."""
+    nodes = np.array(sorted(graph.nodes), dtype=np.int64)
+    nx_, ny_ = to_metric(
+        np.array([graph.nodes[n]["x"] for n in nodes]), np.array([graph.nodes[n]["y"] for n in nodes])
+    )
+    return nodes, np.column_stack([nx_, ny_])
+
+
+def _nearest_nodes(
+    graph: nx.MultiDiGraph, lon: np.ndarray, lat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The nearest road node of each lon/lat point (EPSG:4490) and its distance, in EPSG:4549 (m)."""
+    # Deferred: scipy is heavy and only GTFS import snaps points to nodes.
+    from scipy.spatial import cKDTree
+
+    nodes, xy = _graph_nodes_metric(graph)
+    sx, sy = to_metric(lon, lat)
+    distance_m, index = cKDTree(xy).query(np.column_stack([sx, sy]))
+    return nodes[index], distance_m
+
+
 def _snap_stops(
     stops: pd.DataFrame, graph: nx.MultiDiGraph, snap_m: float, source: Path
 ) -> dict[str, int]:
     """Nearest road node of each stop, in EPSG:4549 metres; stops beyond ``snap_m`` are errors."""
-    from pyproj import Transformer
-    from scipy.spatial import cKDTree
-
-    to_metric = Transformer.from_crs("EPSG:4490", "EPSG:4549", always_xy=True)
-    nodes = np.array(sorted(graph.nodes), dtype=np.int64)
-    nx_, ny_ = to_metric.transform(
-        np.array([graph.nodes[n]["x"] for n in nodes]), np.array([graph.nodes[n]["y"] for n in nodes])
+    nearest, distance_m = _nearest_nodes(
+        graph, stops["stop_lon"].to_numpy(float), stops["stop_lat"].to_numpy(float)
     )
-    sx, sy = to_metric.transform(stops["stop_lon"].to_numpy(float), stops["stop_lat"].to_numpy(float))
-    distance_m, index = cKDTree(np.column_stack([nx_, ny_])).query(np.column_stack([sx, sy]))
     far = np.flatnonzero(distance_m > snap_m)
     if len(far):
         i = far[0]
@@ -348,7 +356,7 @@ def _snap_stops(
             f"stops.txt: stop {stops['stop_id'].iloc[i]!r} is {distance_m[i]:.0f} m from the nearest "
             f"road node (snap limit {snap_m:g} m; {len(far)} stops too far)", source,
         )
-    return {str(s): int(nodes[i]) for s, i in zip(stops["stop_id"], index, strict=True)}
+    return {str(s): int(n) for s, n in zip(stops["stop_id"], nearest, strict=True)}
 
 
 def _shape_route_nodes(
@@ -358,27 +366,20 @@ def _shape_route_nodes(
     consecutive nodes are joined by an edge; else ``None`` (a shape drawn off the graph)."""
     if shape is None or shape.empty:
         return None
-    from pyproj import Transformer
-    from scipy.spatial import cKDTree
-
-    to_metric = Transformer.from_crs("EPSG:4490", "EPSG:4549", always_xy=True)
-    nodes = np.array(sorted(graph.nodes), dtype=np.int64)
-    nx_, ny_ = to_metric.transform(
-        np.array([graph.nodes[n]["x"] for n in nodes]), np.array([graph.nodes[n]["y"] for n in nodes])
-    )
     pts = shape.sort_values("shape_pt_sequence")
-    sx, sy = to_metric.transform(pts["shape_pt_lon"].to_numpy(float), pts["shape_pt_lat"].to_numpy(float))
-    distance_m, index = cKDTree(np.column_stack([nx_, ny_])).query(np.column_stack([sx, sy]))
+    nearest, distance_m = _nearest_nodes(
+        graph, pts["shape_pt_lon"].to_numpy(float), pts["shape_pt_lat"].to_numpy(float)
+    )
     if np.any(distance_m > tolerance_m):
         return None
-    path = [int(nodes[i]) for i in index]
+    path = [int(n) for n in nearest]
     path = [n for k, n in enumerate(path) if k == 0 or n != path[k - 1]]
     if any(not graph.has_edge(u, v) for u, v in zip(path[:-1], path[1:], strict=True)):
         return None
     return path
 
 
-def _headway_s(feed, trip_ids: list[str], first_departure_s: dict[str, float]) -> float:  # noqa: ANN001
+def _headway_s(feed: Any, trip_ids: list[str], first_departure_s: dict[str, float]) -> float:
     """Headway of a route: time-weighted mean of its frequency rows, else the median spacing of
     its trips' first-stop times (86,400 s for a single daily trip)."""
     freq = getattr(feed, "frequencies", None)
@@ -392,6 +393,116 @@ def _headway_s(feed, trip_ids: list[str], first_departure_s: dict[str, float]) -
     if len(times) < 2:
         return 86_400.0
     return float(np.median(np.diff(times)))
+
+
+BUS_ROUTE_TYPES = (3, 700, 701, 702, 704, 711, 712, 715)
+"""GTFS ``route_type`` codes of buses: the basic one and the extended bus types (7xx)."""
+
+
+def _bus_routes(feed: Any, path: Path) -> pd.DataFrame:
+    """The feed's bus routes (all routes when it has no ``route_type``)."""
+    routes = feed.routes.copy()
+    routes = routes[routes["route_type"].astype(int).isin(list(BUS_ROUTE_TYPES))] \
+        if "route_type" in routes else routes
+    if routes.empty:
+        raise InputError("GTFS feed has no bus routes (route_type 3 or 7xx)", path)
+    return routes
+
+
+def _trips_of(feed: Any, routes: pd.DataFrame) -> pd.DataFrame:
+    """The trips of ``routes``, ids as text and ``direction_id`` an integer (0 where missing)."""
+    trips = feed.trips.copy()
+    trips["trip_id"] = trips["trip_id"].astype(str)
+    trips["route_id"] = trips["route_id"].astype(str)
+    trips = trips[trips["route_id"].isin(routes["route_id"].astype(str))]
+    if "direction_id" not in trips:
+        trips["direction_id"] = 0
+    trips["direction_id"] = trips["direction_id"].fillna(0).astype(int)
+    return trips
+
+
+def _stop_times_of(feed: Any, trips: pd.DataFrame) -> pd.DataFrame:
+    """The stop times of ``trips``, sorted by trip and stop sequence."""
+    st = feed.stop_times.copy()
+    st["trip_id"] = st["trip_id"].astype(str)
+    st["stop_id"] = st["stop_id"].astype(str)
+    st = st[st["trip_id"].isin(trips["trip_id"])]
+    st["stop_sequence"] = st["stop_sequence"].astype(int)
+    return st.sort_values(["trip_id", "stop_sequence"])
+
+
+def _first_departures_s(st: pd.DataFrame) -> dict[str, float]:
+    """Each trip's dispatch: the arrival at its first stop (its departure includes the first dwell)."""
+    first = st.groupby("trip_id").first()
+    first_time = first["arrival_time"].where(first["arrival_time"].notna(), first["departure_time"])
+    return {str(t): gtfs_time_to_seconds(v) for t, v in first_time.items() if isinstance(v, str)}
+
+
+def _stops_on_graph(
+    feed: Any, st: pd.DataFrame, graph: nx.MultiDiGraph, snap_m: float, path: Path
+) -> dict[str, Stop]:
+    """The stops the trips use, each at its snapped road node (lon/lat of the node)."""
+    stops_table = feed.stops.copy()
+    stops_table["stop_id"] = stops_table["stop_id"].astype(str)
+    stops_table = stops_table[stops_table["stop_id"].isin(set(st["stop_id"]))]
+    node_of = _snap_stops(stops_table, graph, snap_m, path)
+    stops = {}
+    for row in stops_table.itertuples(index=False):
+        node = node_of[row.stop_id]
+        name = row.stop_name if isinstance(getattr(row, "stop_name", None), str) else row.stop_id
+        stops[row.stop_id] = Stop(row.stop_id, name, node, float(graph.nodes[node]["x"]),
+                                  float(graph.nodes[node]["y"]))
+    return stops
+
+
+def _direction_pattern(
+    group: pd.DataFrame,
+    direction: int,
+    patterns_by_trip: dict[str, tuple[str, ...]],
+    stops: dict[str, Stop],
+    shapes: pd.DataFrame | None,
+    graph: nx.MultiDiGraph,
+    travel_times: TravelTimes | None,
+) -> Pattern | None:
+    """The most frequent stop pattern of one route direction, laid on the roads along the shape
+    of its first trip where the shape runs on road nodes through the stops, else by the fastest
+    routes; ``None`` if the direction has no stop times."""
+    counts = Counter(patterns_by_trip[t] for t in group["trip_id"] if t in patterns_by_trip)
+    if not counts:
+        return None
+    best = max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0]
+    representative = next(t for t in sorted(group["trip_id"]) if patterns_by_trip.get(t) == best)
+    route_nodes = None
+    shape_id = group.set_index("trip_id").get("shape_id", {}).get(representative) \
+        if "shape_id" in group else None
+    if shapes is not None and isinstance(shape_id, str):
+        route_nodes = _shape_route_nodes(shapes[shapes["shape_id"] == shape_id], graph)
+    stop_nodes = [stops[s].node for s in best]
+    ids = list(best)
+    try:
+        return build_pattern(graph, stop_nodes, ids, direction, travel_times, route_nodes)
+    except InputError:
+        if route_nodes is None:
+            raise
+        # The shape does not pass the stops' nodes in order: route between stops instead.
+        return build_pattern(graph, stop_nodes, ids, direction, travel_times)
+
+
+def _vehicle_and_names(route: Any, route_id: str) -> tuple[str, bool, str]:
+    """Vehicle type, driverless flag and display name of a route, from our extension columns
+    (``twin_vehicle_type``, ``twin_autonomous``) where present."""
+    vehicle = getattr(route, "twin_vehicle_type", None)
+    vehicle = vehicle if isinstance(vehicle, str) and vehicle in VEHICLE_TYPES else "bus_12m"
+    flag = getattr(route, "twin_autonomous", None)
+    if flag is not None and not _is_nan(flag):
+        autonomous = bool(int(flag))
+    else:
+        autonomous = VEHICLE_TYPES[vehicle].autonomous
+    short = getattr(route, "route_short_name", None)
+    long_name = getattr(route, "route_long_name", None)
+    name = long_name if isinstance(long_name, str) and long_name else (
+        short if isinstance(short, str) and short else route_id)
+    return vehicle, autonomous, name
 
 
 def import_gtfs(
@@ -414,40 +525,12 @@ def import_gtfs(
         Largest distance from a stop to its road node (m).
     """
     feed = read_feed(path)
-    routes = feed.routes.copy()
-    routes = routes[routes["route_type"].astype(int).isin([3, 700, 701, 702, 704, 711, 712, 715])] \
-        if "route_type" in routes else routes
-    if routes.empty:
-        raise InputError("GTFS feed has no bus routes (route_type 3 or 7xx)", path)
-    trips = feed.trips.copy()
-    trips["trip_id"] = trips["trip_id"].astype(str)
-    trips["route_id"] = trips["route_id"].astype(str)
-    trips = trips[trips["route_id"].isin(routes["route_id"].astype(str))]
-    if "direction_id" not in trips:
-        trips["direction_id"] = 0
-    trips["direction_id"] = trips["direction_id"].fillna(0).astype(int)
-    st = feed.stop_times.copy()
-    st["trip_id"] = st["trip_id"].astype(str)
-    st["stop_id"] = st["stop_id"].astype(str)
-    st = st[st["trip_id"].isin(trips["trip_id"])]
-    st["stop_sequence"] = st["stop_sequence"].astype(int)
-    st = st.sort_values(["trip_id", "stop_sequence"])
+    routes = _bus_routes(feed, path)
+    trips = _trips_of(feed, routes)
+    st = _stop_times_of(feed, trips)
     patterns_by_trip = {str(t): tuple(g) for t, g in st.groupby("trip_id")["stop_id"]}
-    first = st.groupby("trip_id").first()
-    # Dispatch = arrival at the first stop (its departure includes the first dwell).
-    first_time = first["arrival_time"].where(first["arrival_time"].notna(), first["departure_time"])
-    first_departure_s = {str(t): gtfs_time_to_seconds(v) for t, v in first_time.items() if isinstance(v, str)}
-    used_stop_ids = set(st["stop_id"])
-    stops_table = feed.stops.copy()
-    stops_table["stop_id"] = stops_table["stop_id"].astype(str)
-    stops_table = stops_table[stops_table["stop_id"].isin(used_stop_ids)]
-    node_of = _snap_stops(stops_table, graph, snap_m, path)
-    stops = {}
-    for row in stops_table.itertuples(index=False):
-        node = node_of[row.stop_id]
-        name = row.stop_name if isinstance(getattr(row, "stop_name", None), str) else row.stop_id
-        stops[row.stop_id] = Stop(row.stop_id, name, node, float(graph.nodes[node]["x"]),
-                                  float(graph.nodes[node]["y"]))
+    first_departure_s = _first_departures_s(st)
+    stops = _stops_on_graph(feed, st, graph, snap_m, path)
     shapes = getattr(feed, "shapes", None)
     lines: dict[str, BusLine] = {}
     for route in routes.itertuples(index=False):
@@ -457,26 +540,11 @@ def import_gtfs(
             continue
         patterns = {}
         for direction, group in route_trips.groupby("direction_id"):
-            counts = Counter(patterns_by_trip[t] for t in group["trip_id"] if t in patterns_by_trip)
-            if not counts:
-                continue
-            best = max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0]
-            representative = next(t for t in sorted(group["trip_id"]) if patterns_by_trip.get(t) == best)
-            route_nodes = None
-            shape_id = group.set_index("trip_id").get("shape_id", {}).get(representative) \
-                if "shape_id" in group else None
-            if shapes is not None and isinstance(shape_id, str):
-                route_nodes = _shape_route_nodes(shapes[shapes["shape_id"] == shape_id], graph)
-            stop_nodes = [stops[s].node for s in best]
-            ids = list(best)
-            try:
-                pattern = build_pattern(graph, stop_nodes, ids, int(direction), travel_times, route_nodes)
-            except InputError:
-                if route_nodes is None:
-                    raise
-                # The shape does not pass the stops' nodes in order: route between stops instead.
-                pattern = build_pattern(graph, stop_nodes, ids, int(direction), travel_times)
-            patterns[int(direction)] = pattern
+            pattern = _direction_pattern(
+                group, int(direction), patterns_by_trip, stops, shapes, graph, travel_times
+            )
+            if pattern is not None:
+                patterns[int(direction)] = pattern
         if not patterns:
             continue
         if 0 not in patterns:  # a one-direction route coded as direction 1
@@ -485,17 +553,7 @@ def import_gtfs(
             patterns[0] = only
         headway = _headway_s(feed, sorted(route_trips[route_trips["direction_id"] == min(
             route_trips["direction_id"])]["trip_id"]), first_departure_s)
-        vehicle = getattr(route, "twin_vehicle_type", None)
-        vehicle = vehicle if isinstance(vehicle, str) and vehicle in VEHICLE_TYPES else "bus_12m"
-        flag = getattr(route, "twin_autonomous", None)
-        if flag is not None and not _is_nan(flag):
-            autonomous = bool(int(flag))
-        else:
-            autonomous = VEHICLE_TYPES[vehicle].autonomous
-        short = getattr(route, "route_short_name", None)
-        long_name = getattr(route, "route_long_name", None)
-        name = long_name if isinstance(long_name, str) and long_name else (
-            short if isinstance(short, str) and short else route_id)
+        vehicle, autonomous, name = _vehicle_and_names(route, route_id)
         lines[route_id] = BusLine(route_id, name, headway, vehicle, autonomous, patterns)
     if not lines:
         raise InputError("GTFS feed has no bus route with trips", path)

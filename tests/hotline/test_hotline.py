@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scenarios.kinds.hotline_12345 import HotlineConfig, simulate
 from twin.engine import Engine
+from twin.hotline.model import HotlineConfig, simulate
 from twin.queueing import erlang_b, erlang_c, mmc_mean_wait_s
 
 
