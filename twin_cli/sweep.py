@@ -64,23 +64,13 @@ def sweep(
     Example: twin sweep scenarios/hotline_12345.toml --set hotline.agents=36,40,44
     --replications 5 --out results/hotline_agents
     """
-    from scenarios.executors import DaskExecutor, LocalProcessExecutor, default_workers
     from scenarios.sweep import check_out_dir, plan_sweep, run_sweep
-    from twin.errors import InputError
     from viz.report.build import build_report
 
     set_quiet(quiet)
-    if executor is ExecutorName.local and scheduler:
-        raise InputError(f"--scheduler {scheduler}: only used with --executor dask")
-    use_dask = executor is ExecutorName.dask or scheduler is not None
     plan = plan_sweep(scenario, sets, replications, seed)
     check_out_dir(out, plan, force)  # before starting workers: refuse a foreign folder at once
-    n_workers = min(workers or default_workers(), max(1, len(plan.runs)))
-    pool = (
-        DaskExecutor(scheduler, n_workers)
-        if use_dask
-        else LocalProcessExecutor(n_workers, preload=["scenarios.sweep"])
-    )
+    pool = _executor(executor, scheduler, workers, len(plan.runs))
     command = _command_line(scenario, sets, replications, executor, scheduler, workers, seed, out)
     try:
         with pool:
@@ -103,6 +93,19 @@ def sweep(
         )
         typer.echo(f"runs: {out / 'runs.parquet'}  summary: {out / 'summary.csv'}  "
                    f"report: {out / 'report.html'}")
+
+
+def _executor(executor: ExecutorName | None, scheduler: str | None, workers: int | None, runs: int):  # noqa: ANN202
+    """The local process pool, or a Dask executor (``--executor dask`` or a ``--scheduler``)."""
+    from scenarios.executors import DaskExecutor, LocalProcessExecutor, default_workers
+    from twin.errors import InputError
+
+    if executor is ExecutorName.local and scheduler:
+        raise InputError(f"--scheduler {scheduler}: only used with --executor dask")
+    n_workers = min(workers or default_workers(), max(1, runs))
+    if executor is ExecutorName.dask or scheduler is not None:
+        return DaskExecutor(scheduler, n_workers)
+    return LocalProcessExecutor(n_workers, preload=["scenarios.sweep"])
 
 
 def _command_line(
