@@ -12,7 +12,7 @@ from scenarios.replications import difference, replication_count, replication_ta
 from twin.city.manifest import city_summary
 from twin.config import ScenarioFile
 from twin.paths import data_dir
-from twin.results import FolderHook, RunResult, claim, write_run
+from twin.results import FolderHook, RunResult, claim, safe_folder_name, write_run
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ DEFAULT_RESULTS_DIR = Path("results")
 
 def default_out_dir(config: ScenarioFile) -> Path:
     """``results/<scenario name>``."""
-    return DEFAULT_RESULTS_DIR / config.scenario.name
+    return DEFAULT_RESULTS_DIR / safe_folder_name(config.scenario.name)
 
 
 def run_scenario(

@@ -138,6 +138,16 @@ def check_kpis(kpis: dict[str, Any]) -> dict[str, float | int | None]:
     return clean
 
 
+def safe_folder_name(name: str) -> str:
+    """A scenario name as a folder name: any script kept, path and control characters replaced.
+
+    Names are validated (:data:`twin.config.NAME_PATTERN`), so this only guards names made in
+    code; the name itself stays as it is in reports.
+    """
+    cleaned = "".join("_" if ch in '/\\:*?"<>|' or ord(ch) < 32 else ch for ch in name).strip(" .")
+    return cleaned or "run"
+
+
 def refuse_existing(out_dir: Path, force: bool) -> None:
     """Fail early (before any work) if ``out_dir`` exists and ``force`` is not set."""
     if out_dir.exists() and not force:

@@ -20,14 +20,18 @@ def describe_dataset(folder: Path) -> dict[str, Any]:
     """
     import pyogrio  # deferred: pyogrio is slow; keeps 'twin --help' fast
 
-    from twin.city.folder import load_city
+    from twin.city.folder import list_layers, load_city
     from twin.city.manifest import LAYERS
+    from twin.errors import InputError
 
     city = load_city(folder)
     layers: dict[str, Any] = {}
     for gpkg in sorted(folder.glob("*.gpkg")):
-        for name, _geometry_type in pyogrio.list_layers(gpkg):
-            info = pyogrio.read_info(gpkg, layer=name, force_total_bounds=True)
+        for name in list_layers(gpkg):  # a corrupt GeoPackage is bad input, named
+            try:
+                info = pyogrio.read_info(gpkg, layer=name, force_total_bounds=True)
+            except Exception as exc:  # noqa: BLE001 - any GDAL failure means the layer is unreadable
+                raise InputError(f"layer {name}: cannot read it: {exc}", gpkg) from None
             bounds = info.get("total_bounds")
             layers[f"{gpkg.stem}/{name}"] = {
                 "features": int(info["features"]),

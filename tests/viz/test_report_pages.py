@@ -195,3 +195,16 @@ def test_results_gpkg_opens_in_epsg_4326_with_named_features_and_maps_in_the_rep
     assert frame.geometry.x.between(119.5, 119.7).all()
     assert (run_dir / "result_map.png").stat().st_size > 10_000
     assert "![result_map](result_map.png)" in (run_dir / "report.md").read_text()
+
+
+def test_a_suite_that_fails_half_way_leaves_its_folder_as_it_was(tmp_path, twin_cli):
+    write(tmp_path, "probe.toml", PROBE)
+    write(tmp_path, "bad.toml", PROBE.replace('name = "probe"', 'name = "bad"').replace(
+        "samples = 30", "samples = 30\nfail_level = 1.0"))
+    suite = write(tmp_path, "suite.toml", '[suite]\nname = "two"\nscenarios = ["probe.toml", "bad.toml"]\n')
+    out_dir = tmp_path / "results"
+    out_dir.mkdir()
+    (out_dir / "keep.txt").write_text("an earlier file")
+    outcome = twin_cli("suite", suite, "--out", out_dir, "-q")
+    assert outcome.exit_code == 2 and "rejected by the probe" in outcome.stderr
+    assert sorted(p.name for p in out_dir.iterdir()) == ["keep.txt"]
