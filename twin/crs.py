@@ -130,13 +130,47 @@ def cgcs2000_to_gcj02(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.
     return wgs84_to_gcj02(lon, lat)
 
 
-def geometry_gcj02_to_cgcs2000(geometries):  # noqa: ANN001, ANN201 - shapely array in, array out
-    """Convert shapely geometries (array or single) from GCJ-02 to CGCS2000 coordinates."""
-    import shapely  # deferred: shapely only for GCJ-02 geometry imports
+_BD_X_PI = math.pi * 3000.0 / 180.0
 
-    def convert(coords: np.ndarray) -> np.ndarray:
-        lon, lat = gcj02_to_wgs84(coords[:, 0], coords[:, 1])
-        return np.column_stack([lon, lat])
+
+def bd09_to_gcj02(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Baidu's BD-09 lon/lat (degrees) to GCJ-02, by the published closed form."""
+    x = np.asarray(lon, dtype=float) - 0.0065
+    y = np.asarray(lat, dtype=float) - 0.006
+    z = np.hypot(x, y) - 0.00002 * np.sin(y * _BD_X_PI)
+    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _BD_X_PI)
+    return z * np.cos(theta), z * np.sin(theta)
+
+
+def gcj02_to_bd09(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """GCJ-02 lon/lat (degrees) to BD-09 (the inverse of :func:`bd09_to_gcj02`, to about 1e-6°)."""
+    x = np.asarray(lon, dtype=float)
+    y = np.asarray(lat, dtype=float)
+    z = np.hypot(x, y) + 0.00002 * np.sin(y * _BD_X_PI)
+    theta = np.arctan2(y, x) + 0.000003 * np.cos(x * _BD_X_PI)
+    return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
+
+
+def bd09_to_cgcs2000(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """BD-09 to CGCS2000 (EPSG:4490), through GCJ-02."""
+    return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
+
+
+WEB_MAP_COORDS = ("wgs84", "gcj02", "bd09")
+"""What an importer's ``--coords`` accepts: WGS84/CGCS2000 (OSM, GPS), GCJ-02 (AMap/高德, Tencent)
+or BD-09 (Baidu). Chinese web-map coordinates are only converted when the user says so."""
+
+
+def geometry_to_cgcs2000(geometries, coords: str):  # noqa: ANN001, ANN201 - shapely array in, array out
+    """Shapely geometries (lon/lat in ``coords``: wgs84, gcj02 or bd09) to CGCS2000 lon/lat."""
+    import shapely  # deferred: shapely only for geometry imports
+
+    if coords == "wgs84":
+        return geometries
+    convert_lonlat = {"gcj02": gcj02_to_wgs84, "bd09": bd09_to_cgcs2000}[coords]
+
+    def convert(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(convert_lonlat(xy[:, 0], xy[:, 1]))
 
     return shapely.transform(geometries, convert)
 

@@ -72,3 +72,27 @@ def test_metric_round_trip():
     assert 400_000 < x[0] < 500_000  # Gauss-Krüger CM 120E, false easting 500 km
     lon, lat = to_storage(x, y)
     assert lon[0] == pytest.approx(119.52, abs=1e-9) and lat[0] == pytest.approx(25.96, abs=1e-9)
+
+
+def test_bd09_against_published_pairs():
+    """The reference pairs of the widely used coordtransform library (wandergis/coordtransform's
+    test), and Beijing railway station as a BD-09 converter's documentation gives it."""
+    from twin.crs import bd09_to_gcj02, gcj02_to_bd09
+
+    assert np.allclose(gcj02_to_bd09(116.404, 39.915), (116.41036949371029, 39.92133699351021), atol=1e-9)
+    assert np.allclose(bd09_to_gcj02(116.404, 39.915), (116.39762729119315, 39.90865673957631), atol=1e-9)
+    assert np.allclose(gcj02_to_bd09(116.42703, 39.90245), (116.43351, 39.90851), atol=2e-5)
+
+
+def test_geometries_from_web_maps_come_back_to_cgcs2000():
+    import shapely
+    from shapely.geometry import Point
+
+    from twin.crs import gcj02_to_bd09, geometry_to_cgcs2000, wgs84_to_gcj02
+
+    truth = (119.663, 25.935)  # FOC
+    gcj = wgs84_to_gcj02(*truth)
+    bd = gcj02_to_bd09(*gcj)
+    for coords, point in (("gcj02", Point(*gcj)), ("bd09", Point(*bd)), ("wgs84", Point(*truth))):
+        back = geometry_to_cgcs2000(np.array([point], dtype=object), coords)[0]
+        assert shapely.distance(back, Point(*truth)) < 2e-5, coords  # about 2 m at most
