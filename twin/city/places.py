@@ -23,7 +23,7 @@ from shapely.geometry import Point, box
 from shapely.geometry.base import BaseGeometry
 
 from twin.city.folder import City
-from twin.crs import to_metric
+from twin.city.roads import nearest_nodes
 from twin.errors import InputError
 
 LONLAT = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
@@ -129,12 +129,7 @@ def _junction_by_roads(graph: nx.MultiDiGraph, value: str) -> int | None:
 
 def nearest_node(graph: nx.MultiDiGraph, lon: float, lat: float) -> int:
     """The road node nearest to a lon/lat point (EPSG:4490), by metric distance."""
-    nodes = np.array(sorted(graph.nodes))
-    x = np.array([graph.nodes[n]["x"] for n in nodes], dtype=float)
-    y = np.array([graph.nodes[n]["y"] for n in nodes], dtype=float)
-    xm, ym = to_metric(x, y)
-    px, py = to_metric(np.array([lon]), np.array([lat]))
-    return int(nodes[int(np.argmin(np.hypot(xm - px[0], ym - py[0])))])
+    return int(nearest_nodes(graph, np.array([lon]), np.array([lat]))[0])
 
 
 def point_names(city: City) -> dict[str, tuple[str, float, float]]:

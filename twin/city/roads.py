@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from twin.crs import transformer
+from twin.crs import to_metric, transformer
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -244,3 +244,15 @@ def node_lonlat(graph: nx.MultiDiGraph, nodes) -> tuple[np.ndarray, np.ndarray]:
     nodes = list(nodes)
     return (np.array([graph.nodes[n]["x"] for n in nodes], dtype=float),
             np.array([graph.nodes[n]["y"] for n in nodes], dtype=float))
+
+
+def nearest_nodes(graph: nx.MultiDiGraph, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """The road node nearest to each lon/lat point (EPSG:4490 degrees), by metric distance."""
+    from scipy.spatial import cKDTree  # deferred: scipy is heavy; only nearest-node queries need it
+
+    nodes = np.array(sorted(graph.nodes))
+    x_m, y_m = to_metric(np.array([graph.nodes[n]["x"] for n in nodes], dtype=float),
+                         np.array([graph.nodes[n]["y"] for n in nodes], dtype=float))
+    px, py = to_metric(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    _, index = cKDTree(np.column_stack([x_m, y_m])).query(np.column_stack([px, py]))
+    return nodes[np.asarray(index, dtype=np.int64)]
