@@ -38,7 +38,8 @@ def net6():
 def test_net6_24h_vs_epanet(benchmark, peer_comparison, net6, tmp_path):
     import wntr
 
-    from twin.water.network import compile_network, simulate
+    from twin.water.compile import compile_network
+    from twin.water.simulation import simulate
 
     def ours():
         return simulate(compile_network(net6))
@@ -60,8 +61,8 @@ def test_net6_24h_vs_epanet(benchmark, peer_comparison, net6, tmp_path):
 def changle():
     import pandas as pd
 
+    from twin.water.compile import compile_network
     from twin.water.epanet_io import read_inp
-    from twin.water.network import compile_network
     from twin.water.segments import ValveLayer
 
     wn = read_inp(REPO / "gis_data" / "changle_water.inp")
@@ -73,7 +74,8 @@ def changle():
 
 
 def test_criticality_sweep_200_bursts_vs_epanet_loop(benchmark, peer_comparison, changle, tmp_path):
-    from twin.water.criticality import pipe_criticality, pipe_criticality_epanet
+    from twin.water.criticality import pipe_criticality
+    from twin.water.criticality_epanet import pipe_criticality_epanet
 
     wn, net, valves, pipes = changle
     table = benchmark.pedantic(lambda: pipe_criticality(net, valves, pipes), rounds=3, warmup_rounds=1)

@@ -145,8 +145,8 @@ def load_water(config: PipeBurstFile):
     import pandas as pd
 
     from twin.paths import data_dir
+    from twin.water.compile import compile_network
     from twin.water.epanet_io import read_inp
-    from twin.water.network import compile_network
 
     inp = Path(config.network.inp) if config.network.inp else data_dir() / "changle_water.inp"
     valves = Path(config.network.valves) if config.network.valves else inp.with_name(inp.stem + "_valves.csv")
@@ -247,11 +247,16 @@ def simulate_burst(
     import pandas as pd
 
     from twin.city.travel_times import fastest_route
-    from twin.water.criticality import service_network
     from twin.water.leaks import Leak, add_leak
-    from twin.water.network import ExtendedPeriodSimulation
     from twin.water.segments import ValveLayer, isolation_plan, valve_segments
-    from twin.water.service import availability, below_service, person_hours_below, population_served
+    from twin.water.service import (
+        availability,
+        below_service,
+        person_hours_below,
+        population_served,
+        service_network,
+    )
+    from twin.water.simulation import ExtendedPeriodSimulation
 
     service_head = config.service.service_head_m
     step = int(config.service.report_step_s)

@@ -82,8 +82,8 @@ class TownSupplyFile(ScenarioFile):
 
 
 def _design_day(net, growth: float, hours: int, service_head: float):
-    from twin.water.criticality import service_network
-    from twin.water.network import simulate
+    from twin.water.service import service_network
+    from twin.water.simulation import simulate
 
     design = service_network(net, service_head)
     design.demand_multiplier *= growth
@@ -367,8 +367,8 @@ def run(config: TownSupplyFile, engine: Engine) -> RunResult:  # noqa: ARG001 - 
     from pathlib import Path
 
     from twin.paths import data_dir
+    from twin.water.compile import compile_network
     from twin.water.epanet_io import read_inp
-    from twin.water.network import compile_network
 
     inp = Path(config.network.inp) if config.network.inp else data_dir() / "changle_water.inp"
     if not inp.exists():
