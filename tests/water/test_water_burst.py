@@ -236,3 +236,36 @@ def test_burst_model_isolates_valve_by_valve_and_reopens_after_the_repair(fake_w
     assert (leak[since_start < t["burst"]] == 0.0).all()
     assert (leak[reopened] == 0.0).all()
     assert leak[(since_start >= t["burst"]) & (since_start < t["isolated"])].min() > 0.0
+
+
+def test_town_supply_model_prices_each_main_once_at_its_final_diameter():
+    from twin.water.town_supply import COST_CNY_PER_M, UPSIZING_COLUMNS, mains_to_upsize
+
+    steps = [
+        dict(zip(UPSIZING_COLUMNS, (1, "P1", 200, 250, 400.0, 6.0, "J9", 20.0), strict=True)),
+        dict(zip(UPSIZING_COLUMNS, (2, "P2", 300, 400, 100.0, 4.0, "J9", 24.0), strict=True)),
+        dict(zip(UPSIZING_COLUMNS, (3, "P1", 250, 300, 400.0, 3.0, "J9", 27.0), strict=True)),
+    ]
+    upsizes, mains = mains_to_upsize(steps)
+    assert list(upsizes.columns) == UPSIZING_COLUMNS and len(upsizes) == 3
+    assert mains.to_dict("list") == {
+        "pipe": ["P1", "P2"], "from_dn_mm": [200, 300], "to_dn_mm": [300, 400], "length_m": [400.0, 100.0],
+        "cost_cny": [COST_CNY_PER_M[300] * 400.0, COST_CNY_PER_M[400] * 100.0],
+    }
+
+
+def test_town_supply_planner_stops_at_its_step_limit(fake_water):
+    from twin.water.compile import compile_network
+    from twin.water.epanet_io import read_inp
+    from twin.water.service import population_served
+    from twin.water.town_supply import plan_upsizing
+
+    _, inp, _ = fake_water
+    net = compile_network(read_inp(inp), str(inp))
+    plan = plan_upsizing(net, population_served(net), growth=1.6, hours=24, service_head_m=28.0, max_steps=2,
+                         min_unit_loss_m_per_km=1.0)
+    assert len(plan.steps) == 2 and plan.reason == "stopped after 2 upsizing steps"
+    assert all(step["to_dn_mm"] > step["from_dn_mm"] for step in plan.steps)
+    for step in plan.steps:  # the plan's network has the new diameters; the given one is untouched
+        k = net.link_index(step["pipe"])
+        assert plan.network.diameter_m[k] >= step["to_dn_mm"] / 1000.0 > net.diameter_m[k]

@@ -135,6 +135,11 @@ class CompiledNetwork:
         fields["times"] = replace(fields["times"])
         return CompiledNetwork(**fields)
 
+    def set_pipe_diameter(self, link: int, diameter_m: float) -> None:
+        """Give pipe ``link`` a new diameter (m), in place; its resistance follows when next asked."""
+        self.diameter_m[link] = diameter_m
+        self._derived.pop("resistance", None)
+
     # ---- derived arrays (cached) ----------------------------------------------------------------
     def link_resistance(self) -> dict[str, np.ndarray]:
         """Friction resistance, minor-loss coefficient and Darcy-Weisbach helpers per link (SI)."""
