@@ -5,10 +5,11 @@
    ``.inp``, runs EPANET 2.2 and reads the binary output). Target: ours within 3× of EPANET.
 2. **Criticality sweep**: 200 single-pipe bursts (the 200 largest pipes) on the bundled Changle
    network, each isolated for 6 h from 07:00 under pressure-driven demand, ranked by person-hours
-   below the service head (``twin.water_criticality.pipe_criticality``), against looping EPANET
+   below the service head (``twin.water.criticality.pipe_criticality``), against looping EPANET
    through WNTR over the same bursts, closures and window
-   (``pipe_criticality_epanet``). Target: ours at least 10× faster. EPANET 2.2.0's pressure-driven
-   analysis fails on some closures; those bursts still cost the loop their time and are counted.
+   (``twin.water.criticality_epanet.pipe_criticality_epanet``). Target: ours at least 10× faster.
+   EPANET 2.2.0's pressure-driven analysis fails on some closures; those bursts still cost the
+   loop their time and are counted.
 
 Ours is timed after a warm-up (Numba kernels compiled and cached). Ratios are ours / EPANET
 (below 1: we are faster) and are printed at the end of the run.
