@@ -1,4 +1,5 @@
-"""The ``pipe_burst`` and ``town_supply`` scenario kinds on a network built for a city made in code."""
+"""The burst story and the town-supply model (twin.water.burst, twin.water.town_supply), and the
+``pipe_burst`` and ``town_supply`` scenario kinds over them, on a network built for a city made in code."""
 
 from __future__ import annotations
 
