@@ -5,10 +5,11 @@
    ``.inp``, runs EPANET 2.2 and reads the binary output). Target: ours within 3× of EPANET.
 2. **Criticality sweep**: 200 single-pipe bursts (the 200 largest pipes) on the bundled Changle
    network, each isolated for 6 h from 07:00 under pressure-driven demand, ranked by person-hours
-   below the service head (``twin.water_criticality.pipe_criticality``), against looping EPANET
+   below the service head (``twin.water.criticality.pipe_criticality``), against looping EPANET
    through WNTR over the same bursts, closures and window
-   (``pipe_criticality_epanet``). Target: ours at least 10× faster. EPANET 2.2.0's pressure-driven
-   analysis fails on some closures; those bursts still cost the loop their time and are counted.
+   (``twin.water.criticality_epanet.pipe_criticality_epanet``). Target: ours at least 10× faster.
+   EPANET 2.2.0's pressure-driven analysis fails on some closures; those bursts still cost the
+   loop their time and are counted.
 
 Ours is timed after a warm-up (Numba kernels compiled and cached). Ratios are ours / EPANET
 (below 1: we are faster) and are printed at the end of the run.
@@ -38,7 +39,8 @@ def net6():
 def test_net6_24h_vs_epanet(benchmark, peer_comparison, net6, tmp_path):
     import wntr
 
-    from twin.water.network import compile_network, simulate
+    from twin.water.compile import compile_network
+    from twin.water.simulation import simulate
 
     def ours():
         return simulate(compile_network(net6))
@@ -60,8 +62,8 @@ def test_net6_24h_vs_epanet(benchmark, peer_comparison, net6, tmp_path):
 def changle():
     import pandas as pd
 
+    from twin.water.compile import compile_network
     from twin.water.epanet_io import read_inp
-    from twin.water.network import compile_network
     from twin.water.segments import ValveLayer
 
     wn = read_inp(REPO / "gis_data" / "changle_water.inp")
@@ -73,7 +75,8 @@ def changle():
 
 
 def test_criticality_sweep_200_bursts_vs_epanet_loop(benchmark, peer_comparison, changle, tmp_path):
-    from twin.water.criticality import pipe_criticality, pipe_criticality_epanet
+    from twin.water.criticality import pipe_criticality
+    from twin.water.criticality_epanet import pipe_criticality_epanet
 
     wn, net, valves, pipes = changle
     table = benchmark.pedantic(lambda: pipe_criticality(net, valves, pipes), rounds=3, warmup_rounds=1)

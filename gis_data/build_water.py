@@ -484,8 +484,9 @@ def _size(wn) -> None:
     import networkx as nx
     import numpy as np
 
-    from twin.water.criticality import service_network
-    from twin.water.network import compile_network, simulate
+    from twin.water.compile import compile_network
+    from twin.water.service import service_network
+    from twin.water.simulation import simulate
 
     def base_copy(multiplier_res: float, multiplier_job: float):
         # pressure-driven (full demand from the service head): a zone whose booster cannot lift

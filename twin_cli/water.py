@@ -62,7 +62,7 @@ def solve(
 
     Example: twin water solve Net3.inp --duration-h 24 --out results/net3
     """
-    from twin.water.network import solve_inp
+    from twin.water.solve import solve_inp
 
     set_quiet(quiet)
     results, net = solve_inp(inp, out, duration_h=duration_h, step_s=step_s,

@@ -68,7 +68,8 @@ def test_existing_output_needs_force(twin_cli, tmp_path):
 def test_unconverged_step_raises_with_where_and_residual(tmp_path):
     """Two trials cannot solve Net3: the error names the time, the element and the residual."""
     from twin.errors import ConvergenceError
-    from twin.water.network import load_network, simulate
+    from twin.water.compile import load_network
+    from twin.water.simulation import simulate
 
     net = load_network(NETWORKS / "Net3.inp")
     net.options.trials = 2
@@ -87,8 +88,9 @@ def test_unconverged_step_raises_with_where_and_residual(tmp_path):
 
 
 def test_inp_round_trip(tmp_path):
+    from twin.water.compile import compile_network
     from twin.water.epanet_io import read_inp, write_inp
-    from twin.water.network import compile_network, simulate
+    from twin.water.simulation import simulate
 
     wn = read_inp(NETWORKS / "Net3.inp")
     path = write_inp(wn, tmp_path / "net3_lps.inp", units="LPS")

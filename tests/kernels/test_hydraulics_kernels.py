@@ -14,9 +14,10 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kernels import hydraulic_cholesky as chol
-from kernels import hydraulics as kern
-from twin.water.hydraulics import CBIG, CBIG_CONDUCTANCE, CSMALL, RQTOL
+from kernels.hydraulics import cholesky as chol
+from kernels.hydraulics import codes, coefficients, equations
+from kernels.hydraulics import status as status_rules
+from twin.water.epanet_constants import CBIG, CBIG_CONDUCTANCE, CSMALL, RQTOL
 
 NETWORKS = Path(__import__("wntr").__file__).parent / "library" / "networks"
 
@@ -24,7 +25,7 @@ flows = st.floats(min_value=-5.0, max_value=5.0, allow_nan=False).filter(lambda 
 
 
 def _pipe_arrays(n, rng, formula):
-    resistance = rng.uniform(1.0, 5e4, n) if formula != kern.DARCY_WEISBACH else rng.uniform(10.0, 1e4, n)
+    resistance = rng.uniform(1.0, 5e4, n) if formula != codes.DARCY_WEISBACH else rng.uniform(10.0, 1e4, n)
     minor = rng.choice([0.0, 1.0, 50.0], n)
     diam = rng.uniform(0.05, 1.0, n)
     rel_rough = rng.uniform(1e-6, 1e-2, n)
@@ -39,16 +40,16 @@ def test_pipe_kernel_matches_vectorised_reference(seed, formula, scale):
     n = 64
     resistance, minor, rel_rough, visc_diam = _pipe_arrays(n, rng, formula)
     flow = rng.normal(0.0, scale, n)
-    status = rng.choice([kern.CLOSED, kern.OPEN], n, p=[0.2, 0.8]).astype(np.int8)
-    kind = np.full(n, kern.PIPE, dtype=np.int8)
-    hexp = 1.852 if formula == kern.HAZEN_WILLIAMS else 2.0
+    status = rng.choice([codes.CLOSED, codes.OPEN], n, p=[0.2, 0.8]).astype(np.int8)
+    kind = np.full(n, codes.PIPE, dtype=np.int8)
+    hexp = 1.852 if formula == codes.HAZEN_WILLIAMS else 2.0
     p, y = np.zeros(n), np.zeros(n)
     empty_i, empty_f = np.zeros(n, dtype=np.int64), np.zeros(n)
-    kern.link_coefficients(kind, status, np.zeros(n), flow, resistance, minor, rel_rough, visc_diam,
+    coefficients.link_coefficients(kind, status, np.zeros(n), flow, resistance, minor, rel_rough, visc_diam,
                            empty_f, formula, hexp, RQTOL, CBIG, CSMALL, CBIG_CONDUCTANCE,
                            np.zeros(n, dtype=np.int8), empty_f, empty_f, empty_f, empty_i,
                            np.zeros(1, dtype=np.int64), np.zeros(0), np.zeros(0), p, y)
-    p_ref, y_ref = kern.pipe_coefficients_reference(status, flow, resistance, minor, rel_rough,
+    p_ref, y_ref = coefficients.pipe_coefficients_reference(status, flow, resistance, minor, rel_rough,
                                                     visc_diam, formula, hexp, RQTOL, CBIG)
     np.testing.assert_allclose(p, p_ref, rtol=1e-12)
     np.testing.assert_allclose(y, y_ref, rtol=1e-12, atol=1e-300)
@@ -56,9 +57,9 @@ def test_pipe_kernel_matches_vectorised_reference(seed, formula, scale):
 
 @given(q=flows, formula=st.sampled_from([0, 1, 2]), r=st.floats(1.0, 1e5), minor=st.sampled_from([0.0, 10.0]))
 def test_head_loss_has_the_sign_of_flow(q, formula, r, minor):
-    hexp = 1.852 if formula == kern.HAZEN_WILLIAMS else 2.0
-    p, y = kern.pipe_coefficients_reference(
-        np.array([kern.OPEN]), np.array([q]), np.array([r]), np.array([minor]),
+    hexp = 1.852 if formula == codes.HAZEN_WILLIAMS else 2.0
+    p, y = coefficients.pipe_coefficients_reference(
+        np.array([codes.OPEN]), np.array([q]), np.array([r]), np.array([minor]),
         np.array([1e-4]), np.array([1e-7]), formula, hexp, RQTOL, CBIG)
     headloss = y[0] / p[0]
     assert p[0] > 0
@@ -66,23 +67,23 @@ def test_head_loss_has_the_sign_of_flow(q, formula, r, minor):
 
 
 @given(flow=flows, speed=st.floats(0.3, 1.5),
-       ptype=st.sampled_from([kern.CONST_HP, kern.POWER_FUNC, kern.CUSTOM]),
-       status=st.sampled_from([kern.CLOSED, kern.OPEN]))
+       ptype=st.sampled_from([codes.CONST_HP, codes.POWER_FUNC, codes.CUSTOM]),
+       status=st.sampled_from([codes.CLOSED, codes.OPEN]))
 def test_pump_kernel_matches_reference(flow, speed, ptype, status):
     curve_x = np.array([0.0, 0.05, 0.1, 0.2, 0.3])
     curve_y = np.array([60.0, 55.0, 48.0, 30.0, 5.0])
-    h0, r, n = {kern.CONST_HP: (0.0, -1.5, -1.0), kern.POWER_FUNC: (-60.0, 800.0, 1.9),
-                kern.CUSTOM: (0.0, 0.0, 1.0)}[ptype]
-    arrays = dict(kind=np.array([kern.PUMP], dtype=np.int8), status=np.array([status], dtype=np.int8),
+    h0, r, n = {codes.CONST_HP: (0.0, -1.5, -1.0), codes.POWER_FUNC: (-60.0, 800.0, 1.9),
+                codes.CUSTOM: (0.0, 0.0, 1.0)}[ptype]
+    arrays = dict(kind=np.array([codes.PUMP], dtype=np.int8), status=np.array([status], dtype=np.int8),
                   setting=np.array([speed]), flow=np.array([flow]))
     p, y = np.zeros(1), np.zeros(1)
     one = np.zeros(1)
-    kern.link_coefficients(arrays["kind"], arrays["status"], arrays["setting"], arrays["flow"],
+    coefficients.link_coefficients(arrays["kind"], arrays["status"], arrays["setting"], arrays["flow"],
                            one, one, one, np.ones(1), one, 0, 1.852, RQTOL, CBIG, CSMALL,
                            CBIG_CONDUCTANCE, np.array([ptype], dtype=np.int8), np.array([h0]),
                            np.array([r]), np.array([n]), np.array([0]), np.array([0, 5]),
                            curve_x, curve_y, p, y)
-    p_ref, y_ref = kern.pump_coefficients_reference(status, speed, flow, ptype, h0, r, n,
+    p_ref, y_ref = coefficients.pump_coefficients_reference(status, speed, flow, ptype, h0, r, n,
                                                     (curve_x, curve_y), RQTOL, CBIG, CSMALL)
     np.testing.assert_allclose([p[0], y[0]], [p_ref, y_ref], rtol=1e-10)
 
@@ -130,14 +131,14 @@ def test_assembly_matches_dense_reference(seed, nj):
     diag, ground, off = np.zeros(nj), np.zeros(nj), np.zeros(len(pi))
     rhs, xflow = np.zeros(nj), np.zeros(nj + nf)
     zeros_j = np.zeros(nj)
-    kern.assemble_system(nj, start, end, np.full(n_links, kern.PIPE, dtype=np.int8), link_pair,
-                         p.copy(), y.copy(), flow, np.full(n_links, kern.OPEN, dtype=np.int8),
+    equations.assemble_system(nj, start, end, np.full(n_links, codes.PIPE, dtype=np.int8), link_pair,
+                         p.copy(), y.copy(), flow, np.full(n_links, codes.OPEN, dtype=np.int8),
                          np.zeros(n_links), np.zeros(n_links), head, np.zeros(nj + nf),
                          demand[:nj], demand[:nj].copy(), False, zeros_j, zeros_j + 1, 0.5,
                          zeros_j, zeros_j.copy(), 2.0, zeros_j, zeros_j + 2, zeros_j.copy(),
                          np.zeros(0, dtype=np.int64), RQTOL, CBIG, CSMALL, CBIG_CONDUCTANCE,
                          diag, ground, off, rhs, xflow, 0.3048**3, 0.3048)
-    a_ref, rhs_ref = kern.assemble_system_reference(nj, start, end, p, y, flow, head, demand)
+    a_ref, rhs_ref = equations.assemble_system_reference(nj, start, end, p, y, flow, head, demand)
     a = np.diag(diag)
     np.add.at(a, (pi, pj), off)
     np.add.at(a, (pj, pi), off)
@@ -149,7 +150,7 @@ def test_assembly_matches_dense_reference(seed, nj):
 
 @given(seed=st.integers(0, 2**32 - 1), nj=st.integers(1, 60), spread=st.sampled_from([0.0, 4.0, 8.0]))
 def test_sparse_factorisations_match_dense_solve(seed, nj, spread):
-    from twin.water.hydraulics import CholeskySystem, SuperLUSystem
+    from twin.water.linear_systems import CholeskySystem, SuperLUSystem
 
     rng = np.random.default_rng(seed)
     start, end = _random_network(rng, nj, 1)
@@ -194,7 +195,7 @@ def test_mmatrix_factorisation_keeps_tiny_pivots_accurate():
     The exact solution is 50 at both (symmetric); the pivot of the second junction is 2e-8 after
     cancelling 1e7, which the textbook factorisation gets wrong by several percent.
     """
-    from twin.water.hydraulics import CholeskySystem
+    from twin.water.linear_systems import CholeskySystem
 
     big, small = 1e7, 1e-8
     pi, pj = np.array([0]), np.array([1])
@@ -208,7 +209,7 @@ def test_mmatrix_factorisation_keeps_tiny_pivots_accurate():
 
 
 def test_isolated_junction_is_reported_not_solved():
-    from twin.water.hydraulics import CholeskySystem
+    from twin.water.linear_systems import CholeskySystem
 
     pi, pj = np.array([0]), np.array([1])
     x, bad = CholeskySystem(3, pi, pj).solve(np.array([2.0, 1.0, 0.0]), np.array([1.0, 0.0, 0.0]),
@@ -221,7 +222,8 @@ def test_isolated_junction_is_reported_not_solved():
 def test_mass_balance_at_every_junction(network, multiplier, hour):
     import wntr
 
-    from twin.water.network import compile_network, simulate
+    from twin.water.compile import compile_network
+    from twin.water.simulation import simulate
 
     wn = _load(network)
     net = compile_network(wn)
@@ -263,19 +265,19 @@ def _load(name):
 def test_pressure_valve_status_matches_reference(seed, scale):
     rng = np.random.default_rng(seed)
     n = 40
-    kind = rng.choice([kern.PRV, kern.PSV], n).astype(np.int8)
+    kind = rng.choice([codes.PRV, codes.PSV], n).astype(np.int8)
     start, end = np.arange(n), np.arange(n, 2 * n)
-    status = rng.choice([kern.CLOSED, kern.OPEN, kern.ACTIVE, kern.XPRESSURE], n).astype(np.int8)
-    setting = np.where(rng.random(n) < 0.1, kern.MISSING, rng.uniform(10, 60, n))
+    status = rng.choice([codes.CLOSED, codes.OPEN, codes.ACTIVE, codes.XPRESSURE], n).astype(np.int8)
+    setting = np.where(rng.random(n) < 0.1, codes.MISSING, rng.uniform(10, 60, n))
     flow = rng.normal(0, 0.01, n)
     head = rng.uniform(0, 100, 2 * n) + rng.normal(0, scale, 2 * n)
     elevation = rng.uniform(0, 40, 2 * n)
     minor = rng.choice([0.0, 100.0], n)
     valves = np.arange(n, dtype=np.int64)
     a, b = status.copy(), status.copy()
-    changed = kern.pressure_valve_status(valves, kind, start, end, a, setting, flow, head, elevation, minor,
+    changed = status_rules.pressure_valve_status(valves, kind, start, end, a, setting, flow, head, elevation, minor,
                                          1.5e-4, 2.8e-6)
-    changed_ref = kern.pressure_valve_status_reference(valves, kind, start, end, b, setting, flow, head,
+    changed_ref = status_rules.pressure_valve_status_reference(valves, kind, start, end, b, setting, flow, head,
                                                        elevation, minor, 1.5e-4, 2.8e-6)
     assert np.array_equal(a, b)
     assert changed == changed_ref
@@ -285,18 +287,18 @@ def test_pressure_valve_status_matches_reference(seed, scale):
 def test_link_status_matches_reference(seed):
     rng = np.random.default_rng(seed)
     n_links, nj, nt = 60, 30, 4
-    kind = rng.choice([kern.CVPIPE, kern.PIPE, kern.PUMP, kern.FCV], n_links).astype(np.int8)
+    kind = rng.choice([codes.CVPIPE, codes.PIPE, codes.PUMP, codes.FCV], n_links).astype(np.int8)
     start = rng.integers(0, nj + nt, n_links)
     end = rng.integers(0, nj + nt, n_links)
     node_kind = np.concatenate([np.zeros(nj), rng.choice([1, 2], nt)]).astype(np.int8)
     tank_of_node = np.full(nj + nt, -1, dtype=np.int64)
     tank_of_node[nj:] = np.arange(nt)
-    status = rng.choice([kern.XHEAD, kern.TEMPCLOSED, kern.CLOSED, kern.OPEN, kern.ACTIVE, kern.XFCV],
+    status = rng.choice([codes.XHEAD, codes.TEMPCLOSED, codes.CLOSED, codes.OPEN, codes.ACTIVE, codes.XFCV],
                         n_links).astype(np.int8)
-    setting = np.where(rng.random(n_links) < 0.2, kern.MISSING, rng.uniform(0.0, 1.2, n_links))
+    setting = np.where(rng.random(n_links) < 0.2, codes.MISSING, rng.uniform(0.0, 1.2, n_links))
     flow = rng.normal(0, 0.05, n_links)
     head = rng.uniform(0, 80, nj + nt)
-    pump_type = rng.choice([kern.CONST_HP, kern.POWER_FUNC, kern.CUSTOM], n_links).astype(np.int8)
+    pump_type = rng.choice([codes.CONST_HP, codes.POWER_FUNC, codes.CUSTOM], n_links).astype(np.int8)
     hmax = rng.uniform(5, 60, n_links)
     tank_hmax = head[nj:] + rng.choice([-1.0, 0.0, 5.0], nt)
     tank_hmin = head[nj:] + rng.choice([1.0, 0.0, -5.0], nt)
@@ -306,7 +308,7 @@ def test_link_status_matches_reference(seed):
     args = (kind, start, end)
     rest = (setting, flow, head, pump_type, hmax, tank_of_node, node_kind, tank_hmax, tank_hmin, overflow,
             nj, 1.5e-4, 2.8e-6)
-    changed = kern.link_status(links, *args, a, *rest)
-    changed_ref = kern.link_status_reference(links, *args, b, *rest)
+    changed = status_rules.link_status(links, *args, a, *rest)
+    changed_ref = status_rules.link_status_reference(links, *args, b, *rest)
     assert np.array_equal(a, b)
     assert changed == changed_ref

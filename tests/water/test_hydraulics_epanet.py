@@ -26,7 +26,8 @@ NETWORKS = Path(__import__("wntr").__file__).parent / "library" / "networks"
 def _compare(name: str, workdir: Path):
     import wntr
 
-    from twin.water.network import compile_network, simulate
+    from twin.water.compile import compile_network
+    from twin.water.simulation import simulate
 
     wn = wntr.network.WaterNetworkModel(str(NETWORKS / f"{name}.inp"))
     wn.options.time.duration = 24 * 3600
@@ -93,7 +94,8 @@ def test_tank_levels_match_epanet(comparison):
 def test_other_library_networks_solve(name):
     import wntr
 
-    from twin.water.network import compile_network, simulate
+    from twin.water.compile import compile_network
+    from twin.water.simulation import simulate
 
     wn = wntr.network.WaterNetworkModel(str(NETWORKS / f"{name}.inp"))
     result = simulate(compile_network(wn), duration_s=6 * 3600)

@@ -1,4 +1,5 @@
-"""The ``pipe_burst`` and ``town_supply`` scenario kinds on a network built for a city made in code."""
+"""The burst story and the town-supply model (twin.water.burst, twin.water.town_supply), and the
+``pipe_burst`` and ``town_supply`` scenario kinds over them, on a network built for a city made in code."""
 
 from __future__ import annotations
 
@@ -37,12 +38,12 @@ def _burst_config(inp, valves, **tables):
 
 
 def _run_burst(city, config):
-    from scenarios.kinds.pipe_burst import _area_polygon, load_water, simulate_burst
+    from scenarios.kinds.pipe_burst import _area_polygon, assess_burst, load_water
     from twin.engine import Engine
 
     net, valves, tags = load_water(config)
     engine = Engine(config.scenario.seed, config.scenario.start, config.scenario.duration_s)
-    return simulate_burst(config, engine, net, valves, tags, city.roads, _area_polygon(city, "wuhang"))
+    return assess_burst(config, engine, net, valves, tags, city.roads, _area_polygon(city, "wuhang"))
 
 
 @pytest.fixture(scope="module")
@@ -197,3 +198,75 @@ def test_town_supply_without_growth_meets_the_service_head(fake_water):
     assert result.kpis["towns_below_service_head_count"] == 0
     assert result.kpis["mains_to_upsize_count"] == 0
     assert math.isclose(result.kpis["min_town_pressure_m"], result.kpis["min_town_pressure_after_upsizing_m"])
+
+
+def test_burst_model_isolates_valve_by_valve_and_reopens_after_the_repair(fake_water):
+    """The model alone (twin.water.burst), without the scenario: the story's order, each valve
+    closed by the crew between its arrival and the isolation, shut in the hydraulics until the
+    repair is done, and the hole discharging only until the isolation."""
+    from kernels.hydraulics.codes import CLOSED
+    from twin.engine import Engine
+    from twin.water.burst import Burst, Crew, Detection, Repair, largest_main, simulate_burst
+    from twin.water.compile import compile_network
+    from twin.water.epanet_io import link_tags, read_inp
+    from twin.water.leaks import Leak
+
+    city, inp, valves = fake_water
+    wn = read_inp(inp)
+    net = compile_network(wn, str(inp))
+    pipe = largest_main(net, link_tags(wn))
+    engine = Engine(7, datetime(2025, 6, 3, 6, 30), 8 * 3600.0)
+    outcome = simulate_burst(engine, net, pd.read_csv(valves), city.roads,
+                             Burst(Leak(pipe, 0.5, area_fraction=0.5), at_s=1680.0), Detection(sensors=10),
+                             Crew(valve_close_s=120.0), Repair(median_s=3600.0, sigma=0.0))
+    t = outcome.times
+    assert [event for event, _, _ in outcome.log] == [
+        "burst", "detected", "dispatched", "on_site", "isolated", "restored"]
+    assert t["restored"] - t["isolated"] == pytest.approx(3600.0)  # sigma 0: the median repair
+    links = outcome.network.valve_links
+    assert links and sorted(outcome.valve_closed_at) == links
+    assert all(t["on_site"] + 120.0 <= when <= t["isolated"] for when in outcome.valve_closed_at.values())
+    result = outcome.result
+    since_start = result.time_s - outcome.offset_s
+    isolated = (since_start > t["isolated"]) & (since_start < t["restored"])
+    reopened = since_start > t["restored"]
+    assert isolated.any() and reopened.any()
+    assert (result.status[np.ix_(isolated, links)] <= CLOSED).all()
+    assert (result.status[np.ix_(reopened, links)] > CLOSED).all()
+    leak = result.leak_m3_per_s[:, outcome.network.leak_node]
+    assert (leak[since_start < t["burst"]] == 0.0).all()
+    assert (leak[reopened] == 0.0).all()
+    assert leak[(since_start >= t["burst"]) & (since_start < t["isolated"])].min() > 0.0
+
+
+def test_town_supply_model_prices_each_main_once_at_its_final_diameter():
+    from twin.water.town_supply import COST_CNY_PER_M, UPSIZING_COLUMNS, mains_to_upsize
+
+    steps = [
+        dict(zip(UPSIZING_COLUMNS, (1, "P1", 200, 250, 400.0, 6.0, "J9", 20.0), strict=True)),
+        dict(zip(UPSIZING_COLUMNS, (2, "P2", 300, 400, 100.0, 4.0, "J9", 24.0), strict=True)),
+        dict(zip(UPSIZING_COLUMNS, (3, "P1", 250, 300, 400.0, 3.0, "J9", 27.0), strict=True)),
+    ]
+    upsizes, mains = mains_to_upsize(steps)
+    assert list(upsizes.columns) == UPSIZING_COLUMNS and len(upsizes) == 3
+    assert mains.to_dict("list") == {
+        "pipe": ["P1", "P2"], "from_dn_mm": [200, 300], "to_dn_mm": [300, 400], "length_m": [400.0, 100.0],
+        "cost_cny": [COST_CNY_PER_M[300] * 400.0, COST_CNY_PER_M[400] * 100.0],
+    }
+
+
+def test_town_supply_planner_stops_at_its_step_limit(fake_water):
+    from twin.water.compile import compile_network
+    from twin.water.epanet_io import read_inp
+    from twin.water.service import population_served
+    from twin.water.town_supply import plan_upsizing
+
+    _, inp, _ = fake_water
+    net = compile_network(read_inp(inp), str(inp))
+    plan = plan_upsizing(net, population_served(net), growth=1.6, hours=24, service_head_m=28.0, max_steps=2,
+                         min_unit_loss_m_per_km=1.0)
+    assert len(plan.steps) == 2 and plan.reason == "stopped after 2 upsizing steps"
+    assert all(step["to_dn_mm"] > step["from_dn_mm"] for step in plan.steps)
+    for step in plan.steps:  # the plan's network has the new diameters; the given one is untouched
+        k = net.link_index(step["pipe"])
+        assert plan.network.diameter_m[k] >= step["to_dn_mm"] / 1000.0 > net.diameter_m[k]

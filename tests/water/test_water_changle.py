@@ -156,8 +156,8 @@ def test_network_shape(built):
 
 
 def test_valves_segment_the_network(built):
+    from twin.water.compile import compile_network
     from twin.water.epanet_io import read_inp
-    from twin.water.network import compile_network
     from twin.water.segments import ValveLayer, valve_segments
 
     builder, folder, paths = built

@@ -17,8 +17,8 @@ VALVES = REPO_ROOT / "gis_data" / "changle_water_valves.csv"
 
 @pytest.fixture(scope="module")
 def changle():
+    from twin.water.compile import compile_network
     from twin.water.epanet_io import read_inp
-    from twin.water.network import compile_network
     from twin.water.segments import ValveLayer
 
     wn = read_inp(INP)
@@ -30,7 +30,8 @@ def test_person_hours_agree_with_epanet_on_the_largest_mains(changle, tmp_path):
     """Same closures, window and pressure-driven demand through EPANET 2.2 (WNTR): where EPANET
     converges, the person-hours agree within 2 % and the ranking is the same. Every fifth of the
     200 largest mains (EPANET's PDA fails on 11 of the 30 largest)."""
-    from twin.water.criticality import pipe_criticality, pipe_criticality_epanet
+    from twin.water.criticality import pipe_criticality
+    from twin.water.criticality_epanet import pipe_criticality_epanet
 
     wn, net, valves = changle
     pipes = np.flatnonzero(net.kind <= 1)

@@ -42,8 +42,9 @@ def _net1(demand_factor: float, required_m: float):
 def test_pdd_and_leak_match_wntr(demand_factor, required_m, pipe, area_m2):
     import wntr
 
+    from twin.water.compile import compile_network
     from twin.water.leaks import Leak, add_leak
-    from twin.water.network import compile_network, simulate
+    from twin.water.simulation import simulate
 
     wn = _net1(demand_factor, required_m)
     split = wntr.morph.split_pipe(wn, pipe, f"{pipe}__b", f"{pipe}__leak", split_at_point=0.5)
@@ -67,8 +68,9 @@ def test_pdd_and_leak_match_wntr(demand_factor, required_m, pipe, area_m2):
 @settings(max_examples=25)
 @given(factor=st.floats(0.5, 8.0), required=st.floats(10.0, 80.0), hour=st.integers(0, 23))
 def test_delivered_demand_between_zero_and_required(factor, required, hour):
-    from twin.water.hydraulics import PDA_QTOL
-    from twin.water.network import compile_network, simulate
+    from twin.water.compile import compile_network
+    from twin.water.epanet_constants import PDA_QTOL
+    from twin.water.simulation import simulate
 
     wn = _net1(factor, required)
     net = compile_network(wn)
@@ -83,8 +85,9 @@ def test_delivered_demand_between_zero_and_required(factor, required, hour):
 @given(small=st.floats(1e-4, 0.02), ratio=st.floats(1.05, 5.0), position=st.floats(0.05, 0.95),
        pipe=st.sampled_from(["10", "111", "122", "31", "113"]))
 def test_leak_flow_nonnegative_and_increasing_in_area(small, ratio, position, pipe):
+    from twin.water.compile import compile_network
     from twin.water.leaks import Leak, add_leak, leak_flow
-    from twin.water.network import compile_network, simulate
+    from twin.water.simulation import simulate
 
     base = compile_network(_net1(1.0, 20.0))
     flows = []
@@ -121,8 +124,9 @@ def test_leak_parameters_and_validation():
 
 def test_split_pipe_keeps_the_hydraulics():
     """Splitting a pipe without opening a leak leaves every head unchanged."""
+    from twin.water.compile import compile_network
     from twin.water.leaks import split_pipe
-    from twin.water.network import compile_network, simulate
+    from twin.water.simulation import simulate
 
     net = compile_network(_net1(1.0, 20.0))
     before = simulate(net, duration_s=3 * 3600)

@@ -36,7 +36,7 @@ def _partition(labels: dict) -> list:
 def test_segments_match_wntr(strategy, n, seed):
     import wntr
 
-    from twin.water.network import compile_network
+    from twin.water.compile import compile_network
     from twin.water.segments import ValveLayer, valve_segments
 
     wn, layer = _net3(strategy, n, seed)
@@ -52,8 +52,9 @@ def test_segments_match_wntr(strategy, n, seed):
 @settings(max_examples=20)
 @given(pipe_pick=st.integers(0, 10_000), hour=st.integers(0, 20))
 def test_closing_a_segments_valves_leaves_it_without_flow(pipe_pick, hour):
-    from twin.water.network import ExtendedPeriodSimulation, compile_network
+    from twin.water.compile import compile_network
     from twin.water.segments import ValveLayer, isolation_plan, valve_segments
+    from twin.water.simulation import ExtendedPeriodSimulation
 
     wn, layer = _net3()
     wn.options.hydraulic.demand_model = "PDD"
@@ -82,7 +83,7 @@ def test_unknown_valve_names_are_input_errors():
     import pandas as pd
 
     from twin.errors import InputError
-    from twin.water.network import compile_network
+    from twin.water.compile import compile_network
     from twin.water.segments import ValveLayer
 
     wn, _ = _net3()

@@ -30,6 +30,7 @@ def read_inp(path: str | Path) -> wntr.network.WaterNetworkModel:
         If the file is missing or WNTR cannot parse it; the message names the file and WNTR's
         complaint.
     """
+    # deferred: wntr is slow to import, and only reading a file needs it
     import wntr
 
     path = Path(path)
@@ -68,6 +69,7 @@ def write_inp(wn: wntr.network.WaterNetworkModel, path: str | Path, units: str |
         EPANET flow units (``LPS``, ``CMH``, ``GPM`` ...); default: the model's own
         ``options.hydraulic.inpfile_units``.
     """
+    # deferred: wntr is slow to import, and only writing a file needs it
     import wntr
 
     units = (units or wn.options.hydraulic.inpfile_units or "LPS").upper()
@@ -82,3 +84,8 @@ def write_inp(wn: wntr.network.WaterNetworkModel, path: str | Path, units: str |
     kept = [line for line in lines[:5] if not line.startswith(("; Filename:", "; Created:"))]
     path.write_text("".join(kept + lines[5:]))
     return path
+
+
+def link_tags(wn: wntr.network.WaterNetworkModel) -> dict[str, str]:
+    """Each tagged link's tag (EPANET ``[TAGS]``), e.g. ``trunk`` on the bundled network's mains."""
+    return {name: str(wn.get_link(name).tag) for name in wn.link_name_list if wn.get_link(name).tag}

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kernels.hydraulics.codes import PIPE
 from twin.errors import InputError
-from twin.water.hydraulics import CompiledNetwork
+from twin.water.network import CompiledNetwork
 
 STANDARD_GRAVITY_M_PER_S2 = 9.80665
 
@@ -104,7 +105,7 @@ def split_pipe(net: CompiledNetwork, pipe: str, position: float) -> tuple[Compil
     (network, junction index of the new node)
     """
     k = net.link_index(pipe)
-    if net.kind[k] > 1:
+    if net.kind[k] > PIPE:
         raise InputError(f"leak on {pipe}: only pipes can leak, not a {net.kind[k]} link")
     position = float(np.clip(position, 1e-6, 1.0 - 1e-6))
     nj = net.n_junctions
@@ -174,7 +175,7 @@ def add_leak(net: CompiledNetwork, leak: Leak, open_: bool = True) -> tuple[Comp
     """Split ``leak.pipe`` and put the orifice at the new junction (open unless ``open_`` is False).
 
     Returns the new network and the leak junction's index; a closed leak can be opened later with
-    :meth:`twin.water.ExtendedPeriodSimulation.set_leak` and :meth:`Leak.headloss_parameters`.
+    :meth:`twin.water.simulation.ExtendedPeriodSimulation.set_leak` and :meth:`Leak.headloss_parameters`.
     """
     if leak.pipe not in net.link_names:
         raise InputError(f"leak: no pipe named {leak.pipe!r} in the network")

@@ -14,10 +14,12 @@ segment then loses supply.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from twin.water.hydraulics import CompiledNetwork
+from twin.errors import InputError
+from twin.water.network import CompiledNetwork
 
 
 @dataclass(frozen=True)
@@ -31,8 +33,6 @@ class ValveLayer:
     @classmethod
     def from_frame(cls, frame, net: CompiledNetwork) -> ValveLayer:
         """From a table with columns ``valve_id`` (optional), ``link`` and ``node`` (names)."""
-        from twin.errors import InputError
-
         if "valve_id" in frame:
             ids = [str(v) for v in frame["valve_id"]]
         else:
@@ -50,6 +50,23 @@ class ValveLayer:
             links.append(k)
             nodes.append(n)
         return cls(ids, np.asarray(links, dtype=np.int64), np.asarray(nodes, dtype=np.int64))
+
+
+def read_valve_layer(path: Path, net: CompiledNetwork) -> ValveLayer:
+    """The valve layer CSV at ``path`` (``valve_id, link, node``) on ``net``.
+
+    Raises
+    ------
+    InputError
+        If a column is missing or a valve names a link or node that ``net`` lacks.
+    """
+    # deferred: pandas is slow to import, and only reading the CSV needs it
+    import pandas as pd
+
+    try:
+        return ValveLayer.from_frame(pd.read_csv(path), net)
+    except (KeyError, ValueError) as exc:
+        raise InputError(f"not a valve layer (valve_id, link, node): {exc}", path) from None
 
 
 @dataclass(frozen=True)
@@ -76,8 +93,9 @@ class Segments:
 
 def valve_segments(net: CompiledNetwork, valves: ValveLayer) -> Segments:
     """Find the valve-bounded segments of ``net`` (connected components, see the module docstring)."""
+    # deferred: scipy is slow to import, and only the segment search needs it
     import scipy.sparse as sp
-    from scipy.sparse.csgraph import connected_components
+    from scipy.sparse.csgraph import connected_components  # deferred, as above
 
     n_nodes, n_links = net.n_nodes, net.n_links
     valve_at = set(zip(valves.link.tolist(), valves.node.tolist(), strict=True))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from twin.water.hydraulics import CompiledNetwork
+from twin.water.network import CompiledNetwork
 
 SERVICE_HEAD_M = 28.0
 """GB 50013-2018 minimum service head for six storeys (m)."""
@@ -30,6 +30,18 @@ def service_head_m(storeys: int) -> float:
     if storeys < 1:
         raise ValueError("storeys must be >= 1")
     return 10.0 if storeys == 1 else 12.0 + 4.0 * (storeys - 2)
+
+
+def service_network(net: CompiledNetwork, service_head: float = SERVICE_HEAD_M) -> CompiledNetwork:
+    """A pressure-driven copy of ``net``: full demand from the service head, none at zero pressure.
+
+    On it, "below the service head" and "delivers less than it is asked for" are the same thing.
+    """
+    copy = net.copy()
+    copy.options.pressure_driven = True
+    copy.pdd_pmin_m[:] = 0.0
+    copy.pdd_preq_m[:] = service_head
+    return copy
 
 
 def population_served(net: CompiledNetwork) -> np.ndarray:
