@@ -2,18 +2,19 @@
 
 :func:`solve_inp` reads an ``.inp`` (any units), lets the command line override its duration,
 time step and demand model, simulates it with our solver and writes the results folder through
-:mod:`twin.results` (written to a temporary folder and renamed into place; an existing folder is
-refused unless ``force``).
+:func:`twin.results.write_run` (manifest, KPIs and tables, written to a temporary folder and renamed
+into place; an existing folder is refused unless ``force``).
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
 
 from twin.errors import InputError
-from twin.results import atomic_dir, refuse_existing, write_table
+from twin.results import RunResult, claim, write_run
 from twin.water.compile import load_network
 from twin.water.hydraulic_results import HydraulicResults
 from twin.water.network import CompiledNetwork
@@ -39,34 +40,45 @@ def solve_inp(
     ``step_s`` sets both the hydraulic and the reporting step; ``duration_h`` and
     ``demand_model`` (``dda``/``pdd``) override the file's options.
     """
-    refuse_existing(out, force)
-    net = load_network(inp)
-    duration_s = _duration_s(duration_h)
-    if step_s is not None and step_s <= 0:
-        raise InputError(f"--step-s {step_s}: must be > 0")
-    sim = ExtendedPeriodSimulation(net, duration_s=duration_s, hydraulic_step_s=step_s,
-                                   report_step_s=step_s, on_unbalanced=on_unbalanced,
-                                   pressure_driven=_pressure_driven(demand_model))
-    results = sim.run()
-    with atomic_dir(out, force) as tmp:
-        write_solution(tmp, results)
+    started = time.perf_counter()
+    with claim(out, force):  # refuses an existing folder, and a second run into it, before any work
+        net = load_network(inp)
+        duration_s = _duration_s(duration_h)
+        if step_s is not None and step_s <= 0:
+            raise InputError(f"--step-s {step_s}: must be > 0")
+        sim = ExtendedPeriodSimulation(net, duration_s=duration_s, hydraulic_step_s=step_s,
+                                       report_step_s=step_s, on_unbalanced=on_unbalanced,
+                                       pressure_driven=_pressure_driven(demand_model))
+        results = sim.run()
+        manifest = {"command": "twin water solve", "inp": str(inp), "duration_h": duration_h, "step_s": step_s,
+                    "demand_model": demand_model, "on_unbalanced": on_unbalanced}
+        write_run(out, solution(results), manifest, time.perf_counter() - started, force=force)
     return results, net
 
 
-def write_solution(folder: Path, results: HydraulicResults) -> None:
-    """The tables of ``twin water solve`` in ``folder``: nodes, links, the solver's log and the
-    junction-times whose heads the equations leave undetermined."""
+def solution(results: HydraulicResults) -> RunResult:
+    """What ``twin water solve`` writes: nodes and links tables, a few summary KPIs, the solver's
+    log and the junction-times whose heads the equations leave undetermined."""
     # deferred: pandas is slow to import, and only writing tables needs it
     import pandas as pd
 
-    write_table(folder, "nodes", results.nodes_frame())
-    write_table(folder, "links", results.links_frame())
-    pd.DataFrame(results.solver_log).to_csv(folder / "solver_log.csv", index=False)
     bad_t, bad_j = np.nonzero(~results.determinate)
-    pd.DataFrame({
-        "time_s": results.time_s[bad_t],
-        "node": [results.node_names[j] for j in bad_j],
-    }).to_csv(folder / "indeterminate_nodes.csv", index=False)
+    indeterminate = pd.DataFrame({"time_s": results.time_s[bad_t], "node": [results.node_names[j] for j in bad_j]})
+    unbalanced = sum(1 for row in results.solver_log if not row.get("converged", True))
+    pressure = results.pressure_m[:, : results.determinate.shape[1]]  # junctions come first
+    kpis = {
+        "reported_times_count": len(results.time_s),
+        "min_pressure_m": float(np.min(pressure)) if pressure.size else float("nan"),
+        "max_pressure_m": float(np.max(pressure)) if pressure.size else float("nan"),
+        "unbalanced_steps_count": unbalanced,
+        "indeterminate_junction_times_count": len(indeterminate),
+    }
+    files = {
+        "solver_log.csv": pd.DataFrame(results.solver_log).to_csv(index=False).encode(),
+        "indeterminate_nodes.csv": indeterminate.to_csv(index=False).encode(),
+    }
+    return RunResult(kpis=kpis, tables={"nodes": results.nodes_frame(), "links": results.links_frame()},
+                     files=files)
 
 
 def _duration_s(duration_h: float | None) -> int | None:
