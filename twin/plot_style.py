@@ -8,7 +8,12 @@ look and Chinese falls back to the CJK font.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 CJK_FONT_NAMES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Serif CJK SC", "Source Han Sans SC",
                   "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei", "AR PL UMing CN")
@@ -32,3 +37,13 @@ def use_cjk_fonts() -> str | None:
         matplotlib.rcParams["font.family"] = ["DejaVu Sans", font]
         matplotlib.rcParams["axes.unicode_minus"] = False
     return font
+
+
+def in_both_languages(name: str, draw: Callable[[str], Figure]) -> dict[str, Figure]:
+    """``{"<name>.zh": draw("zh"), "<name>.en": draw("en")}``: a plot in each report language.
+
+    The report shows the one in its language (``viz.report``), so ``twin report --lang en`` of a
+    Chinese run needs no rerun.
+    """
+    use_cjk_fonts()
+    return {f"{name}.{lang}": draw(lang) for lang in ("zh", "en")}

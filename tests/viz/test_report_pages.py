@@ -208,3 +208,14 @@ def test_a_suite_that_fails_half_way_leaves_its_folder_as_it_was(tmp_path, twin_
     outcome = twin_cli("suite", suite, "--out", out_dir, "-q")
     assert outcome.exit_code == 2 and "rejected by the probe" in outcome.stderr
     assert sorted(p.name for p in out_dir.iterdir()) == ["keep.txt"]
+
+
+def test_a_plot_drawn_in_both_languages_is_shown_in_the_report_language(tmp_path, twin_cli):
+    run_dir = tmp_path / "run"
+    scenario = write(tmp_path, "probe.toml", PROBE.replace("figure = true", "figure = true\nboth_languages = true"))
+    assert twin_cli("run", scenario, "--out", run_dir, "-q").exit_code == 0
+    assert (run_dir / "draws.zh.png").exists() and (run_dir / "draws.en.png").exists()
+    assert "![draws.zh](draws.zh.png)" in (run_dir / "report.md").read_text()
+    assert twin_cli("report", run_dir, "--lang", "en").exit_code == 0
+    markdown = (run_dir / "report.md").read_text()
+    assert "![draws.en](draws.en.png)" in markdown and "draws.zh.png" not in markdown

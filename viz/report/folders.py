@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from twin.errors import InputError
+from twin.kpis import LANGS
 
 REPORT_FILES = ("report.md", "report.html")
 INDEX_JSON = "index.json"
@@ -82,13 +83,23 @@ class RunFolder:
     def tables(self) -> list[str]:
         return sorted(p.stem for p in self.path.glob("*.parquet"))
 
-    def figures(self) -> list[str]:
-        """The scenario's plots, in its order (as PNG names in the folder)."""
-        return [f"{n}.png" for n in self.manifest.get("figures", []) if (self.path / f"{n}.png").exists()]
+    def figures(self, lang: str | None = None) -> list[str]:
+        """The scenario's plots in its order (PNG names in the folder); a plot drawn in both
+        languages (``<name>.zh.png``, ``<name>.en.png``) is given in ``lang``."""
+        names = self.manifest.get("figures", [])
+        chosen = []
+        for name in names:
+            stem, _, suffix = name.rpartition(".")
+            if suffix in LANGS and stem:
+                if suffix == lang or (lang not in LANGS and suffix == "zh"):
+                    chosen.append(name)
+            else:
+                chosen.append(name)
+        return [f"{n}.png" for n in chosen if (self.path / f"{n}.png").exists()]
 
     def renders(self) -> list[str]:
         """Every other PNG in the folder (or one level down): maps, 3D CIM renders, extra images."""
-        listed = set(self.figures())
+        listed = {f"{n}.png" for n in self.manifest.get("figures", [])}
         found = sorted(p.relative_to(self.path).as_posix() for p in self.path.glob("*.png"))
         found += sorted(p.relative_to(self.path).as_posix() for p in self.path.glob("*/*.png"))
         return [name for name in found if name not in listed]

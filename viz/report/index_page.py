@@ -27,13 +27,13 @@ def _question_card(run: RunFolder, link: str, lang: Lang) -> str:
             f"<p>{inline_markdown(answer_text(run, lang))}</p>{figure}</div>")
 
 
-def _run_card(run: RunFolder, folder: str, lang: Lang) -> str:
+def _run_card(run: RunFolder, folder: str, lang: Lang) -> str:  # noqa: D103
     esc = html.escape
     link = f"{folder}/report.html"
     cards = "".join(
         f"<div><small>{esc(kpi_info(n).label[lang])}</small><b>{esc(kpi_info(n).format(run.kpis[n], lang))}</b>"
         f"<small>{esc(interval_text(run, n, lang))}</small></div>" for n in run.headline())
-    images = (run.figures()[:2] + run.renders()[:2])
+    images = (run.figures(lang)[:2] + run.renders()[:2])
     thumbs = "".join(f"<a href='{esc(link)}'><img src='{esc(folder)}/{esc(i)}' alt='{esc(Path(i).stem)}'></a>"
                      for i in images)
     return (f"<div class='card'><h2><a href='{esc(link)}'>{esc(run.header['name'])}</a></h2>"

@@ -177,8 +177,8 @@ def _evidence(document: Document, run: RunFolder, lang: Lang) -> None:
     people = people_table(run, lang)
     if people is not None:
         document.add(Heading(t("people", lang)), people)
-    if run.figures():
-        document.add(Heading(t("figures", lang)), Images(tuple(run.figures())))
+    if run.figures(lang):
+        document.add(Heading(t("figures", lang)), Images(tuple(run.figures(lang))))
     if run.renders():
         document.add(Heading(t("maps", lang)), Images(tuple(run.renders())))
     if run.pages():
