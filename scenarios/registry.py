@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from scenarios.validation import CheckContext, SizeEstimate
+from twin.city.folder import City
 from twin.config import ScenarioFile
 from twin.engine import Engine
 from twin.errors import InputError
@@ -31,6 +32,8 @@ KINDS_DIR = Path(__file__).resolve().parent / "kinds"
 Runner = Callable[[Any, Engine], RunResult]
 Check = Callable[[Any, CheckContext], None]
 Estimate = Callable[[Any], SizeEstimate]
+Starter = Callable[[City], str]
+"""``starter(city)``: the TOML text of a valid scenario of the kind, filled with the city's places."""
 Answerer = Callable[[Any, dict[str, float], RunResult], Answer]
 """``answer(config, kpis, result)``: the answer worded from the KPIs (means over the replications)."""
 
@@ -45,7 +48,8 @@ class ScenarioKind:
     cannot fit this machine is refused before it starts (see :mod:`scenarios.validation`).
     ``answer`` (optional) words the answer from the KPIs (the means over the replications) and
     the seeded run's result. ``replications`` is how many runs a report rests on when the file
-    does not say (1 for a kind that draws no random numbers).
+    does not say (1 for a kind that draws no random numbers). ``starter`` (optional) writes a
+    valid scenario of the kind for a city, filled with its places (``twin scenarios new``).
     """
 
     kind: str
@@ -56,6 +60,7 @@ class ScenarioKind:
     estimate: Estimate | None = None
     answer: Answerer | None = None
     replications: int = 1
+    starter: Starter | None = None
 
 
 _KINDS: dict[str, ScenarioKind] = {}
@@ -70,13 +75,14 @@ def scenario_kind(
     estimate: Estimate | None = None,
     answer: Answerer | None = None,
     replications: int = 1,
+    starter: Starter | None = None,
 ) -> Callable[[Runner], Runner]:
     """Decorator registering ``run`` as the runner of ``kind`` with file model ``model``."""
 
     def register(run: Runner) -> Runner:
         if kind in _KINDS and _KINDS[kind].run is not run:
             raise RuntimeError(f"scenario kind {kind!r} registered twice")
-        _KINDS[kind] = ScenarioKind(kind, model, run, summary, check, estimate, answer, replications)
+        _KINDS[kind] = ScenarioKind(kind, model, run, summary, check, estimate, answer, replications, starter)
         return run
 
     return register

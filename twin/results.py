@@ -101,6 +101,8 @@ class Answer:
         and its key figure.
     recommendation
         The recommended option (a strategy, a plan, a fleet) as shown to people, per language.
+    question
+        The question the scenario answers, per language (the suite's index shows it).
     metric
         The KPI metric the options were compared by (``pilot_delay_s_per_veh``), if any.
     chosen, versus
@@ -111,12 +113,14 @@ class Answer:
 
     text: dict[str, str]
     recommendation: dict[str, str] = field(default_factory=dict)
+    question: dict[str, str] = field(default_factory=dict)
     metric: str | None = None
     chosen: str | None = None
     versus: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "recommendation": self.recommendation, "metric": self.metric,
+        return {"text": self.text, "recommendation": self.recommendation, "question": self.question,
+                "metric": self.metric,
                 "chosen": self.chosen, "versus": self.versus}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from functools import partial
 from pathlib import Path
 
@@ -68,10 +69,20 @@ def validate(scenario: Path = SCENARIO_ARG) -> None:
     typer.echo(f"{scenario}: valid {spec.kind} scenario '{config.scenario.name}'")
 
 
+scenarios_app = typer.Typer(
+    help="List the bundled scenario files; write a starter scenario for a city (twin scenarios new).",
+    invoke_without_command=True, rich_markup_mode=None,
+)
+
+
+@scenarios_app.callback()
 def scenarios(
+    ctx: typer.Context,
     directory: Path | None = typer.Option(None, "--dir", help="Folder to list [default: bundled]."),
 ) -> None:
     """List the bundled scenario files, one line each: file, kind, name and description."""
+    if ctx.invoked_subcommand is not None:
+        return
     from scenarios.loading import load_scenario
     from scenarios.suite import is_suite
     from twin.config import read_toml
@@ -90,6 +101,34 @@ def scenarios(
             typer.echo(f"{path.name:32} {spec.kind:16} {config.scenario.description}")
         except InputError as exc:
             typer.echo(f"{path.name:32} {'INVALID':16} {exc.reason}")
+
+
+@scenarios_app.command("new")
+def new(
+    kind: str = typer.Argument(..., help="Scenario kind (see `twin scenarios`)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="File to write [default: print it]."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+) -> None:
+    """Write a valid starter scenario of KIND for the city (--city), filled with its own places,
+    with comments saying why each was picked."""
+    from scenarios.loading import parse_scenario
+    from scenarios.registry import all_kinds, get_kind
+    from twin.city.folder import load_city
+    from twin.errors import InputError
+
+    spec = get_kind(kind, "twin scenarios new")
+    if spec.starter is None:
+        able = ", ".join(k for k, s in all_kinds().items() if s.starter is not None) or "none yet"
+        raise InputError(f"kind {kind!r} has no starter scenario (kinds that have one: {able})")
+    text = spec.starter(load_city())
+    parse_scenario(tomllib.loads(text), out or f"starter {kind}")  # the starter must itself be valid
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    if out.exists() and not force:
+        raise InputError("file exists; pass --force to overwrite it", out)
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {out}: validate it with `twin validate {out}` and run it with `twin run {out}`")
 
 
 def suite(
@@ -143,5 +182,7 @@ def register(app: typer.Typer) -> None:
     """Add the scenario commands to the root app."""
     app.command()(with_city(run))
     app.command()(with_city(validate))
-    app.command()(with_city(scenarios))
+    scenarios_app.registered_commands[0].callback = with_city(new)
+    scenarios_app.registered_callback.callback = with_city(scenarios)
+    app.add_typer(scenarios_app, name="scenarios")
     app.command()(with_city(suite))
