@@ -9,7 +9,7 @@ from typing import Any
 
 from scenarios.loading import execute, load_scenario
 from scenarios.replications import difference, replication_count, replication_tasks, run_replications, summarise
-from twin.city.manifest import city_summary
+from twin.city.summary import city_summary
 from twin.config import ScenarioFile
 from twin.paths import data_dir
 from twin.results import FolderHook, RunResult, claim, safe_folder_name, write_run

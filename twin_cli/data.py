@@ -1,4 +1,4 @@
-"""``twin data``: check a dataset, import real OSM roads and building footprints."""
+"""``twin data``: check a city folder; import real data into one (OSM, buildings, zones)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from twin_cli.options import with_city
+from twin_cli.lang import Lang
+from twin_cli.options import COORDS_OPTION, Coords, with_city
 
 data_app = typer.Typer(
     help="Check a dataset folder; import real data (OSM roads, building footprints).",
@@ -43,33 +44,54 @@ def check(
 
 @data_app.command("import-osm")
 def import_osm(
-    file: Path = typer.Argument(..., help="OpenStreetMap file: .osm (XML) or .osm.pbf."),
-    out: Path = typer.Option(..., "--out", "-o", help="New dataset folder to write."),
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing folder."),
+    file: Path = typer.Argument(..., help="OpenStreetMap extract: .osm (XML) or .osm.pbf."),
+    out: Path = typer.Option(..., "--out", "-o", help="City folder to add the layers to (created if needed)."),
+    name: str | None = typer.Option(None, "--name", help="The city's name [default: the file's]."),
+    lang: Lang = typer.Option(Lang.zh, "--lang", help="The city's report language (zh or en).", case_sensitive=False),
+    force: bool = typer.Option(False, "--force", help="Replace layers the city already has."),
 ) -> None:
-    """Build the road layer from real OSM data (drivable ways, our schema, largest strongly
-    connected component) into a dataset folder that `twin data check` and load_city accept."""
+    """Add roads and signals (drivable ways, our schema, largest strongly connected component),
+    building footprints and named places from an OSM extract to a city folder."""
     from twin.city.import_osm import import_osm as run
 
-    counts = run(file, out, force=force)
+    counts = run(file, out, force=force, city_name=name, lang=lang.value)
     typer.echo(f"{out}: {counts['nodes']} nodes ({counts['nodes_read']} read), {counts['edges']} edges, "
-               f"{counts['signals']} signalised nodes")
+               f"{counts['signals']} signalised nodes, {counts['buildings']} buildings, {counts['places']} places")
 
 
 @data_app.command("import-buildings")
 def import_buildings(
     file: Path = typer.Argument(..., help="Footprints: .gpkg, .geojson or .shp with a CRS."),
-    out: Path = typer.Option(..., "--out", "-o", help="New dataset folder to write."),
+    out: Path = typer.Option(..., "--out", "-o", help="City folder to add the layer to (created if needed)."),
     height_column: str | None = typer.Option(None, "--height-column", help="Height column (m)."),
     storeys_column: str | None = typer.Option(None, "--storeys-column", help="Storeys column."),
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing folder."),
+    coords: Coords = COORDS_OPTION,
+    force: bool = typer.Option(False, "--force", help="Replace the city's buildings layer."),
 ) -> None:
-    """Import building footprints with a height or storeys column (3 m per storey), reprojected
-    to EPSG:4490, into a dataset folder."""
+    """Add building footprints with a height or storeys column (3 m per storey), reprojected to
+    EPSG:4490, to a city folder."""
     from twin.city.import_buildings import import_buildings as run
 
-    counts = run(file, out, force=force, height_column=height_column, storeys_column=storeys_column)
+    counts = run(file, out, force=force, height_column=height_column, storeys_column=storeys_column,
+                 coords=coords.value)
     typer.echo(f"{out}: {counts['buildings']} buildings, tallest {counts['max_height_m']:.1f} m")
+
+
+@data_app.command("import-zones")
+def import_zones(
+    file: Path = typer.Argument(..., help="Zones: polygons in .gpkg, .geojson or .shp with a CRS."),
+    out: Path = typer.Option(..., "--out", "-o", help="City folder to add the layer to (created if needed)."),
+    population_column: str = typer.Option(..., "--population-column", help="Residents per zone."),
+    jobs_column: str | None = typer.Option(None, "--jobs-column", help="Jobs per zone [default: none]."),
+    name_column: str | None = typer.Option(None, "--name-column", help="Zone names (街道/镇, tracts)."),
+    coords: Coords = COORDS_OPTION,
+    force: bool = typer.Option(False, "--force", help="Replace the city's zones layer."),
+) -> None:
+    """Add zones with a population (and optionally jobs) column to a city folder."""
+    from twin.city.import_zones import import_zones as run
+
+    counts = run(file, out, population_column, jobs_column, name_column, coords=coords.value, force=force)
+    typer.echo(f"{out}: {counts['zones']} zones, {counts['residents']:,} residents, {counts['jobs']:,} jobs")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,5 @@
-"""Options every command shares: ``--city DIR`` picks the city folder the command works on."""
+"""Options commands share: ``--city DIR`` picks the city folder a command works on; ``--coords``
+says which lon/lat a file to import uses."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import functools
 import inspect
 import os
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -43,3 +45,15 @@ def with_city(command: Callable[..., Any]) -> Callable[..., Any]:
 
     wrapper.__signature__ = signature.replace(parameters=[*signature.parameters.values(), option])
     return wrapper
+
+
+class Coords(StrEnum):
+    wgs84 = "wgs84"
+    gcj02 = "gcj02"
+    bd09 = "bd09"
+
+
+COORDS_OPTION = typer.Option(
+    Coords.wgs84, "--coords", case_sensitive=False,
+    help="Lon/lat the file uses: wgs84 (OSM, GPS; = CGCS2000), gcj02 (AMap/高德, Tencent) or bd09 (Baidu). "
+    "Web-map coordinates are converted only when you say so.")

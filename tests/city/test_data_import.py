@@ -46,9 +46,10 @@ def test_helsinki_keeps_osm_speeds_and_signals(tmp_path):
         assert ours.edges[u, v, k]["speed_kph"] == float(maxspeed)
 
 
-def test_import_osm_refuses_existing_folder_and_bad_format(twin_cli, tmp_path):
+def test_import_osm_refuses_to_replace_layers_and_bad_format(twin_cli, tmp_path):
+    assert twin_cli("data", "import-osm", PBF_DIR / "test.osm.pbf", "--out", tmp_path).exit_code == 0
     outcome = twin_cli("data", "import-osm", PBF_DIR / "test.osm.pbf", "--out", tmp_path)
-    assert outcome.exit_code == 2 and "--force" in outcome.stderr
+    assert outcome.exit_code == 2 and "--force" in outcome.stderr and "roads" in outcome.stderr
     bad = tmp_path / "roads.txt"
     bad.write_text("not osm")
     outcome = twin_cli("data", "import-osm", bad, "--out", tmp_path / "x")
@@ -143,3 +144,89 @@ def test_import_osm_xml(twin_cli, tmp_path):
     signals = [n for n, h in graph.nodes(data="highway") if h == "traffic_signals"]
     assert signals == [6]
     assert twin_cli("data", "check", out).exit_code == 0
+
+
+def _city_osm_xml() -> str:
+    """The street grid plus a building, a named place and an admin boundary around it all."""
+    grid = _grid_osm_xml()
+    extra_nodes = [
+        '<node id="901" lat="25.9525" lon="119.5525" version="1"/>',
+        '<node id="902" lat="25.9525" lon="119.5530" version="1"/>',
+        '<node id="903" lat="25.9530" lon="119.5530" version="1"/>',
+        '<node id="904" lat="25.9530" lon="119.5525" version="1"/>',
+        '<node id="911" lat="25.9490" lon="119.5490" version="1"/>',
+        '<node id="912" lat="25.9490" lon="119.5570" version="1"/>',
+        '<node id="913" lat="25.9570" lon="119.5570" version="1"/>',
+        '<node id="914" lat="25.9570" lon="119.5490" version="1"/>',
+        '<node id="920" lat="25.9530" lon="119.5530" version="1"><tag k="place" v="town"/>'
+        '<tag k="name" v="测试镇"/><tag k="name:en" v="Test Town"/><tag k="population" v="12000"/></node>',
+    ]
+    extra_ways = [
+        '<way id="801" version="1"><nd ref="901"/><nd ref="902"/><nd ref="903"/><nd ref="904"/><nd ref="901"/>'
+        '<tag k="building" v="apartments"/><tag k="building:levels" v="6"/></way>',
+        '<way id="802" version="1"><nd ref="911"/><nd ref="912"/><nd ref="913"/><nd ref="914"/><nd ref="911"/>'
+        '<tag k="boundary" v="administrative"/><tag k="admin_level" v="8"/><tag k="name" v="测试区"/></way>',
+    ]
+    head, tail = grid.split("</osm>")
+    return head + "\n".join(extra_nodes + extra_ways) + "\n</osm>\n"
+
+
+def test_import_osm_brings_buildings_places_and_boundaries_and_the_city_derives_zones(twin_cli, tmp_path):
+    source = tmp_path / "city.osm"
+    source.write_text(_city_osm_xml(), encoding="utf-8")
+    out = tmp_path / "city"
+    outcome = twin_cli("data", "import-osm", source, "--out", out, "--name", "测试市")
+    assert outcome.exit_code == 0, outcome.stderr
+    city = load_city(out, use_cache=False)
+    assert city.name == "测试市"
+    assert set(city.manifest.layers) == {"roads", "buildings", "towns", "boundary", "areas"}
+    assert "ODbL" in city.manifest.layers["roads"].licence
+    (building,) = city.buildings.itertuples()
+    assert (building.storeys, building.height_m, building.use) == (6, 18.0, "residential")
+    assert city.towns["name_zh"].tolist() == ["测试镇"] and city.towns["population"].tolist() == [12000]
+    assert city.boundary["name_zh"].tolist() == ["测试区"] and city.boundary.crs.to_epsg() == 4490
+    # No zones layer: zones from the admin area, residents from residential floor area at 40 m² each.
+    zones = city.zones
+    floor_m2 = city.buildings.to_crs("EPSG:4549").area.iloc[0] * 6
+    assert len(zones) == 1 and zones["residents"].iloc[0] == round(floor_m2 / 40.0)
+    assert zones["node"].iloc[0] in city.roads.nodes
+    # Importing again refuses to replace the layers unless asked, and the folder stays as it was.
+    before = sorted(p.name for p in out.iterdir())
+    again = twin_cli("data", "import-osm", source, "--out", out)
+    assert again.exit_code == 2 and "--force" in again.stderr
+    assert sorted(p.name for p in out.iterdir()) == before
+    assert twin_cli("data", "import-osm", source, "--out", out, "--force").exit_code == 0
+
+
+def test_zones_import_with_population_and_bad_columns(twin_cli, tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    zones = gpd.GeoDataFrame({"pop": [1200, 800], "jobs": [300, 100], "name": ["东街", "西街"]},
+                             geometry=[box(119.55, 25.95, 119.552, 25.952), box(119.552, 25.95, 119.554, 25.952)],
+                             crs="EPSG:4326")
+    path = tmp_path / "zones.geojson"
+    zones.to_file(path, driver="GeoJSON")
+    out = tmp_path / "city"
+    outcome = twin_cli("data", "import-zones", path, "--out", out, "--population-column", "pop",
+                       "--jobs-column", "jobs", "--name-column", "name")
+    assert outcome.exit_code == 0, outcome.stderr
+    city = load_city(out, use_cache=False)
+    assert city.zones["residents"].tolist() == [1200, 800] and city.zones["name"].tolist() == ["东街", "西街"]
+    for args, needle in ((["--population-column", "people"], "no such column"),
+                         (["--population-column", "name"], "not a count")):
+        bad = twin_cli("data", "import-zones", path, "--out", tmp_path / "bad", *args)
+        assert bad.exit_code == 2 and needle in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+        assert not (tmp_path / "bad").exists() or not any((tmp_path / "bad").iterdir())
+
+
+@pytest.mark.parametrize("content,needle", [(b"", "empty"), (b'{"type": "Feature', "cannot read"),
+                                             (b"not a vector file at all", "cannot read")])
+def test_importers_refuse_empty_truncated_and_wrong_files(twin_cli, tmp_path, content, needle):
+    path = tmp_path / "zones.geojson"
+    path.write_bytes(content)
+    out = tmp_path / "city"
+    outcome = twin_cli("data", "import-zones", path, "--out", out, "--population-column", "pop")
+    assert outcome.exit_code == 2 and needle in outcome.stderr, outcome.stderr
+    assert str(path) in outcome.stderr and len(outcome.stderr.strip().splitlines()) == 1
+    assert not out.exists() or not any(p for p in out.iterdir() if not p.name.startswith("."))

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from twin.city.derive import connect_zones, derive_zones
 from twin.city.manifest import LAYERS, CityManifest, read_manifest
 from twin.city.roads import EDGE_LAYER, NODE_LAYER, read_graph
 from twin.city.terrain import Terrain
@@ -178,7 +179,17 @@ class City:
 
     @property
     def zones(self) -> gpd.GeoDataFrame | None:
-        return self._gpkg_layer("zones")
+        """The zones with residents and jobs, each with its centroid connector ``node``; derived
+        from the buildings when the city has no zones layer (:mod:`twin.city.derive`)."""
+
+        def load() -> Any:
+            given = self._gpkg_layer("zones")
+            if given is not None:
+                return connect_zones(given, self.roads)
+            return derive_zones(self.areas, self.buildings, self.roads,
+                                self.manifest.city.residential_m2_per_person)
+
+        return self._once("zones:connected", load)
 
     @property
     def buildings(self) -> gpd.GeoDataFrame | None:

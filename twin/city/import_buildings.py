@@ -13,14 +13,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from twin.city.folder import BASE_FILE
+from twin.city.import_zones import to_storage
+from twin.city.importing import NewLayer, add_layers
 from twin.errors import InputError
-from twin.results import atomic_dir, refuse_existing
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
 STOREY_HEIGHT_M = 3.0
+BUILDINGS_FILE = "buildings.gpkg"
 HEIGHT_COLUMNS = ("height_m", "height", "building:height", "bldg_height", "高度")
 STOREY_COLUMNS = ("storeys", "building:levels", "levels", "floors", "storey", "层数")
 USE_VALUES = ("residential", "commercial", "industrial", "public")
@@ -102,11 +103,14 @@ def read_buildings(path: Path, height_column: str | None = None,
 
 
 def import_buildings(path: Path, out_dir: Path, force: bool = False, height_column: str | None = None,
-                     storeys_column: str | None = None) -> dict[str, Any]:
-    """Write the footprints of ``path`` as the ``buildings`` layer of a new dataset folder."""
-
-    refuse_existing(out_dir, force)
+                     storeys_column: str | None = None, coords: str = "wgs84") -> dict[str, Any]:
+    """Add the footprints of ``path`` as the ``buildings`` layer of the city folder ``out_dir``."""
     buildings = read_buildings(path, height_column, storeys_column)
-    with atomic_dir(out_dir, force) as tmp:
-        buildings.to_file(tmp / BASE_FILE, layer="buildings", driver="GPKG", engine="pyogrio")
+    if coords != "wgs84":
+        buildings = to_storage(buildings, coords, path)
+
+    def write(target: Path) -> None:
+        buildings.to_file(target, layer="buildings", driver="GPKG", engine="pyogrio")
+
+    add_layers(out_dir, {"buildings": NewLayer(BUILDINGS_FILE, write, path.name)}, force)
     return {"buildings": len(buildings), "max_height_m": float(buildings["height_m"].max())}

@@ -1,4 +1,5 @@
-"""Import OpenStreetMap roads (``.osm`` XML through OSMnx, ``.osm.pbf`` through pyrosm).
+"""Import an OpenStreetMap extract (``.osm`` XML through OSMnx, ``.osm.pbf`` through pyrosm): its
+roads and signals here, its buildings and named places through :mod:`twin.city.osm_features`.
 
 The result is our road schema (``docs/data_model.md``): drivable ways only, ``road_class`` from
 ``highway`` (CJJ 37 classes), ``lanes`` per direction and speeds from the OSM tags where present
@@ -19,10 +20,11 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 import shapely
 
-from twin.city.folder import BASE_FILE
+from twin.city.import_buildings import BUILDINGS_FILE
+from twin.city.importing import NewLayer, add_layers
+from twin.city.osm_features import DEFAULT_STOREYS, read_osm_boundaries, read_osm_buildings, read_osm_places
 from twin.city.roads import HIGHWAY_TO_CLASS, ROAD_CLASSES, SIGNALS, save_graph
 from twin.errors import InputError
-from twin.results import atomic_dir, refuse_existing
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -159,18 +161,49 @@ def to_twin_schema(raw: nx.MultiDiGraph) -> nx.MultiDiGraph:
     return graph
 
 
-def import_osm(path: Path, out_dir: Path, force: bool = False) -> dict[str, Any]:
-    """Import ``path`` into a new dataset folder ``out_dir``; returns counts for the report."""
+ROADS_FILE = "roads.gpkg"
+PLACES_FILE = "places.gpkg"
+BOUNDARY_FILE = "boundary.gpkg"
+AREAS_FILE = "areas.gpkg"
+OSM_LICENCE = "ODbL 1.0 (© OpenStreetMap contributors)"
 
-    refuse_existing(out_dir, force)
+
+def import_osm(path: Path, out_dir: Path, force: bool = False, city_name: str | None = None,
+               lang: str = "zh") -> dict[str, Any]:
+    """Add the extract's roads and signals, building footprints and named places to the city
+    folder ``out_dir`` (created if needed); returns counts for the report."""
     raw = read_osm_graph(path)
     raw_nodes = raw.number_of_nodes()
     graph = to_twin_schema(raw)
-    with atomic_dir(out_dir, force) as tmp:
-        save_graph(graph, tmp / BASE_FILE)
+    buildings = read_osm_buildings(path)
+    places = read_osm_places(path)
+    source = f"OpenStreetMap extract {path.name}"
+    layers = {"roads": NewLayer(ROADS_FILE, lambda target: save_graph(graph, target), source, OSM_LICENCE)}
+    if buildings is not None:
+        layers["buildings"] = NewLayer(
+            BUILDINGS_FILE,
+            lambda target: buildings.to_file(target, layer="buildings", driver="GPKG", engine="pyogrio"),
+            f"{source}: building=* (storeys from building:levels or height, else {DEFAULT_STOREYS})", OSM_LICENCE)
+    if places is not None:
+        layers["towns"] = NewLayer(
+            PLACES_FILE, lambda target: places.to_file(target, layer="towns", driver="GPKG", engine="pyogrio"),
+            f"{source}: named place=* nodes", OSM_LICENCE)
+    admin = read_osm_boundaries(path)
+    if admin is not None:
+        boundary, areas = admin
+        layers["boundary"] = NewLayer(
+            BOUNDARY_FILE, lambda target: boundary.to_file(target, layer="boundary", driver="GPKG", engine="pyogrio"),
+            f"{source}: the outermost boundary=administrative", OSM_LICENCE)
+        layers["areas"] = NewLayer(
+            AREAS_FILE, lambda target: areas.to_file(target, layer="areas", driver="GPKG", engine="pyogrio"),
+            f"{source}: named boundary=administrative", OSM_LICENCE)
+    add_layers(out_dir, layers, force, city_name=city_name or path.name.split(".")[0], lang=lang)
     return {
         "nodes_read": raw_nodes,
         "nodes": graph.number_of_nodes(),
         "edges": graph.number_of_edges(),
         "signals": sum(1 for _, h in graph.nodes(data="highway") if h == SIGNALS),
+        "buildings": 0 if buildings is None else len(buildings),
+        "places": 0 if places is None else len(places),
+        "areas": 0 if admin is None else len(admin[1]),
     }

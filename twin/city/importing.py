@@ -64,9 +64,10 @@ def add_layers(out_dir: Path, layers: dict[str, NewLayer], force: bool = False, 
         raise InputError("exists and is not a folder", out_dir)
     with claim(out_dir, force=True):  # the folder may exist: it is a city being built up
         manifest = _base_manifest(out_dir, city_name, lang)
-        present = sorted(name for name in layers if manifest.has(name))
+        present = [name for name in layers if manifest.has(name)]
         if present and not force:
-            raise InputError(f"the city already has a {present[0]} layer; pass --force to replace it", out_dir)
+            raise InputError(f"the city already has {', '.join(present)} (layer{'s' if len(present) > 1 else ''} "
+                             "this import brings); pass --force to replace them", out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".import.partial-", dir=out_dir))
         try:

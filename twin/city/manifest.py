@@ -20,10 +20,10 @@ MANIFEST_FILE = "city.toml"
 
 LAYERS: dict[str, tuple[str, str]] = {
     # layer: (conventional file, the command that adds it)
-    "boundary": ("changle_base.gpkg", "twin data import-osm FILE.osm.pbf --out DIR"),
-    "areas": ("changle_base.gpkg", "twin data import-zones FILE --out DIR"),
+    "boundary": ("changle_base.gpkg", "twin data import-osm FILE.osm.pbf --out DIR (admin boundaries)"),
+    "areas": ("changle_base.gpkg", "twin data import-osm FILE.osm.pbf --out DIR (admin areas of the extract)"),
     "towns": ("changle_base.gpkg", "twin data import-osm FILE.osm.pbf --out DIR"),
-    "landmarks": ("changle_base.gpkg", "twin data import-osm FILE.osm.pbf --out DIR"),
+    "landmarks": ("changle_base.gpkg", "(a landmarks layer: named points of interest)"),
     "roads": ("changle_base.gpkg", "twin data import-osm FILE.osm.pbf --out DIR (or import-sumo NET.net.xml)"),
     "zones": ("changle_base.gpkg", "twin data import-zones FILE --population-column COL --out DIR"),
     "buildings": ("changle_base.gpkg", "twin data import-buildings FILE --out DIR"),
@@ -57,6 +57,11 @@ class CityTable(StrictModel):
     reference_twin: bool = Field(default=False, description="True for generated data: reports say so.")
     caveat_zh: str = Field(default="", description="What reports must say about the data (中文).")
     caveat_en: str = Field(default="", description="What reports must say about the data (English).")
+    residential_m2_per_person: float = Field(
+        default=40.0, gt=0, le=500,
+        description="Residential floor area per resident (m²), to derive population from buildings when "
+        "the city has no zones; default: about China's urban figure in the 2020 census.",
+    )
 
 
 class CityManifest(StrictModel):
@@ -97,16 +102,6 @@ def infer_manifest(folder: Path) -> CityManifest:
     return CityManifest(city=CityTable(name=folder.resolve().name), layers=layers)
 
 
-def city_summary(folder: Path) -> dict[str, object]:
-    """What a run's manifest records of its city: folder, name, language, whether it is a
-    reference twin, and the caveats reports must show."""
-    if not folder.is_dir():
-        return {"folder": str(folder)}
-    city = read_manifest(folder).city
-    return {"folder": str(folder), "name": city.name, "name_en": city.name_en, "lang": city.lang,
-            "reference_twin": city.reference_twin, "caveat_zh": city.caveat_zh, "caveat_en": city.caveat_en}
-
-
 def write_manifest(folder: Path, manifest: CityManifest) -> None:
     """Write ``city.toml`` (whole, through a temporary file) into ``folder``."""
     lines = ["# A Changle Twin city folder: its name and each layer's file, source and licence.", "", "[city]"]
@@ -128,5 +123,7 @@ def with_layers(manifest: CityManifest, layers: dict[str, LayerEntry]) -> CityMa
 def _toml_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
     text = str(value).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{text}"'

@@ -155,6 +155,8 @@ def run_document(run: RunFolder, lang: Lang) -> Document:
     caveat = run.city.get(f"caveat_{lang}") if run.city.get("reference_twin") else ""
     if caveat:
         document.add(Callout(caveat, "caveat"))
+    for note in run.city.get(f"derived_{lang}") or []:
+        document.add(Callout(note, "caveat"))
     question = (run.answer or {}).get("question", {}).get(lang)
     if question:
         document.add(Paragraph(f"**{t('question', lang)}**: {question}"))
