@@ -94,6 +94,33 @@ def import_zones(
     typer.echo(f"{out}: {counts['zones']} zones, {counts['residents']:,} residents, {counts['jobs']:,} jobs")
 
 
+@data_app.command("import-gtfs")
+def import_gtfs(
+    feed: Path = typer.Argument(..., help="GTFS feed (.zip or folder)."),
+    out: Path = typer.Option(..., "--out", "-o", help="City folder (with roads) to add the bus layers to."),
+    snap_m: float = typer.Option(30.0, "--snap-m", min=0.0, help="Largest stop-to-road-node distance (m)."),
+    force: bool = typer.Option(False, "--force", help="Replace the city's bus layers."),
+) -> None:
+    """Add a GTFS feed's bus lines and stops, laid on the city's roads, as its transit layers."""
+    from twin.city.folder import load_city
+    from twin.city.importing import NewLayer, add_layers
+    from twin.errors import InputError
+    from twin.transit.gtfs import import_gtfs as read_lines
+    from twin.transit.layer import write_transit_gpkg
+
+    if not out.is_dir():
+        raise InputError("no city folder yet: bus lines are laid on the city's roads, so add them first "
+                         "(twin data import-osm FILE --out DIR)", out)
+    city = load_city(out)
+    city.require("roads", "twin data import-gtfs")
+    network = read_lines(feed, city.roads, snap_m=snap_m)
+    source = f"GTFS feed {feed.name}"
+    layers = {name: NewLayer("transit.gpkg", lambda target: write_transit_gpkg(network, target), source)
+              for name in ("bus_stops", "bus_lines", "bus_line_stops")}
+    add_layers(out, layers, force)
+    typer.echo(f"{out}: {len(network.lines)} lines, {len(network.stops)} stops")
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``twin data`` group to the root app."""
     app.add_typer(data_app, name="data")

@@ -230,3 +230,23 @@ def test_importers_refuse_empty_truncated_and_wrong_files(twin_cli, tmp_path, co
     assert outcome.exit_code == 2 and needle in outcome.stderr, outcome.stderr
     assert str(path) in outcome.stderr and len(outcome.stderr.strip().splitlines()) == 1
     assert not out.exists() or not any(p for p in out.iterdir() if not p.name.startswith("."))
+
+
+def test_import_gtfs_lays_a_feed_on_the_city_roads(twin_cli, tmp_path):
+    from twin.city.importing import NewLayer, add_layers
+    from twin.city.roads import save_graph
+    from twin.generate.roads import arterial_corridor
+    from twin.transit.gtfs import planned_feed, write_feed
+    from twin.transit.lines import corridor_line
+
+    graph = arterial_corridor(n_nodes=11, spacing_m=400.0)
+    city_dir = tmp_path / "city"
+    add_layers(city_dir, {"roads": NewLayer("roads.gpkg", lambda target: save_graph(graph, target), "generated")})
+    feed = write_feed(planned_feed(corridor_line(graph, stop_every=2, headway_s=600.0)), tmp_path / "feed.zip")
+    outcome = twin_cli("data", "import-gtfs", feed, "--out", city_dir)
+    assert outcome.exit_code == 0, outcome.stderr
+    city = load_city(city_dir, use_cache=False)
+    assert len(city.bus_lines) == 1 and len(city.bus_stops) == 6
+    assert {"bus_stops", "bus_lines", "bus_line_stops"} <= set(city.manifest.layers)
+    no_roads = twin_cli("data", "import-gtfs", feed, "--out", tmp_path / "empty")
+    assert no_roads.exit_code == 2 and "roads" in no_roads.stderr

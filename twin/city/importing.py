@@ -39,7 +39,7 @@ Writer = Callable[[Path], None]
 @dataclass(frozen=True)
 class NewLayer:
     """A layer an importer made: its file name in the city folder, how to write it, and where it
-    came from."""
+    came from. Layers that share a file (the three transit layers) share one writer, called once."""
 
     file: str
     write: Writer
@@ -73,12 +73,9 @@ def add_layers(out_dir: Path, layers: dict[str, NewLayer], force: bool = False, 
         try:
             written: dict[str, Path] = {}
             for layer in layers.values():
-                target = staging / layer.file
-                if layer.file not in written:
-                    layer.write(target)
-                    written[layer.file] = target
-                elif layer.gpkg_layer is not None:
-                    layer.write(target)  # another layer of the same GeoPackage
+                if layer.file not in written:  # layers sharing a file share its writer
+                    written[layer.file] = staging / layer.file
+                    layer.write(written[layer.file])
             for name, path in written.items():
                 path.replace(out_dir / name)
         finally:
