@@ -276,3 +276,15 @@ def test_the_layer_check_catches_what_it_should():
     assert against_the_layering("twin.transit.buses", "twin.traffic.model") is None
     assert against_the_layering("twin.traffic.model", "twin.generate.roads")
     assert strongly_connected({"a": {"b"}, "b": {"a"}, "c": set()}) == [["a", "b"]]
+
+
+@pytest.mark.parametrize("module", ["twin", "twin_cli"])
+def test_start_up_imports_no_heavy_package(module):
+    """``import twin`` and the command line (so ``twin --help``) load none of the slow packages:
+    start-up stays fast because nothing heavy is imported, not because a clock says so."""
+    import subprocess
+
+    heavy = sorted(HEAVY | {"numpy"})
+    code = f"import sys, {module}; print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "", f"importing {module} loads {loaded}"

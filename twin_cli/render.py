@@ -35,16 +35,6 @@ def render(
         typer.echo(f"wrote {outcome.html} (opens offline in a browser)")
 
 
-def _cim_focus_figure(run_dir: Path) -> list[Path]:
-    """Report hook: the run's CIM focus render (imports the 3D stack only when a report is built)."""
-    from viz.cim.render import report_figure_hook
-
-    return report_figure_hook(run_dir)
-
-
 def register(app: typer.Typer) -> None:
-    """Add ``twin render`` to the root app, and the CIM focus render to every run report."""
-    from viz.report.build import register_figure_hook
-
+    """Add ``twin render`` to the root app."""
     app.command()(with_city(render))
-    register_figure_hook(_cim_focus_figure)

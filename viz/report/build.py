@@ -9,6 +9,7 @@ from pathlib import Path
 from twin.city.folder import City, load_city
 from twin.errors import InputError
 from twin.kpis import LANGS, Lang
+from viz.cim.render import report_figure_hook
 from viz.report.document import to_html, to_markdown, write_atomic
 from viz.report.folders import INDEX_JSON, RunFolder, folder_kind, load_run, read_json
 from viz.report.index_page import build_index
@@ -19,8 +20,9 @@ from viz.result_map import has_layers, write_result_map
 FigureHook = Callable[[Path], list[Path]]
 """Adds figures to a run folder before its report is built; returns the PNG files it wrote."""
 
-FIGURE_HOOKS: list[FigureHook] = []
-"""Hooks called on every run folder by :func:`build_report` (the CLI registers the CIM render)."""
+FIGURE_HOOKS: list[FigureHook] = [report_figure_hook]
+"""Hooks called on every run folder by :func:`build_report`: the CIM focus render, and any a
+plug-in registers."""
 
 
 def register_figure_hook(hook: FigureHook) -> None:
