@@ -3,7 +3,7 @@
 Properties checked on random small clusters and workloads, under every policy, both placements,
 preemption and node failures:
 
-* the kernel's event loop equals :func:`kernels.scheduler.simulate_reference` job by job (first
+* the kernel's event loop equals :func:`kernels.scheduler.reference.simulate_reference` job by job (first
   start, end, preemptions, failures, progress, the whole segment log), also when it is stopped
   and resumed at arbitrary times;
 * allocated devices never exceed a node's capacity, and nothing runs on a failed node;
@@ -21,7 +21,12 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kernels import scheduler as ks
+from kernels.scheduler import layout as ks
+from kernels.scheduler.event_loop import advance, fail_node, repair_node
+from kernels.scheduler.placement import can_place, can_place_reference, place_gang, select_nodes_reference
+from kernels.scheduler.reference import simulate_reference
+from kernels.scheduler.sorting import lex_argsort, lex_argsort_reference
+from kernels.scheduler.state import new_state
 from twin.compute.cluster import ClusterModel, ClusterSpec, FailureConfig, SchedulerConfig, simulate_kernel
 from twin.compute.workload import JobTable, generate, load_workload_config
 from twin.engine import Engine
@@ -46,10 +51,10 @@ def test_gang_placement_kernel_equals_reference(free, data, g, mode):
     up_arr = np.array(up, np.int8)
     nodes = np.zeros(len(free) + 1, np.int64)
     counts = np.zeros(len(free) + 1, np.int64)
-    m = ks.place_gang(free_arr, up_arr, GPN, mode, g, nodes, counts)
-    expected = ks.select_nodes_reference(free, up, GPN, mode, g)
+    m = place_gang(free_arr, up_arr, GPN, mode, g, nodes, counts)
+    expected = select_nodes_reference(free, up, GPN, mode, g)
     levels = np.bincount(free_arr[up_arr.astype(bool)], minlength=GPN + 1).astype(np.int64)
-    assert ks.can_place(levels, g, GPN) == ks.can_place_reference(free, up, GPN, g) == (expected is not None)
+    assert can_place(levels, g, GPN) == can_place_reference(free, up, GPN, g) == (expected is not None)
     if expected is None:
         assert m == 0
     else:
@@ -65,9 +70,9 @@ def test_lexicographic_sort_equals_python_sorted(rows):
     padded[: len(rows), :2] = keys
     order = np.zeros(len(padded), np.int64)
     buffer = np.zeros(len(padded), np.int64)
-    ks.lex_argsort(padded, len(rows), order, buffer)
-    assert order[: len(rows)].tolist() == ks.lex_argsort_reference(padded, len(rows))
-    assert ks.lex_argsort_reference(padded, len(rows)) == sorted(
+    lex_argsort(padded, len(rows), order, buffer)
+    assert order[: len(rows)].tolist() == lex_argsort_reference(padded, len(rows))
+    assert lex_argsort_reference(padded, len(rows)) == sorted(
         range(len(rows)), key=lambda i: (rows[i][0], rows[i][1], i)
     )
 
@@ -131,7 +136,7 @@ def scenarios(draw, allow_failures=True, allow_preemption=True, policies=tuple(r
 
 def run_kernel(jobs, kwargs, events, cuts, log_capacity=5000):
     """Advance the kernel through cut points and node events, as the SimPy model does."""
-    state = ks.new_state(
+    state = new_state(
         jobs["submit_s"],
         jobs["work_s"],
         jobs["est_s"],
@@ -148,11 +153,11 @@ def run_kernel(jobs, kwargs, events, cuts, log_capacity=5000):
         key=lambda stop: (stop[0], stop[1]),
     )
     for time_s, _, event in stops:
-        ks.advance(state, time_s)
+        advance(state, time_s)
         if event is not None:
             _, node, kind = event
-            (ks.fail_node if kind == "fail" else ks.repair_node)(state, node, time_s)
-    ks.advance(state, np.inf)
+            (fail_node if kind == "fail" else repair_node)(state, node, time_s)
+    advance(state, np.inf)
     assert state.iv[ks.IV_LOG_OVERFLOW] == 0
     return state
 
@@ -176,7 +181,7 @@ def kernel_log(state):
 def test_event_loop_kernel_equals_reference(case):
     jobs, kwargs, events, cuts = case
     state = run_kernel(jobs, kwargs, events, cuts)
-    ref = ks.simulate_reference(
+    ref = simulate_reference(
         jobs["submit_s"],
         jobs["work_s"],
         jobs["est_s"],

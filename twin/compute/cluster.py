@@ -155,7 +155,7 @@ class Placement:
     """Node choice for a gang: ``consolidated`` (best fit) or ``spread`` (worst fit)."""
 
     def __init__(self, mode: PlacementName = "consolidated") -> None:
-        from kernels.scheduler import PLACEMENT_CODES
+        from kernels.scheduler.layout import PLACEMENT_CODES
 
         if mode not in PLACEMENT_CODES:
             raise InputError(f"placement {mode!r}: expected one of {', '.join(PLACEMENT_CODES)}")
@@ -167,7 +167,7 @@ class SchedulingPolicy:
     """Queue order, quotas and preemption, as kernel parameters."""
 
     def __init__(self, config: SchedulerConfig) -> None:
-        from kernels.scheduler import POLICY_CODES
+        from kernels.scheduler.layout import POLICY_CODES
 
         self.config = config
         self.code = POLICY_CODES[config.policy]
@@ -228,7 +228,7 @@ class MetricsCollector:
         node_failures: int = 0,
     ) -> SimulationResult:
 
-        from kernels import scheduler as ks
+        from kernels.scheduler import layout as ks
 
         now = float(state.fv[ks.FV_NOW])
         end_of_run = max(now, horizon_s) if math.isfinite(horizon_s) else now
@@ -271,7 +271,7 @@ class MetricsCollector:
     def _timeseries(state, jobs: JobTable, bin_width_s: float, end_of_run: float) -> pd.DataFrame:
         import pandas as pd
 
-        from kernels import scheduler as ks
+        from kernels.scheduler import layout as ks
 
         n_bins = state.bins.shape[1]
         starts = np.arange(n_bins) * bin_width_s
@@ -412,7 +412,7 @@ def build_state(
     log_capacity: int = 0,
 ):
     """The kernel state of a run: jobs, nodes in service at time 0, parameters and bins."""
-    from kernels import scheduler as ks
+    from kernels.scheduler.state import new_state
 
     jobs.check()
     if not bin_width_s > 0:
@@ -427,7 +427,7 @@ def build_state(
     up[: spec.nodes_at(0.0)] = True
     parameters = policy.kernel_parameters(jobs, spec)
     caps = parameters["tenant_cap_gpus"] if policy.config.policy == "fair" else None
-    return ks.new_state(
+    return new_state(
         jobs.submit_s,
         jobs.work_s,
         jobs.estimate_s,
@@ -524,7 +524,7 @@ class ClusterModel:
 
     def sync(self) -> None:
         """Bring the kernel up to ``env.now``: every arrival, completion and pass until then."""
-        from kernels.scheduler import advance
+        from kernels.scheduler.event_loop import advance
 
         advance(self.state, float(self.env.now))
 
@@ -537,7 +537,7 @@ class ClusterModel:
 
     def _commission(self, start_s: float, nodes: int) -> Iterator:
         """A build phase goes live: its nodes enter service with all devices free."""
-        from kernels.scheduler import repair_node
+        from kernels.scheduler.event_loop import repair_node
 
         yield self.env.timeout(start_s)
         self.sync()
@@ -548,7 +548,8 @@ class ClusterModel:
 
     def _failures(self) -> Iterator:
         """Nodes fail as a Poisson process (rate nodes / MTBF, thinned to in-service nodes)."""
-        from kernels.scheduler import ND_UP, fail_node
+        from kernels.scheduler.event_loop import fail_node
+        from kernels.scheduler.layout import ND_UP
 
         rate_per_s = self.spec.nodes / (self.failures.node_mtbf_h * 3600.0)
         while True:
@@ -564,7 +565,7 @@ class ClusterModel:
 
     def _repair(self, node: int, repair_s: float) -> Iterator:
         """A technician brings the node back; its devices are free again."""
-        from kernels.scheduler import repair_node
+        from kernels.scheduler.event_loop import repair_node
 
         yield self.env.timeout(repair_s)
         self.sync()
@@ -578,7 +579,7 @@ class ClusterModel:
         With ``drain`` the jobs still queued or running at the horizon are then run to completion
         (no more failures or phases), so that every job has a wait and a completion time.
         """
-        from kernels.scheduler import advance
+        from kernels.scheduler.event_loop import advance
         from twin.progress import progress_bar
 
         steps = 50
@@ -611,7 +612,7 @@ def simulate_kernel(
     Same scheduling as :class:`ClusterModel` without failures or build phases; used by the
     validation tests and by capacity planning, which runs many simulations.
     """
-    from kernels.scheduler import advance
+    from kernels.scheduler.event_loop import advance
 
     scheduler = scheduler or SchedulerConfig()
     policy = SchedulingPolicy(scheduler)
