@@ -47,9 +47,10 @@ def _cluster(
     pue: float,
 ):
     """The cluster from ``--gpus`` or from ``--pflops`` of ``--accelerator``."""
-    from twin.compute.capacity import accelerator as spec_of
-    from twin.compute.capacity import check_pue, size_for_pflops
-    from twin.compute.cluster import ClusterSpec
+    from twin.compute.accelerators import accelerator as spec_of
+    from twin.compute.accelerators import size_for_pflops
+    from twin.compute.cluster_spec import ClusterSpec
+    from twin.compute.power import check_pue
 
     spec = spec_of(accelerator)
     check_pue(pue)
@@ -122,7 +123,8 @@ def simulate(
     import numpy as np
     import simpy
 
-    from twin.compute.cluster import ClusterModel, FailureConfig, SchedulerConfig
+    from twin.compute.cluster import ClusterModel
+    from twin.compute.settings import FailureConfig, SchedulerConfig
     from twin.compute.workload import generate, load_workload_config, synthetic
     from twin.results import atomic_dir, refuse_existing, write_json, write_table
 
@@ -252,9 +254,9 @@ def plan(
     """Least capacity meeting the SLA for each year, and when 2000P and 10000P run out."""
     import pandas as pd
 
-    from twin.compute.capacity import SlaTargets, plan_capacity
-    from twin.compute.capacity import accelerator as spec_of
-    from twin.compute.cluster import SchedulerConfig
+    from twin.compute.accelerators import accelerator as spec_of
+    from twin.compute.plan import SlaTargets, plan_capacity
+    from twin.compute.settings import SchedulerConfig
     from twin.compute.workload import load_workload_config
     from twin.progress import progress_bar
     from twin.results import atomic_dir, refuse_existing, write_json, write_table
@@ -424,8 +426,9 @@ def size(
     rack_power_kw: float = typer.Option(40.0, "--rack-power-kw", help="Rack power budget (kW)."),
 ) -> None:
     """Devices, nodes, racks, power and annual energy of a capacity in P."""
-    from twin.compute.capacity import PUE_REQUIRED_MAX, annual_energy_mwh, facility_power_mw, size_for_pflops
-    from twin.compute.capacity import accelerator as spec_of
+    from twin.compute.accelerators import accelerator as spec_of
+    from twin.compute.accelerators import size_for_pflops
+    from twin.compute.power import PUE_REQUIRED_MAX, annual_energy_mwh, facility_power_mw
 
     s = size_for_pflops(pflops, accelerator, precision, sparse, rack_power_kw)
     spec = spec_of(accelerator)
@@ -445,7 +448,7 @@ def size(
 @compute_app.command()
 def accelerators() -> None:
     """The accelerator catalogue: dense peaks by precision, memory, power, node shape."""
-    from twin.compute.capacity import load_catalogue
+    from twin.compute.accelerators import load_catalogue
 
     for key, a in sorted(load_catalogue().accelerators.items()):
         peaks = ", ".join(

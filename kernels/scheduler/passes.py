@@ -8,20 +8,17 @@ from numba import njit
 from kernels.scheduler.backfill import backfill
 from kernels.scheduler.layout import (
     CNT_LEVEL,
-    EASY,
-    FIFO,
-    IV_DEPTH,
+    IV_BACKFILL,
+    IV_BLOCKING,
     IV_GPN,
-    IV_NLEVELS,
+    IV_NLISTS,
     IV_NTENANTS,
+    IV_PASS,
+    IV_PASS_DEPTH,
     IV_PASSES,
-    IV_POLICY,
-    IV_SJF,
     JI_GPUS,
-    JI_HEAP,
     JI_QNEXT,
-    LAS,
-    SJF,
+    PASS_FAIR_SHARE,
     TF_CAP,
     TF_SHARE,
     TI_ALLOC,
@@ -30,104 +27,67 @@ from kernels.scheduler.layout import (
 )
 from kernels.scheduler.placement import can_place, free_total
 from kernels.scheduler.preemption import try_preempt
-from kernels.scheduler.queues import heap_pop, heap_remove, list_remove
+from kernels.scheduler.queues import dequeue, list_remove, queue_head
 from kernels.scheduler.segments import start_job
 
 
 @njit(cache=True, no_cpython_wrapper=True, _nrt=False)
-def _schedule_fifo(st, t):
-    """FIFO and EASY: the head goes first; EASY then backfills behind a blocked head."""
-    tint = st.tint
-    ji = st.ji
-    count = st.counts[CNT_LEVEL]
-    gpn = st.iv[IV_GPN]
-    attempted = False
-    while True:
-        j = tint[TI_QHEAD, 0]
-        if j == -1:
-            return
-        if can_place(count, ji[j, JI_GPUS], gpn):
-            list_remove(tint, ji, 0, j)
-            start_job(st, j, t)
-            continue
-        if not attempted:
-            outcome = try_preempt(st, j, t)
-            if outcome != 0:
-                attempted = True
-            if outcome == 1:
-                list_remove(tint, ji, 0, j)
-                start_job(st, j, t)
-                continue
-        break
-    if st.iv[IV_POLICY] == EASY:
-        backfill(st, tint[TI_QHEAD, 0], t)
+def _in_order_pass(st, t):
+    """The waiting lists in index order, each in its own order, up to ``IV_PASS_DEPTH`` jobs.
 
-
-@njit(cache=True, no_cpython_wrapper=True, _nrt=False)
-def _schedule_sjf(st, t):
+    A job that fits starts. One that does not may preempt (once per pass); if that fails, a
+    blocking pass (FIFO, SJF, EASY: head-of-line blocking) ends there, a work-conserving one (LAS)
+    skips the job. After a preemption the victims are back in the queues, so the scan restarts
+    from the top.
+    """
     iv = st.iv
+    tint = st.tint
     ji = st.ji
     count = st.counts[CNT_LEVEL]
     gpn = iv[IV_GPN]
-    attempted = False
-    while iv[IV_SJF] > 0:
-        j = ji[0, JI_HEAP]
-        if can_place(count, ji[j, JI_GPUS], gpn):
-            heap_pop(iv, st.jf, ji)
-            start_job(st, j, t)
-            continue
-        if not attempted:
-            outcome = try_preempt(st, j, t)
-            if outcome != 0:
-                attempted = True
-            if outcome == 1:
-                heap_remove(iv, st.jf, ji, j)
-                start_job(st, j, t)
-                continue
-        return
-
-
-@njit(cache=True, no_cpython_wrapper=True, _nrt=False)
-def _schedule_las(st, t):
-    """Levels in order, FIFO within a level, skipping jobs that do not fit (work-conserving)."""
-    tint = st.tint
-    ji = st.ji
-    count = st.counts[CNT_LEVEL]
-    gpn = st.iv[IV_GPN]
-    depth = st.iv[IV_DEPTH]
+    depth = iv[IV_PASS_DEPTH]
+    blocking = iv[IV_BLOCKING] != 0
     attempted = False
     examined = 0
     restart = True
     while restart:
         restart = False
-        for lvl in range(st.iv[IV_NLEVELS]):
-            j = tint[TI_QHEAD, lvl]
+        for lst in range(iv[IV_NLISTS]):
+            j = queue_head(iv, tint, ji, lst)
             while j != -1 and examined < depth:
                 if attempted and free_total(count, gpn) == 0:
-                    return
+                    return  # nothing fits and no more preemption this pass
                 nxt = ji[j, JI_QNEXT]
                 examined += 1
                 if can_place(count, ji[j, JI_GPUS], gpn):
-                    list_remove(tint, ji, lvl, j)
+                    dequeue(iv, st.jf, ji, tint, lst, j)
                     start_job(st, j, t)
                 elif not attempted:
                     outcome = try_preempt(st, j, t)
                     if outcome != 0:
                         attempted = True
                     if outcome == 1:
-                        list_remove(tint, ji, lvl, j)
+                        dequeue(iv, st.jf, ji, tint, lst, j)
                         start_job(st, j, t)
                         # victims re-entered the queues: rescan from the top
                         restart = True
                         break
-                j = nxt
+                    if blocking:
+                        return
+                elif blocking:
+                    return
+                # a blocking pass only ever looks at the head (a heap has no "next")
+                j = queue_head(iv, tint, ji, lst) if blocking else nxt
             if restart or examined >= depth:
                 break
 
 
 @njit(cache=True, no_cpython_wrapper=True, _nrt=False)
-def _schedule_fair(st, t):
-    """The tenant with the lowest allocated/share ratio goes next; FIFO within a tenant."""
+def _fair_share_pass(st, t):
+    """The tenant with the lowest allocated/share ratio goes next; FIFO within a tenant.
+
+    A tenant whose head does not fit, or would exceed its cap, is blocked for the rest of the pass.
+    """
     tint = st.tint
     ji = st.ji
     count = st.counts[CNT_LEVEL]
@@ -171,14 +131,16 @@ def _schedule_fair(st, t):
 
 @njit(cache=True, no_cpython_wrapper=True, _nrt=False)
 def schedule(st, t):
-    """One scheduling pass at time ``t`` under the configured policy."""
-    st.iv[IV_PASSES] += 1
-    policy = st.iv[IV_POLICY]
-    if policy == FIFO or policy == EASY:
-        _schedule_fifo(st, t)
-    elif policy == SJF:
-        _schedule_sjf(st, t)
-    elif policy == LAS:
-        _schedule_las(st, t)
-    else:
-        _schedule_fair(st, t)
+    """One scheduling pass at time ``t`` under the state's queue rules."""
+    iv = st.iv
+    iv[IV_PASSES] += 1
+    # Fair share orders the tenants' lists by allocation/share, which changes with every start,
+    # and blocks a tenant rather than a job: a different pass, not a setting of the in-order one.
+    if iv[IV_PASS] == PASS_FAIR_SHARE:
+        _fair_share_pass(st, t)
+        return
+    _in_order_pass(st, t)
+    # EASY's backfill is a second, different pass: it walks the jobs behind the blocked head
+    # against the head's reservation.
+    if iv[IV_BACKFILL] != 0 and st.tint[TI_QHEAD, 0] != -1:
+        backfill(st, st.tint[TI_QHEAD, 0], t)

@@ -13,14 +13,13 @@ from kernels.scheduler.layout import (
     CNT_TMP,
     IV_GPN,
     IV_NRUN,
-    IV_POLICY,
     IV_PREEMPT,
+    IV_PREEMPT_LEVELS,
     JF_SEG_START,
     JI_ALLOC,
     JI_GPUS,
     JI_LEVEL,
     JI_TPRIO,
-    LAS,
     LOG_PREEMPT,
     ND_FREE,
     NV_TMP,
@@ -42,7 +41,7 @@ def _eligible(iv, ji, victim, j):
     """Whether running job ``victim`` may be preempted for waiting job ``j``."""
     if iv[IV_PREEMPT] != 0 and ji[victim, JI_TPRIO] < ji[j, JI_TPRIO]:
         return True
-    return (iv[IV_POLICY] == LAS and ji[victim, JI_TPRIO] == ji[j, JI_TPRIO]
+    return (iv[IV_PREEMPT_LEVELS] != 0 and ji[victim, JI_TPRIO] == ji[j, JI_TPRIO]
             and ji[victim, JI_LEVEL] > ji[j, JI_LEVEL])
 
 
@@ -65,9 +64,9 @@ def try_preempt(st, j, t):
     """Evict lower-priority running jobs so that ``j`` fits: 0 not applicable, 1 done, 2 failed."""
     iv = st.iv
     ji = st.ji
-    policy = iv[IV_POLICY]
     pp = iv[IV_PREEMPT] != 0
-    if not pp and policy != LAS:
+    levels = iv[IV_PREEMPT_LEVELS] != 0
+    if not pp and not levels:
         return 0
     gpn = iv[IV_GPN]
     g = ji[j, JI_GPUS]
@@ -75,7 +74,7 @@ def try_preempt(st, j, t):
     available = free_total(st.counts[CNT_LEVEL], gpn)
     for p in range(st.held.shape[0]):
         for lv in range(st.held.shape[1]):
-            if (pp and p < prio) or (policy == LAS and p == prio and lv > ji[j, JI_LEVEL]):
+            if (pp and p < prio) or (levels and p == prio and lv > ji[j, JI_LEVEL]):
                 available += st.held[p, lv]
     if available < g:
         return 0

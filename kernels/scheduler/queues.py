@@ -10,16 +10,14 @@ from __future__ import annotations
 from numba import njit
 
 from kernels.scheduler.layout import (
-    FAIR,
-    IV_POLICY,
+    IV_LISTS_BY,
+    IV_SHORTEST_FIRST,
     IV_SJF,
     JF_SJF_KEY,
     JI_HEAP,
-    JI_LEVEL,
     JI_QNEXT,
     JI_QPREV,
-    JI_TENANT,
-    LAS,
+    LISTS_ONE,
     TI_QHEAD,
     TI_QTAIL,
 )
@@ -27,12 +25,32 @@ from kernels.scheduler.layout import (
 
 @njit(cache=True, no_cpython_wrapper=True, _nrt=False)
 def list_of(iv, ji, j):
-    policy = iv[IV_POLICY]
-    if policy == LAS:
-        return ji[j, JI_LEVEL]
-    if policy == FAIR:
-        return ji[j, JI_TENANT]
-    return 0
+    """The waiting list of job ``j``: 0, or its value in the column the lists are keyed by."""
+    column = iv[IV_LISTS_BY]
+    if column == LISTS_ONE:
+        return 0
+    return ji[j, column]
+
+
+@njit(cache=True, no_cpython_wrapper=True, _nrt=False)
+def queue_head(iv, tint, ji, lst):
+    """The first waiting job of list ``lst`` (or the top of the heap), -1 if there is none."""
+    if iv[IV_SHORTEST_FIRST] != 0:
+        return ji[0, JI_HEAP] if iv[IV_SJF] > 0 else -1
+    return tint[TI_QHEAD, lst]
+
+
+@njit(cache=True, no_cpython_wrapper=True, _nrt=False)
+def dequeue(iv, jf, ji, tint, lst, j):
+    """Take waiting job ``j`` out of list ``lst`` (or out of the heap) before it starts."""
+    if iv[IV_SHORTEST_FIRST] == 0:
+        list_remove(tint, ji, lst, j)
+    elif ji[0, JI_HEAP] == j:
+        heap_pop(iv, jf, ji)
+    else:
+        # the top changed since j was chosen (a preemption pushed its victims): any valid heap of
+        # the same jobs has the same top under the (key, index) order, so removing j is exact
+        heap_remove(iv, jf, ji, j)
 
 
 @njit(cache=True, no_cpython_wrapper=True, _nrt=False)
@@ -129,7 +147,7 @@ def heap_pop(iv, jf, ji):
 
 @njit(cache=True, no_cpython_wrapper=True, _nrt=False)
 def heap_remove(iv, jf, ji, j):
-    """Remove job ``j`` from the SJF heap wherever it is (after a preemption reshuffled it)."""
+    """Remove job ``j`` from the heap wherever it is (after a preemption reshuffled it)."""
     size = iv[IV_SJF]
     keep = 0
     for i in range(size):

@@ -16,20 +16,22 @@ import numpy as np
 
 from kernels.scheduler.layout import (
     CONSOLIDATED,
-    EASY,
     EV_COMPLETE,
     EV_DEMOTE,
-    FIFO,
-    LAS,
+    JI_LEVEL,
+    JI_TENANT,
+    LISTS_ONE,
     LOG_COMPLETE,
     LOG_FAIL,
     LOG_NODE_DOWN,
     LOG_NODE_UP,
     LOG_PREEMPT,
     LOG_START,
-    SJF,
+    PASS_FAIR_SHARE,
 )
 from kernels.scheduler.placement import select_nodes_reference
+from kernels.scheduler.rules import QueueRules
+from kernels.scheduler.state import FIFO_RULES
 
 Allocation = list[tuple[int, int]]
 """``[(node, devices), ...]`` of one run segment."""
@@ -37,8 +39,8 @@ Allocation = list[tuple[int, int]]
 
 def simulate_reference(
     submit_s, work_s, est_s, gpus, tenant, tprio, *,
-    n_nodes: int, gpus_per_node: int = 8, policy: int = FIFO, placement: int = CONSOLIDATED,
-    tenant_share=None, tenant_cap_gpus=None, las_thresholds_gpu_s=None, preempt_priority: bool = False,
+    n_nodes: int, gpus_per_node: int = 8, rules: QueueRules = FIFO_RULES, placement: int = CONSOLIDATED,
+    tenant_share=None, tenant_cap_gpus=None, preempt_priority: bool = False,
     restart_overhead_s: float = 0.0, checkpoint_interval_s: float = 0.0, backfill_depth: int = 256,
     backfill_interval_s: float = 0.0, nodes_up=None, rejected=None, node_events=(),
     until_s: float = math.inf,
@@ -51,9 +53,8 @@ def simulate_reference(
     """
     run = _ReferenceRun(
         submit_s, work_s, est_s, gpus, tenant, tprio,
-        n_nodes=n_nodes, gpus_per_node=gpus_per_node, policy=policy, placement=placement,
-        tenant_share=tenant_share, tenant_cap_gpus=tenant_cap_gpus,
-        las_thresholds_gpu_s=las_thresholds_gpu_s, preempt_priority=preempt_priority,
+        n_nodes=n_nodes, gpus_per_node=gpus_per_node, rules=rules, placement=placement,
+        tenant_share=tenant_share, tenant_cap_gpus=tenant_cap_gpus, preempt_priority=preempt_priority,
         restart_overhead_s=restart_overhead_s, checkpoint_interval_s=checkpoint_interval_s,
         backfill_depth=backfill_depth, backfill_interval_s=backfill_interval_s,
         nodes_up=nodes_up, rejected=rejected,
@@ -67,13 +68,13 @@ class _ReferenceRun:
 
     def __init__(
         self, submit_s, work_s, est_s, gpus, tenant, tprio, *, n_nodes: int, gpus_per_node: int,
-        policy: int, placement: int, tenant_share, tenant_cap_gpus, las_thresholds_gpu_s,
-        preempt_priority: bool, restart_overhead_s: float, checkpoint_interval_s: float,
+        rules: QueueRules, placement: int, tenant_share, tenant_cap_gpus, preempt_priority: bool,
+        restart_overhead_s: float, checkpoint_interval_s: float,
         backfill_depth: int, backfill_interval_s: float, nodes_up, rejected,
     ) -> None:
         self.gpn = gpus_per_node
         self.n_nodes = n_nodes
-        self.policy = policy
+        self.rules = rules
         self.placement = placement
         self.preempt_priority = preempt_priority
         self.restart_overhead_s = restart_overhead_s
@@ -81,7 +82,8 @@ class _ReferenceRun:
         self.backfill_depth = backfill_depth
         self.backfill_interval_s = backfill_interval_s
         self._read_jobs(submit_s, work_s, est_s, gpus, tenant, tprio, rejected)
-        self.thresholds = [] if las_thresholds_gpu_s is None else [float(x) for x in las_thresholds_gpu_s]
+        thresholds = rules.las_thresholds_gpu_s
+        self.thresholds = [] if thresholds is None else [float(x) for x in thresholds]
         self.n_levels = len(self.thresholds) + 1
         self.n_tenants = max(max(self.ten) + 1 if self.ten else 1,
                              len(tenant_share) if tenant_share is not None else 1)
@@ -183,8 +185,7 @@ class _ReferenceRun:
         if math.isnan(self.first_start[j]):
             self.first_start[j] = t
         heapq.heappush(self.events, (t + overhead + (self.work[j] - self.done[j]), EV_COMPLETE, j, self.version[j]))
-        if self.policy == LAS:
-            self.push_demotion(j)
+        self.push_demotion(j)  # nothing without LAS thresholds
 
     def stop(self, j: int, t: float, kind: int) -> None:
         """End ``j``'s segment: completion, preemption (progress kept) or failure (rolled back)."""
@@ -225,11 +226,11 @@ class _ReferenceRun:
         """Whether running job ``v`` may be evicted for waiting job ``j``."""
         if self.preempt_priority and self.pri[v] < self.pri[j]:
             return True
-        return self.policy == LAS and self.pri[v] == self.pri[j] and self.level[v] > self.level[j]
+        return self.rules.preempt_levels and self.pri[v] == self.pri[j] and self.level[v] > self.level[j]
 
     def try_preempt(self, j: int, t: float) -> int:
         """0: nothing to evict; 1: evicted enough for ``j`` to fit; 2: evicting would not help."""
-        if not self.preempt_priority and self.policy != LAS:
+        if not self.preempt_priority and not self.rules.preempt_levels:
             return 0
         victims = [v for v in self.running if self.eligible(v, j)]
         if self.free_total() + sum(self.g_of[v] for v in victims) < self.g_of[j]:
@@ -311,38 +312,29 @@ class _ReferenceRun:
     # -- scheduling passes ----------------------------------------------------------------------
 
     def schedule(self, t: float) -> None:
+        """One pass under the rules: fair share, or the in-order pass and then EASY backfilling."""
         self.attempted = False
-        if self.policy in (FIFO, EASY, SJF):
-            self.schedule_in_order(t)
-        elif self.policy == LAS:
-            self.schedule_levels(t)
-        else:
+        if self.rules.scheduling_pass == PASS_FAIR_SHARE:
             self.schedule_fair(t)
-
-    def schedule_in_order(self, t: float) -> None:
-        while self.waiting:
-            if self.policy == SJF:
-                j = min(self.waiting, key=lambda k: (self.sjf_key[k], k))
-            else:
-                j = min(self.waiting)
-            allocation = self.select(j)
-            if allocation is not None:
-                self.start(j, t, allocation)
-                continue
-            if self.attempt(j, t):
-                self.start(j, t, self.select(j))
-                continue
-            break
-        if self.policy == EASY and self.waiting:
+            return
+        self.schedule_in_order(t)
+        if self.rules.backfill and self.waiting:
             self.backfill(min(self.waiting), t)
 
-    def schedule_levels(self, t: float) -> None:
+    def queue_key(self, j: int) -> tuple[float, float, int]:
+        """Where waiting job ``j`` stands: its list, then its remaining estimate (SJF), then its index."""
+        column = self.rules.lists_by
+        lst = 0 if column == LISTS_ONE else {JI_LEVEL: self.level, JI_TENANT: self.ten}[column][j]
+        return (lst, self.sjf_key[j] if self.rules.shortest_first else 0.0, j)
+
+    def schedule_in_order(self, t: float) -> None:
+        """Waiting jobs in queue order; one that cannot start blocks the pass or is skipped."""
         examined = 0
         restart = True
         while restart:
             restart = False
-            for j in sorted(self.waiting, key=lambda k: (self.level[k], k)):
-                if examined >= self.backfill_depth:
+            for j in sorted(self.waiting, key=self.queue_key):
+                if examined >= self.rules.pass_depth:
                     break
                 if self.attempted and self.free_total() == 0:
                     return
@@ -356,6 +348,8 @@ class _ReferenceRun:
                     self.start(j, t, self.select(j))
                     restart = True
                     break
+                elif self.rules.blocking:
+                    return
 
     def tenant_allocations(self) -> list[int]:
         """Devices each tenant holds now."""
@@ -365,6 +359,7 @@ class _ReferenceRun:
         return held
 
     def schedule_fair(self, t: float) -> None:
+        """The tenant with the lowest allocation/share goes next; a tenant that cannot start is blocked."""
         blocked = [False] * self.n_tenants
         tenant_alloc = self.tenant_allocations()
         while True:

@@ -23,11 +23,11 @@ from kernels.scheduler.layout import (
     IV_NRUN,
     IV_NWAIT,
     IV_PLACEMENT,
-    IV_POLICY,
     IV_POOL_FREE,
     IV_PREEMPTIONS,
     IV_RESV_DIRTY,
     IV_RESV_VALID,
+    IV_SHORTEST_FIRST,
     IV_WAIT_GPUS,
     JF_ATTAINED,
     JF_DONE,
@@ -51,7 +51,6 @@ from kernels.scheduler.layout import (
     JI_TENANT,
     JI_TPRIO,
     JI_VERSION,
-    LAS,
     LOG_COMPLETE,
     LOG_PREEMPT,
     LOG_START,
@@ -64,7 +63,6 @@ from kernels.scheduler.layout import (
     PL_NODE,
     PL_RUNNING,
     RUNNING,
-    SJF,
     TI_ALLOC,
     WAITING,
 )
@@ -78,7 +76,7 @@ def enqueue(iv, jf, ji, tint, j):
     ji[j, JI_STATUS] = WAITING
     iv[IV_NWAIT] += 1
     iv[IV_WAIT_GPUS] += ji[j, JI_GPUS]
-    if iv[IV_POLICY] == SJF:
+    if iv[IV_SHORTEST_FIRST] != 0:
         remaining = jf[j, JF_EST] - jf[j, JF_DONE]
         jf[j, JF_SJF_KEY] = remaining if remaining > 0.0 else 0.0
         heap_push(iv, jf, ji, j)
@@ -145,8 +143,8 @@ def start_on(st, j, t, m, sel_nodes, sel_counts):
     if math.isnan(jf[j, JF_FIRST_START]):
         jf[j, JF_FIRST_START] = t
     push_event(iv, st.evt, st.evi, ji, t + overhead + (jf[j, JF_WORK] - jf[j, JF_DONE]), EV_COMPLETE, j)
-    if iv[IV_POLICY] == LAS:
-        push_demotion(iv, st.fv, jf, ji, st.evt, st.evi, j)
+    # only LAS has thresholds; with one level this pushes nothing
+    push_demotion(iv, st.fv, jf, ji, st.evt, st.evi, j)
 
 
 @njit(cache=True, no_cpython_wrapper=True, _nrt=False)

@@ -22,7 +22,7 @@ import numpy as np
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from scenarios.registry import scenario_kind
-from twin.compute.cluster import FailureConfig, PlacementName, PolicyName
+from twin.compute.settings import FailureConfig, PlacementName, PolicyName
 from twin.config import ScenarioFile, StrictModel
 from twin.engine import Engine
 from twin.results import RunResult
@@ -141,14 +141,11 @@ def run(config: GpuQueueingFile, engine: Engine) -> RunResult:
     import pandas as pd
     import simpy
 
-    from twin.compute.capacity import (
-        PUE_REQUIRED_MAX,
-        accelerator,
-        annual_energy_mwh,
-        nodes_per_rack,
-        size_for_pflops,
-    )
-    from twin.compute.cluster import ClusterModel, ClusterSpec, SchedulerConfig
+    from twin.compute.accelerators import accelerator, nodes_per_rack, size_for_pflops
+    from twin.compute.cluster import ClusterModel
+    from twin.compute.cluster_spec import ClusterSpec
+    from twin.compute.power import PUE_REQUIRED_MAX, annual_energy_mwh
+    from twin.compute.settings import SchedulerConfig
     from twin.compute.workload import generate, load_workload_config
 
     centre, sched, report = config.centre, config.scheduling, config.report

@@ -24,6 +24,7 @@ from scipy import stats
 from kernels.scheduler import layout as ks
 from kernels.scheduler.event_loop import advance
 from kernels.scheduler.state import new_state
+from twin.compute.policies.fifo import Fifo
 from twin.queueing import erlang_c, mmc_mean_wait_s
 
 MEAN_RUN_S = 3600.0
@@ -49,7 +50,7 @@ def replication(
         zeros,
         zeros,
         n_nodes=devices // 8,
-        policy=ks.FIFO,
+        rules=Fifo().queue_rules(),
         placement=placement,
         n_bins=1,
         bin_width_s=horizon,
