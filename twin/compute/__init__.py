@@ -11,7 +11,8 @@ The cluster
     ``settings`` (scheduler and failure settings), ``cluster_spec`` (the simulated hardware),
     ``policies/`` (admission, placement and one module per scheduling policy), ``kernel_state``
     (a run's kernel arrays), ``cluster`` (the SimPy model and the kernel-only run), ``metrics``
-    (job table, time series and KPIs as functions over a finished run).
+    (job table, time series and KPIs as functions over a finished run), ``comparison`` (policies
+    on the same jobs and the same failures).
 Planning
     ``plan`` (SLA targets and the least capacity per year).
 """
