@@ -32,7 +32,7 @@ from twin.compute.cluster import ClusterModel, simulate_kernel
 from twin.compute.cluster_spec import ClusterSpec
 from twin.compute.jobs import JobTable
 from twin.compute.policies.las import LeastAttainedService
-from twin.compute.policies.registry import policy_class, policy_names
+from twin.compute.policies.registry import make_policy, policy_class, policy_names
 from twin.compute.settings import FailureConfig, SchedulerConfig
 from twin.compute.workload import generate, load_workload_config
 from twin.engine import Engine
@@ -89,10 +89,10 @@ def test_lexicographic_sort_equals_python_sorted(rows):
 
 
 def queue_rules(name: str, depth: int) -> QueueRules:
-    """The named policy's queue rules; LAS with thresholds that these small jobs cross (GPU-s)."""
+    """The named policy's queue rules from its settings; LAS with thresholds these small jobs cross."""
     if name == "las":
         return LeastAttainedService([200.0, 4000.0], depth).queue_rules()
-    return policy_class(name)().queue_rules()
+    return make_policy(SchedulerConfig(policy=name, backfill_depth=depth)).queue_rules()
 
 
 @st.composite
