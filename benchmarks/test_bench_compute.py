@@ -2,7 +2,7 @@
 straightforward pure-SimPy FIFO on the same jobs.
 
 * ``test_year_of_the_10000p_centre``: the 2028 tenant mix for 365 days (about 1.6 million jobs)
-  on 10000P of H100 (1,264 nodes) through the full twin model (:class:`twin.cluster.ClusterModel`:
+  on 10000P of H100 (1,264 nodes) through the full twin model (:class:`twin.compute.cluster.ClusterModel`:
   SimPy clock with hourly monitoring epochs, node failures and repairs, EASY backfilling with
   priority preemption, metrics and KPIs). Target: under 60 s.
 * ``test_fifo_model_vs_pure_simpy``: FIFO, consolidated placement, no failures, on the first 30
@@ -12,7 +12,7 @@ straightforward pure-SimPy FIFO on the same jobs.
   so the ratio compares like with like (no extrapolation). The peer is not run on the full year:
   its per-job placement scan makes that take several minutes.
 * ``test_erlang_c_at_utilisation_0_7``: a long validation run on other seeds than the test's
-  (``tests/test_compute_validation.py`` runs 2e8 jobs at 0.7): 64 devices at 0.7, 8e7 jobs in 32
+  (``tests/compute/test_compute_validation.py`` runs 2e8 jobs at 0.7): 64 devices at 0.7, 8e7 jobs in 32
   replications; records the time, the error against Erlang C and the interval.
 """
 
@@ -27,9 +27,12 @@ import numpy as np
 import pytest
 import simpy
 
-from twin.compute.capacity import size_for_pflops
-from twin.compute.cluster import ClusterModel, ClusterSpec, FailureConfig, SchedulerConfig
-from twin.compute.workload import JobTable, generate, load_workload_config
+from twin.compute.accelerators import size_for_pflops
+from twin.compute.cluster import ClusterModel
+from twin.compute.cluster_spec import ClusterSpec
+from twin.compute.jobs import JobTable
+from twin.compute.settings import FailureConfig, SchedulerConfig
+from twin.compute.workload import generate, load_workload_config
 
 YEAR_S = 365 * 86400.0
 SAMPLE_S = 30 * 86400.0

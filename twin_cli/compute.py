@@ -1,18 +1,29 @@
 """``twin compute``: the AI computing centre's GPU queue and capacity plan.
 
 * ``twin compute simulate`` runs a workload (a trace CSV, a tenant-mix TOML, the bundled Changle
-  mix for a year, or a synthetic open stream from flags) against a cluster and writes
-  ``jobs.parquet``/``.csv``, ``timeseries``, ``tenants`` and ``kpis.json``.
+  mix for a year, or a synthetic open stream from flags) against a cluster on the core's
+  :class:`~twin.engine.Engine` (its clock, and one seed with a child stream each for the workload
+  and the failures) and writes ``jobs.parquet``/``.csv``, ``timeseries``, ``tenants``,
+  ``kpis.json`` and ``manifest.json``.
 * ``twin compute plan`` finds, for each year, the least capacity meeting the SLA, and whether the
-  2000P phase and the 10000P target suffice; it writes a table and a plot.
+  2000P phase and the 10000P target suffice; it writes a table, the answers, a plot and
+  ``manifest.json``.
 * ``twin compute size`` converts P into devices, nodes, racks and power.
 * ``twin compute accelerators`` lists the catalogue with its sources.
+
+Folders are written by the one writer, :mod:`twin.results` (atomically, an existing folder only
+with ``--force``). Our modules are imported inside the commands so that ``twin --help`` stays fast.
 """
 
 from __future__ import annotations
 
 import math
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -27,14 +38,23 @@ compute_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-POLICIES = ("fifo", "sjf", "easy", "las", "fair")
 PLACEMENTS = ("consolidated", "spread")
+WORKLOAD_STREAM = "compute.workload"
+FAILURE_STREAM = "compute.failures"
+"""The engine's child streams of ``twin compute simulate`` (workload draws, node failures)."""
 
 
 def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
     if value not in allowed:
         raise InputError(f"{option} {value!r}: expected one of {', '.join(allowed)}")
     return value
+
+
+def _policy_choice(value: str) -> str:
+    """``--policy`` among the registered scheduling policies."""
+    from twin.compute.policies.registry import policy_names
+
+    return _choice(value, policy_names(), "--policy")
 
 
 def _cluster(
@@ -47,9 +67,10 @@ def _cluster(
     pue: float,
 ):
     """The cluster from ``--gpus`` or from ``--pflops`` of ``--accelerator``."""
-    from twin.compute.capacity import accelerator as spec_of
-    from twin.compute.capacity import check_pue, size_for_pflops
-    from twin.compute.cluster import ClusterSpec
+    from twin.compute.accelerators import accelerator as spec_of
+    from twin.compute.accelerators import size_for_pflops
+    from twin.compute.cluster_spec import ClusterSpec
+    from twin.compute.power import check_pue
 
     spec = spec_of(accelerator)
     check_pue(pue)
@@ -68,8 +89,27 @@ def _cluster(
     )
 
 
+def _manifest(ctx: typer.Context, figures: list[str], wall_time_s: float) -> dict[str, Any]:
+    """What made the folder: the command and its options, versions, git commit and wall time."""
+    from twin.results import git_commit, package_versions
+
+    options = {name: str(value) if isinstance(value, Path) else value for name, value in ctx.params.items()}
+    return {
+        "command": ctx.command_path,
+        "options": options,
+        "seed": options.get("seed"),
+        "figures": figures,
+        "headline": [],
+        "versions": {"python": sys.version.split()[0], **package_versions()},
+        "git_commit": git_commit(),
+        "wall_time_s": round(wall_time_s, 3),
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
 @compute_app.command()
 def simulate(
+    ctx: typer.Context,
     workload: Path | None = typer.Option(
         None,
         "--workload",
@@ -119,65 +159,117 @@ def simulate(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Run a workload against the GPU cluster; write jobs, time series, tenants and KPIs."""
-    import numpy as np
-    import simpy
-
-    from twin.compute.cluster import ClusterModel, FailureConfig, SchedulerConfig
-    from twin.compute.workload import generate, load_workload_config, synthetic
-    from twin.results import atomic_dir, refuse_existing, write_json, write_table
+    from twin.config import DEFAULT_START
+    from twin.engine import Engine
 
     set_quiet(quiet)
+    started = time.perf_counter()
+    _check_simulate_options(out, force, policy, placement, duration_dist, trace_format)
+    spec = _cluster(gpus, pflops, accelerator, precision, sparse, None, pue)
+    # one seed for the run; without --horizon-days the run lasts until the last job ends
+    engine = Engine(seed, DEFAULT_START, horizon_days * 86400.0 if horizon_days is not None else math.inf)
+    stream = None
+    if arrival_rate_per_h is not None:
+        stream = _SyntheticStream(jobs, gpus_per_job, arrival_rate_per_h, mean_duration_h, duration_dist, duration_cv)
+    table = _workload(workload, trace_format, year, days, accelerator, precision, stream, engine)
+    horizon_s = _horizon_s(horizon_days, table)
+    result = _run_cluster(engine, table, spec, policy, placement, preemption, failures, horizon_s, warmup_days,
+                          drain=horizon_days is None)
+    _write_simulation(ctx, out, force, result, time.perf_counter() - started)
+    if not quiet:
+        _print_summary(result.kpis, spec, len(table), out)
+
+
+def _check_simulate_options(
+    out: Path, force: bool, policy: str, placement: str, duration_dist: str, trace_format: str
+) -> None:
+    """The folder may be written and the choices are known, before any work."""
+    from twin.results import refuse_existing
+
     refuse_existing(out, force)
-    _choice(policy, POLICIES, "--policy")
+    _policy_choice(policy)
     _choice(placement, PLACEMENTS, "--placement")
     _choice(duration_dist, ("exponential", "lognormal"), "--duration-dist")
     _choice(trace_format, ("auto", "alibaba", "philly"), "--trace-format")
-    spec = _cluster(gpus, pflops, accelerator, precision, sparse, None, pue)
-    seeds = np.random.SeedSequence(seed).spawn(2)
-    workload_rng = np.random.Generator(np.random.PCG64(seeds[0]))
-    if arrival_rate_per_h is not None:
+
+
+@dataclass(frozen=True)
+class _SyntheticStream:
+    """The synthetic open stream's flags (``--arrival-rate-per-h`` selects it)."""
+
+    n_jobs: int
+    gpus_per_job: int
+    arrival_rate_per_h: float
+    mean_duration_h: float
+    duration_dist: str
+    duration_cv: float
+
+
+def _workload(workload: Path | None, trace_format: str, year: int, days: float, accelerator: str,
+              precision: str, stream: _SyntheticStream | None, engine):
+    """The job table: a synthetic stream, a tenant-mix TOML or a trace, or the bundled mix."""
+    from twin.compute.traces import read_trace
+    from twin.compute.workload import generate, load_workload_config, synthetic
+
+    rng = engine.rng(WORKLOAD_STREAM)
+    if stream is not None:
         if workload is not None:
             raise InputError(
                 "give either --workload or the synthetic flags (--arrival-rate-per-h ...), not both"
             )
         table = synthetic(
-            jobs, gpus_per_job, arrival_rate_per_h, mean_duration_h, workload_rng, duration_dist, duration_cv
+            stream.n_jobs, stream.gpus_per_job, stream.arrival_rate_per_h, stream.mean_duration_h, rng,
+            stream.duration_dist, stream.duration_cv,  # type: ignore[arg-type]
         )
     elif workload is not None and workload.suffix.lower() == ".toml":
-        table = generate(
-            load_workload_config(workload), year, _days(days), workload_rng, accelerator, precision
-        )
+        table = generate(load_workload_config(workload), year, _days(days), rng, accelerator, precision)
     elif workload is not None:
-        from twin.compute.traces import read_trace
-
         table = read_trace(workload, trace_format)  # type: ignore[arg-type]
     else:
-        table = generate(load_workload_config(), year, _days(days), workload_rng, accelerator, precision)
+        table = generate(load_workload_config(), year, _days(days), rng, accelerator, precision)
     if len(table) == 0:
         raise InputError("the workload has no jobs")
+    return table
+
+
+def _horizon_s(horizon_days: float | None, table) -> float:
+    """End of the run (s): ``--horizon-days``, or just after the last arrival (then it drains)."""
     if horizon_days is not None and not horizon_days > 0:
         raise InputError(f"--horizon-days {horizon_days}: must be > 0")
-    horizon_s = horizon_days * 86400.0 if horizon_days is not None else float(table.submit_s[-1]) + 1.0
-    env = simpy.Environment()
+    return horizon_days * 86400.0 if horizon_days is not None else float(table.submit_s[-1]) + 1.0
+
+
+def _run_cluster(engine, table, spec, policy: str, placement: str, preemption: bool, failures: bool,
+                 horizon_s: float, warmup_days: float, drain: bool):
+    """The cluster model on the engine's clock, failures from the engine's failure stream."""
+    from twin.compute.cluster import ClusterModel
+    from twin.compute.settings import FailureConfig, SchedulerConfig
+
     model = ClusterModel(
-        env,
+        engine.env,
         table,
         spec,
         SchedulerConfig(policy=policy, placement=placement, preemption=preemption),  # type: ignore[arg-type]
         FailureConfig(enabled=failures),
         horizon_s=horizon_s,
-        rng=np.random.Generator(np.random.PCG64(seeds[1])),
+        rng=engine.rng(FAILURE_STREAM),
         warmup_s=warmup_days * 86400.0,
         bin_width_s=_bin_width(horizon_s),
     )
-    result = model.run(drain=horizon_days is None)
+    return model.run(drain=drain)
+
+
+def _write_simulation(ctx: typer.Context, out: Path, force: bool, result, wall_time_s: float) -> None:
+    """``kpis.json``, the jobs, time series and tenant tables, and the manifest, atomically."""
+    from twin.results import RunResult, atomic_dir, write_json, write_result
+
+    run = RunResult(
+        kpis=result.kpis,
+        tables={"jobs": result.jobs, "timeseries": result.timeseries, "tenants": result.tenants},
+    )
     with atomic_dir(out, force) as tmp:
-        write_table(tmp, "jobs", result.jobs)
-        write_table(tmp, "timeseries", result.timeseries)
-        write_table(tmp, "tenants", result.tenants)
-        write_json(tmp / "kpis.json", _clean(result.kpis))
-    if not quiet:
-        _print_summary(result.kpis, spec, len(table), out)
+        figures = write_result(tmp, run)
+        write_json(tmp / "manifest.json", _manifest(ctx, figures, wall_time_s))
 
 
 def _days(days: float) -> float:
@@ -191,15 +283,9 @@ def _bin_width(horizon_s: float) -> float:
     return 3600.0 if horizon_s <= 90 * 86400.0 else 86400.0
 
 
-def _clean(kpis: dict[str, float]) -> dict[str, float | None]:
-    from twin.results import check_kpis
-
-    return check_kpis(kpis)
-
-
 def _print_summary(kpis: dict[str, float], spec, n_jobs: int, out: Path) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    from rich.console import Console  # deferred: rich is slow to import and only the summary needs it
+    from rich.table import Table  # deferred: as rich.console above
 
     from twin.kpis import format_number
 
@@ -226,6 +312,7 @@ def _print_summary(kpis: dict[str, float], spec, n_jobs: int, out: Path) -> None
 
 @compute_app.command()
 def plan(
+    ctx: typer.Context,
     years: str = typer.Option("2024-2028", "--years", help="Years to plan, e.g. 2024-2028 or 2024,2026."),
     accelerator: str = typer.Option("h100_sxm", "--accelerator", help="Device type to size in."),
     precision: str = typer.Option("fp16", "--precision", help="Basis of P: fp16, bf16, fp8 or int8."),
@@ -250,18 +337,15 @@ def plan(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or table."),
 ) -> None:
     """Least capacity meeting the SLA for each year, and when 2000P and 10000P run out."""
-    import pandas as pd
-
-    from twin.compute.capacity import SlaTargets, plan_capacity
-    from twin.compute.capacity import accelerator as spec_of
-    from twin.compute.cluster import SchedulerConfig
+    from twin.compute.accelerators import accelerator as spec_of
+    from twin.compute.plan import SlaTargets
     from twin.compute.workload import load_workload_config
-    from twin.progress import progress_bar
-    from twin.results import atomic_dir, refuse_existing, write_json, write_table
+    from twin.results import refuse_existing
 
     set_quiet(quiet)
+    started = time.perf_counter()
     refuse_existing(out, force)
-    _choice(policy, POLICIES, "--policy")
+    _policy_choice(policy)
     _choice(placement, PLACEMENTS, "--placement")
     year_list = _parse_years(years)
     checks = _parse_floats(check, "--check")
@@ -272,8 +356,34 @@ def plan(
         raise InputError("--small-p95-wait-h and --large-p95-wait-h must be > 0")
     config = load_workload_config(workload) if workload is not None else load_workload_config()
     sla = SlaTargets(small_job_p95_wait_h=small_p95_wait_h, large_training_p95_wait_h=large_p95_wait_h)
+    plans = _plan_years(year_list, accelerator, precision, sparse, policy, placement, sla, config, days,
+                        warmup_days, seed, checks)
+    frame = _plan_frame(plans, checks)
+    answers = _answers(plans, checks)
+    summary = {
+        "accelerator": accelerator,
+        "basis": f"{'sparse' if sparse else 'dense'} {precision.upper()}",
+        "policy": policy,
+        "sla": sla.model_dump(),
+        "days": days,
+        "warmup_days": warmup_days,
+        "answers": answers,
+    }
+    figure = _plan_figure(frame, checks, accelerator, precision, sparse)
+    _write_plan(ctx, out, force, frame, summary, figure, time.perf_counter() - started)
+    if not quiet:
+        _print_plan(frame, checks, answers, out)
+
+
+def _plan_years(year_list: list[int], accelerator: str, precision: str, sparse: bool, policy: str,
+                placement: str, sla, config, days: float, warmup_days: float, seed: int, checks: list[float]):
+    """The capacity plan of every year, with a progress bar over the simulations."""
+    from twin.compute.plan import plan_capacity
+    from twin.compute.settings import SchedulerConfig
+    from twin.progress import progress_bar
+
     with progress_bar(len(year_list) * 12, "capacity plan") as bar:
-        plans = plan_capacity(
+        return plan_capacity(
             year_list,
             accelerator,
             precision,
@@ -287,6 +397,12 @@ def plan(
             tuple(checks),
             on_step=lambda _nodes: bar.advance(),
         )
+
+
+def _plan_frame(plans, checks: list[float]):
+    """One row per year: offered and required P, devices, nodes, waits and the fixed checks."""
+    import pandas as pd  # deferred: heavy, and only the plan's table needs it
+
     rows = []
     for p in plans:
         row = {
@@ -304,27 +420,18 @@ def plan(
             row[f"meets_sla_{cap:g}p"] = p.checked[cap]
             row[f"worst_p95_wait_h_{cap:g}p"] = p.checked_p95_wait_h[cap]
         rows.append(row)
-    frame = pd.DataFrame(rows)
-    answers = _answers(plans, checks)
+    return pd.DataFrame(rows)
+
+
+def _write_plan(ctx: typer.Context, out: Path, force: bool, frame, summary: dict, figure, wall_time_s: float) -> None:
+    """``plan.csv``/``.parquet``, ``plan.json`` (the answers), ``plan.png`` and the manifest, atomically."""
+    from twin.results import atomic_dir, write_figure, write_json, write_table
+
     with atomic_dir(out, force) as tmp:
         write_table(tmp, "plan", frame)
-        write_json(
-            tmp / "plan.json",
-            {
-                "accelerator": accelerator,
-                "basis": f"{'sparse' if sparse else 'dense'} {precision.upper()}",
-                "policy": policy,
-                "sla": sla.model_dump(),
-                "days": days,
-                "warmup_days": warmup_days,
-                "answers": answers,
-            },
-        )
-        _plan_figure(frame, checks, accelerator, precision, sparse).savefig(
-            tmp / "plan.png", dpi=150, bbox_inches="tight"
-        )
-    if not quiet:
-        _print_plan(frame, checks, answers, out)
+        write_json(tmp / "plan.json", summary)
+        write_figure(tmp, "plan", figure)
+        write_json(tmp / "manifest.json", _manifest(ctx, ["plan"], wall_time_s))
 
 
 def _parse_years(text: str) -> list[int]:
@@ -366,10 +473,10 @@ def _answers(plans, checks: list[float]) -> dict[str, str]:
 
 
 def _plan_figure(frame, checks, accelerator: str, precision: str, sparse: bool):
-    import matplotlib
+    import matplotlib  # deferred: heavy, and only the plan's plot needs it
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # deferred: as matplotlib above
 
     fig, ax = plt.subplots(figsize=(8, 4.5))
     ax.bar(frame["year"], frame["required_pflops"], color="tab:blue", label="least capacity meeting the SLA")
@@ -387,8 +494,8 @@ def _plan_figure(frame, checks, accelerator: str, precision: str, sparse: bool):
 
 
 def _print_plan(frame, checks, answers: dict[str, str], out: Path) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    from rich.console import Console  # deferred: rich is slow to import and only the table needs it
+    from rich.table import Table  # deferred: as rich.console above
 
     table = Table(title="Least capacity meeting the SLA")
     for column in ("year", "offered P", "required P", "devices", "nodes", "util"):
@@ -424,8 +531,9 @@ def size(
     rack_power_kw: float = typer.Option(40.0, "--rack-power-kw", help="Rack power budget (kW)."),
 ) -> None:
     """Devices, nodes, racks, power and annual energy of a capacity in P."""
-    from twin.compute.capacity import PUE_REQUIRED_MAX, annual_energy_mwh, facility_power_mw, size_for_pflops
-    from twin.compute.capacity import accelerator as spec_of
+    from twin.compute.accelerators import accelerator as spec_of
+    from twin.compute.accelerators import size_for_pflops
+    from twin.compute.power import PUE_REQUIRED_MAX, annual_energy_mwh, facility_power_mw
 
     s = size_for_pflops(pflops, accelerator, precision, sparse, rack_power_kw)
     spec = spec_of(accelerator)
@@ -445,7 +553,7 @@ def size(
 @compute_app.command()
 def accelerators() -> None:
     """The accelerator catalogue: dense peaks by precision, memory, power, node shape."""
-    from twin.compute.capacity import load_catalogue
+    from twin.compute.accelerators import load_catalogue
 
     for key, a in sorted(load_catalogue().accelerators.items()):
         peaks = ", ".join(

@@ -5,8 +5,8 @@ and the 10000P target in 2028). The tenant mix of that year (``twin/compute/data
 unless ``[report] workload`` names another) is drawn once per case, and the same jobs and the
 same node failures are run under every policy of ``[scheduling] policies`` (common random numbers,
 so that differences between policies are the policies'). Each run is a SimPy
-:class:`twin.cluster.ClusterModel` with its own clock over ``[scenario] duration_s``; KPIs leave
-out the first ``warmup_days``.
+:class:`twin.compute.cluster.ClusterModel` with its own clock over ``[scenario] duration_s``; KPIs
+leave out the first ``warmup_days`` (see :mod:`twin.compute.comparison`).
 
 The report compares the policies (waits, slowdown, utilisation, SLA attainment per tenant), shows
 queue length and utilisation over time and the wait distribution of each tenant, and sizes the
@@ -15,6 +15,7 @@ hardware and its power at the plan's PUE.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -22,7 +23,14 @@ import numpy as np
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from scenarios.registry import scenario_kind
-from twin.compute.cluster import FailureConfig, PlacementName, PolicyName
+from twin.cim import focus_table
+from twin.city.folder import load_city
+from twin.compute.accelerators import ClusterSize, accelerator, size_for_pflops
+from twin.compute.comparison import cluster_for, compare_policies, hardware_summary, offered_pflops
+from twin.compute.metrics import SimulationResult
+from twin.compute.power import PUE_REQUIRED_MAX, annual_energy_mwh
+from twin.compute.settings import FailureConfig, PlacementName, PolicyName, SchedulerConfig
+from twin.compute.workload import WorkloadConfig, generate, load_workload_config
 from twin.config import ScenarioFile, StrictModel
 from twin.engine import Engine
 from twin.results import RunResult
@@ -135,122 +143,32 @@ KPI_FIELDS = (
 )
 
 
+@dataclass
+class CaseOutcome:
+    """What one case adds to the run: KPIs, the policy rows, tenants, series, hardware and waits."""
+
+    kpis: dict[str, float] = field(default_factory=dict)
+    comparison: list[dict] = field(default_factory=list)
+    tenants: list[pd.DataFrame] = field(default_factory=list)
+    series: list[pd.DataFrame] = field(default_factory=list)
+    hardware: dict = field(default_factory=dict)
+    waits: pd.DataFrame | None = None
+
+
 @scenario_kind("gpu_queueing", GpuQueueingFile, "AI computing centre: GPU queueing, policies and capacity")
 def run(config: GpuQueueingFile, engine: Engine) -> RunResult:
     """Simulate every case under every policy and compare them."""
-    import pandas as pd
-    import simpy
+    import pandas as pd  # deferred: heavy, and the registry imports every kind to discover kinds
 
-    from twin.compute.capacity import (
-        PUE_REQUIRED_MAX,
-        accelerator,
-        annual_energy_mwh,
-        nodes_per_rack,
-        size_for_pflops,
-    )
-    from twin.compute.cluster import ClusterModel, ClusterSpec, SchedulerConfig
-    from twin.compute.workload import generate, load_workload_config
-
-    centre, sched, report = config.centre, config.scheduling, config.report
-    duration_s = config.scenario.duration_s
-    warmup_s = report.warmup_days * 86400.0
+    report = config.report
     mix = load_workload_config(Path(report.workload)) if report.workload else load_workload_config()
-    spec_acc = accelerator(centre.accelerator)
-    peak_tflops = spec_acc.peak_tflops(centre.precision, centre.sparse)
-    kpis: dict[str, float] = {}
-    comparison, tenant_rows, series, hardware, waits = [], [], [], [], {}
-    for case in config.cases:
-        size = size_for_pflops(
-            case.capacity_pflops, centre.accelerator, centre.precision, centre.sparse, centre.rack_power_kw
-        )
-        spec = ClusterSpec(
-            nodes=size.nodes,
-            gpus_per_node=spec_acc.devices_per_node,
-            accelerator=centre.accelerator,
-            pue=centre.pue,
-            idle_power_fraction=centre.idle_power_fraction,
-        )
-        jobs = generate(
-            mix,
-            case.year,
-            duration_s,
-            engine.rng(f"gpu_queueing.workload.{case.name}"),
-            centre.accelerator,
-            centre.precision,
-        )
-        offered_pflops = jobs.offered_gpus(duration_s) * peak_tflops / 1000.0
-        for policy in sched.policies:
-            scheduler = SchedulerConfig(
-                policy=policy,
-                placement=sched.placement,
-                preemption=sched.preemption,
-                las_thresholds_gpu_h=sched.las_thresholds_gpu_h,
-                backfill_depth=sched.backfill_depth,
-                restart_overhead_s=sched.restart_overhead_s,
-                checkpoint_interval_s=sched.checkpoint_interval_s,
-            )
-            # the same failure stream for every policy of a case (common random numbers)
-            failure_rng = np.random.Generator(
-                np.random.PCG64(engine.seed_sequence(f"gpu_queueing.failures.{case.name}"))
-            )
-            model = ClusterModel(
-                simpy.Environment(),
-                jobs,
-                spec,
-                scheduler,
-                config.failures,
-                horizon_s=duration_s,
-                rng=failure_rng,
-                epoch_s=report.epoch_s,
-                bin_width_s=report.bin_width_s,
-                warmup_s=warmup_s,
-            )
-            result = model.run(description=f"{case.name} {policy}")
-            row = {
-                "case": case.name,
-                "year": case.year,
-                "capacity_pflops": case.capacity_pflops,
-                "policy": policy,
-                **result.kpis,
-            }
-            comparison.append(row)
-            for name in KPI_FIELDS:
-                kpis[f"{case.name}_{policy}_{name}"] = result.kpis[name]
-            tenant_rows.append(result.tenants.assign(case=case.name, policy=policy))
-            ts = result.timeseries.assign(case=case.name, policy=policy)
-            series.append(ts)
-            if policy == report.focus_policy:
-                waits[case.name] = result.jobs[result.jobs["submit_s"] >= warmup_s][["tenant", "queued_s"]]
-                power_mw = result.kpis["mean_power_mw"]
-                hardware.append(
-                    {
-                        "case": case.name,
-                        "year": case.year,
-                        "capacity_pflops": case.capacity_pflops,
-                        "basis": size.basis,
-                        "accelerator": centre.accelerator,
-                        "devices": size.devices,
-                        "nodes": size.nodes,
-                        "racks": size.racks,
-                        "nodes_per_rack": nodes_per_rack(spec_acc, centre.rack_power_kw),
-                        "pflops_installed": size.pflops_installed,
-                        "offered_pflops": offered_pflops,
-                        "utilisation": result.kpis["utilisation"],
-                        "pue": centre.pue,
-                        "mean_power_mw": power_mw,
-                        "annual_energy_mwh": annual_energy_mwh(power_mw),
-                        "node_failures": int(result.kpis["node_failures_count"]),
-                    }
-                )
-                kpis[f"{case.name}_devices_gpus"] = float(size.devices)
-                kpis[f"{case.name}_racks_count"] = float(size.racks)
-                kpis[f"{case.name}_offered_load_pflops"] = offered_pflops
-                kpis[f"{case.name}_power_mw"] = power_mw
-                kpis[f"{case.name}_annual_energy_mwh"] = annual_energy_mwh(power_mw)
-    comparison_frame = pd.DataFrame(comparison)
-    tenants_frame = pd.concat(tenant_rows, ignore_index=True)
-    series_frame = pd.concat(series, ignore_index=True)
-    notes = _notes(config, comparison_frame, tenants_frame, hardware, PUE_REQUIRED_MAX)
+    outcomes = {case.name: run_case(config, case, mix, engine) for case in config.cases}
+    kpis = {name: value for outcome in outcomes.values() for name, value in outcome.kpis.items()}
+    comparison_frame = pd.DataFrame([row for outcome in outcomes.values() for row in outcome.comparison])
+    tenants_frame = pd.concat([t for outcome in outcomes.values() for t in outcome.tenants], ignore_index=True)
+    series_frame = pd.concat([s for outcome in outcomes.values() for s in outcome.series], ignore_index=True)
+    hardware = [outcome.hardware for outcome in outcomes.values()]
+    waits = {name: outcome.waits for name, outcome in outcomes.items()}
     headline = [f"{c.name}_{report.focus_policy}_p95_wait_s" for c in config.cases]
     headline += [f"{c.name}_{report.focus_policy}_utilisation" for c in config.cases]
     headline += [f"{config.cases[-1].name}_annual_energy_mwh"]
@@ -264,17 +182,89 @@ def run(config: GpuQueueingFile, engine: Engine) -> RunResult:
             **cim_focus_table(config),
         },
         figures=_figures(config, series_frame, tenants_frame, waits),
-        notes=notes,
+        notes=_notes(config, comparison_frame, tenants_frame, hardware, PUE_REQUIRED_MAX),
         headline=headline,
     )
+
+
+def schedulers_of(table: SchedulingTable) -> list[SchedulerConfig]:
+    """One scheduler per policy compared, with the table's common settings."""
+    return [
+        SchedulerConfig(
+            policy=policy,
+            placement=table.placement,
+            preemption=table.preemption,
+            las_thresholds_gpu_h=table.las_thresholds_gpu_h,
+            backfill_depth=table.backfill_depth,
+            restart_overhead_s=table.restart_overhead_s,
+            checkpoint_interval_s=table.checkpoint_interval_s,
+        )
+        for policy in table.policies
+    ]
+
+
+def run_case(config: GpuQueueingFile, case: CaseTable, mix: WorkloadConfig, engine: Engine) -> CaseOutcome:
+    """One case: its hardware, its year's jobs, every policy on them, and the focus policy's detail."""
+    centre, report = config.centre, config.report
+    duration_s = config.scenario.duration_s
+    warmup_s = report.warmup_days * 86400.0
+    spec_acc = accelerator(centre.accelerator)
+    size = size_for_pflops(
+        case.capacity_pflops, centre.accelerator, centre.precision, centre.sparse, centre.rack_power_kw
+    )
+    jobs = generate(
+        mix, case.year, duration_s, engine.rng(f"gpu_queueing.workload.{case.name}"),
+        centre.accelerator, centre.precision,
+    )
+    offered = offered_pflops(jobs, duration_s, spec_acc.peak_tflops(centre.precision, centre.sparse))
+    results = compare_policies(
+        jobs,
+        cluster_for(size, spec_acc, centre.pue, centre.idle_power_fraction),
+        schedulers_of(config.scheduling),
+        config.failures,
+        engine.seed_sequence(f"gpu_queueing.failures.{case.name}"),
+        horizon_s=duration_s,
+        epoch_s=report.epoch_s,
+        bin_width_s=report.bin_width_s,
+        warmup_s=warmup_s,
+        label=case.name,
+    )
+    outcome = CaseOutcome()
+    for policy, result in results.items():
+        _add_policy(outcome, case, policy, result)
+    focus = results[report.focus_policy]
+    outcome.waits = focus.jobs[focus.jobs["submit_s"] >= warmup_s][["tenant", "queued_s"]]
+    _add_hardware(outcome, case, size, focus, offered, centre.pue)
+    return outcome
+
+
+def _add_policy(outcome: CaseOutcome, case: CaseTable, policy: str, result: SimulationResult) -> None:
+    """A policy's row of the comparison, its KPIs, tenants and time series."""
+    row = {"case": case.name, "year": case.year, "capacity_pflops": case.capacity_pflops, "policy": policy}
+    outcome.comparison.append({**row, **result.kpis})
+    for name in KPI_FIELDS:
+        outcome.kpis[f"{case.name}_{policy}_{name}"] = result.kpis[name]
+    outcome.tenants.append(result.tenants.assign(case=case.name, policy=policy))
+    outcome.series.append(result.timeseries.assign(case=case.name, policy=policy))
+
+
+def _add_hardware(
+    outcome: CaseOutcome, case: CaseTable, size: ClusterSize, focus: SimulationResult, offered: float, pue: float
+) -> None:
+    """The case's hardware row and KPIs, with power from the focus policy's run."""
+    row = {"case": case.name, "year": case.year, "capacity_pflops": case.capacity_pflops}
+    outcome.hardware = {**row, **hardware_summary(size, focus, offered, pue)}
+    power_mw = outcome.hardware["mean_power_mw"]
+    outcome.kpis[f"{case.name}_devices_gpus"] = float(size.devices)
+    outcome.kpis[f"{case.name}_racks_count"] = float(size.racks)
+    outcome.kpis[f"{case.name}_offered_load_pflops"] = offered
+    outcome.kpis[f"{case.name}_power_mw"] = power_mw
+    outcome.kpis[f"{case.name}_annual_energy_mwh"] = annual_energy_mwh(power_mw)
 
 
 def cim_focus_table(config: GpuQueueingFile) -> dict[str, pd.DataFrame]:
     """``{"cim_focus": ...}`` centred on the AI computing centre of the city layers, for the report's
     CIM render (viz/results_overlay.py); empty if the dataset has no ``aicc`` compute site."""
-    from twin.cim import focus_table
-    from twin.city.folder import load_city
-
     sites = load_city().compute_sites
     if sites is None or not (sites["kind"] == "aicc").any():
         return {}
@@ -336,15 +326,31 @@ def _best(values) -> str:
     return "every policy" if len(best) == len(values) else ", ".join(best)
 
 
-def _figures(config: GpuQueueingFile, series, tenants, waits) -> dict:
-    import matplotlib
+def _pyplot():
+    """``matplotlib.pyplot`` on the non-interactive Agg backend."""
+    import matplotlib  # deferred: heavy, and only the report's figures need it
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # deferred: as matplotlib above
 
+    return plt
+
+
+def _figures(config: GpuQueueingFile, series, tenants, waits) -> dict:
+    """The report's four figures: queue length, utilisation, waits per tenant, p95 by tenant and policy."""
+    return {
+        "queue_length": _queue_length_figure(config, series),
+        "utilisation": _utilisation_figure(config, series),
+        "wait_by_tenant": _wait_by_tenant_figure(config, waits),
+        "tenant_p95_by_policy": _tenant_p95_figure(config, tenants),
+    }
+
+
+def _queue_length_figure(config: GpuQueueingFile, series):
+    """Jobs waiting over time, one panel per case, one line per policy."""
+    plt = _pyplot()
     cases = [c.name for c in config.cases]
     policies = config.scheduling.policies
-    figures = {}
     fig, axes = plt.subplots(len(cases), 1, figsize=(10, 3.2 * len(cases)), squeeze=False)
     for ax, case in zip(axes[:, 0], cases, strict=True):
         for policy in policies:
@@ -358,8 +364,14 @@ def _figures(config: GpuQueueingFile, series, tenants, waits) -> dict:
         ax.legend(fontsize=8, ncol=len(policies))
     axes[-1, 0].set_xlabel("days")
     fig.tight_layout()
-    figures["queue_length"] = fig
+    return fig
 
+
+def _utilisation_figure(config: GpuQueueingFile, series):
+    """Allocated share over time per policy, with the focus policy's fragmented free devices."""
+    plt = _pyplot()
+    cases = [c.name for c in config.cases]
+    policies = config.scheduling.policies
     fig, axes = plt.subplots(len(cases), 1, figsize=(10, 3.2 * len(cases)), squeeze=False)
     for ax, case in zip(axes[:, 0], cases, strict=True):
         for policy in policies:
@@ -381,8 +393,13 @@ def _figures(config: GpuQueueingFile, series, tenants, waits) -> dict:
         ax.legend(fontsize=8, ncol=len(policies) + 1)
     axes[-1, 0].set_xlabel("days")
     fig.tight_layout()
-    figures["utilisation"] = fig
+    return fig
 
+
+def _wait_by_tenant_figure(config: GpuQueueingFile, waits):
+    """Survival curves of the time queued per tenant under the focus policy, one panel per case."""
+    plt = _pyplot()
+    cases = [c.name for c in config.cases]
     fig, axes = plt.subplots(1, len(cases), figsize=(5.5 * len(cases), 4), squeeze=False)
     for ax, case in zip(axes[0], cases, strict=True):
         frame = waits[case]
@@ -406,8 +423,14 @@ def _figures(config: GpuQueueingFile, series, tenants, waits) -> dict:
         ax.set_title(f"{case}: waits per tenant ({config.report.focus_policy})")
         ax.legend(fontsize=8)
     fig.tight_layout()
-    figures["wait_by_tenant"] = fig
+    return fig
 
+
+def _tenant_p95_figure(config: GpuQueueingFile, tenants):
+    """p95 time queued per tenant, bars grouped by policy, one panel per case."""
+    plt = _pyplot()
+    cases = [c.name for c in config.cases]
+    policies = config.scheduling.policies
     fig, axes = plt.subplots(1, len(cases), figsize=(5.5 * len(cases), 4), squeeze=False)
     for ax, case in zip(axes[0], cases, strict=True):
         frame = tenants[tenants["case"] == case]
@@ -427,5 +450,4 @@ def _figures(config: GpuQueueingFile, series, tenants, waits) -> dict:
         ax.set_title(f"{case}: p95 time queued by tenant and policy")
         ax.legend(fontsize=8)
     fig.tight_layout()
-    figures["tenant_p95_by_policy"] = fig
-    return figures
+    return fig

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from twin.compute.workload import synthetic
+from twin.config import DEFAULT_START
+from twin.engine import Engine
 from twin.paths import SCENARIOS_DIR
 
 SYNTHETIC = [
@@ -51,6 +56,20 @@ def test_simulate_synthetic_stream_writes_jobs_and_kpis(tmp_path, twin_cli):
     assert (out / "jobs.csv").read_bytes() == (again / "jobs.csv").read_bytes()
     refused = twin_cli("compute", "simulate", *SYNTHETIC, "--out", out)
     assert refused.exit_code == 2 and "--force" in refused.stderr
+
+
+def test_simulate_draws_from_the_engines_streams_and_writes_a_manifest(tmp_path, twin_cli):
+    out = tmp_path / "run"
+    assert twin_cli("compute", "simulate", *SYNTHETIC, "--out", out).exit_code == 0
+    # the workload is the engine's "compute.workload" stream of the run's one seed
+    engine = Engine(7, DEFAULT_START, math.inf)
+    expected = synthetic(3000, 1, 40.0, 1.0, engine.rng("compute.workload"))
+    jobs = pd.read_parquet(out / "jobs.parquet")
+    assert np.array_equal(jobs["submit_s"].to_numpy(), expected.submit_s)
+    assert np.array_equal(jobs["work_s"].to_numpy(), expected.work_s)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 7 and manifest["command"].endswith("compute simulate")
+    assert manifest["options"]["policy"] == "fifo" and "versions" in manifest
 
 
 def test_simulate_a_trace_file_with_failures(tmp_path, twin_cli):
@@ -163,6 +182,7 @@ def test_plan_table_plot_and_answers(tmp_path, twin_cli):
     answers = json.loads((out / "plan.json").read_text())["answers"]
     assert set(answers) == {"2000P", "10000P"}
     assert (out / "plan.png").stat().st_size > 10_000
+    assert json.loads((out / "manifest.json").read_text())["figures"] == ["plan"]
     bad = twin_cli("compute", "plan", "--years", "twenty", "--out", tmp_path / "bad")
     assert bad.exit_code == 2 and "--years" in bad.stderr
 

@@ -21,7 +21,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from kernels import scheduler as ks
+from kernels.scheduler import layout as ks
+from kernels.scheduler.event_loop import advance
+from kernels.scheduler.state import new_state
+from twin.compute.policies.fifo import Fifo
 from twin.queueing import erlang_c, mmc_mean_wait_s
 
 MEAN_RUN_S = 3600.0
@@ -39,7 +42,7 @@ def replication(
     work = rng.exponential(MEAN_RUN_S, n_jobs)
     zeros = np.zeros(n_jobs, np.int64)
     horizon = float(submit[-1])
-    state = ks.new_state(
+    state = new_state(
         submit,
         work,
         work,
@@ -47,12 +50,12 @@ def replication(
         zeros,
         zeros,
         n_nodes=devices // 8,
-        policy=ks.FIFO,
+        rules=Fifo().queue_rules(),
         placement=placement,
         n_bins=1,
         bin_width_s=horizon,
     )
-    ks.advance(state, np.inf)
+    advance(state, np.inf)
     wait = state.jf[:, ks.JF_FIRST_START] - submit
     return {
         "mean_wait_s": float(wait.mean()),

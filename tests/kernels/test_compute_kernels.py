@@ -3,7 +3,7 @@
 Properties checked on random small clusters and workloads, under every policy, both placements,
 preemption and node failures:
 
-* the kernel's event loop equals :func:`kernels.scheduler.simulate_reference` job by job (first
+* the kernel's event loop equals :func:`kernels.scheduler.reference.simulate_reference` job by job (first
   start, end, preemptions, failures, progress, the whole segment log), also when it is stopped
   and resumed at arbitrary times;
 * allocated devices never exceed a node's capacity, and nothing runs on a failed node;
@@ -21,9 +21,20 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kernels import scheduler as ks
-from twin.compute.cluster import ClusterModel, ClusterSpec, FailureConfig, SchedulerConfig, simulate_kernel
-from twin.compute.workload import JobTable, generate, load_workload_config
+from kernels.scheduler import layout as ks
+from kernels.scheduler.event_loop import advance, fail_node, repair_node
+from kernels.scheduler.placement import can_place, can_place_reference, place_gang, select_nodes_reference
+from kernels.scheduler.reference import simulate_reference
+from kernels.scheduler.rules import QueueRules
+from kernels.scheduler.sorting import lex_argsort, lex_argsort_reference
+from kernels.scheduler.state import new_state
+from twin.compute.cluster import ClusterModel, simulate_kernel
+from twin.compute.cluster_spec import ClusterSpec
+from twin.compute.jobs import JobTable
+from twin.compute.policies.las import LeastAttainedService
+from twin.compute.policies.registry import make_policy, policy_class, policy_names
+from twin.compute.settings import FailureConfig, SchedulerConfig
+from twin.compute.workload import generate, load_workload_config
 from twin.engine import Engine
 
 GPN = 8
@@ -46,10 +57,10 @@ def test_gang_placement_kernel_equals_reference(free, data, g, mode):
     up_arr = np.array(up, np.int8)
     nodes = np.zeros(len(free) + 1, np.int64)
     counts = np.zeros(len(free) + 1, np.int64)
-    m = ks.place_gang(free_arr, up_arr, GPN, mode, g, nodes, counts)
-    expected = ks.select_nodes_reference(free, up, GPN, mode, g)
+    m = place_gang(free_arr, up_arr, GPN, mode, g, nodes, counts)
+    expected = select_nodes_reference(free, up, GPN, mode, g)
     levels = np.bincount(free_arr[up_arr.astype(bool)], minlength=GPN + 1).astype(np.int64)
-    assert ks.can_place(levels, g, GPN) == ks.can_place_reference(free, up, GPN, g) == (expected is not None)
+    assert can_place(levels, g, GPN) == can_place_reference(free, up, GPN, g) == (expected is not None)
     if expected is None:
         assert m == 0
     else:
@@ -65,9 +76,9 @@ def test_lexicographic_sort_equals_python_sorted(rows):
     padded[: len(rows), :2] = keys
     order = np.zeros(len(padded), np.int64)
     buffer = np.zeros(len(padded), np.int64)
-    ks.lex_argsort(padded, len(rows), order, buffer)
-    assert order[: len(rows)].tolist() == ks.lex_argsort_reference(padded, len(rows))
-    assert ks.lex_argsort_reference(padded, len(rows)) == sorted(
+    lex_argsort(padded, len(rows), order, buffer)
+    assert order[: len(rows)].tolist() == lex_argsort_reference(padded, len(rows))
+    assert lex_argsort_reference(padded, len(rows)) == sorted(
         range(len(rows)), key=lambda i: (rows[i][0], rows[i][1], i)
     )
 
@@ -77,8 +88,16 @@ def test_lexicographic_sort_equals_python_sorted(rows):
 # ---------------------------------------------------------------------------------------------
 
 
+def queue_rules(name: str, depth: int) -> QueueRules:
+    """The named policy's queue rules from its settings; LAS with thresholds these small jobs cross."""
+    if name == "las":
+        return LeastAttainedService([200.0, 4000.0], depth).queue_rules()
+    return make_policy(SchedulerConfig(policy=name, backfill_depth=depth)).queue_rules()
+
+
 @st.composite
-def scenarios(draw, allow_failures=True, allow_preemption=True, policies=tuple(range(5))):
+def scenarios(draw, allow_failures=True, allow_preemption=True, policies=None):
+    """A small cluster, a workload, node events and cut points, under any registered policy."""
     n_nodes = draw(st.integers(1, 5))
     n_jobs = draw(st.integers(1, 40))
     capacity = n_nodes * GPN
@@ -91,7 +110,8 @@ def scenarios(draw, allow_failures=True, allow_preemption=True, policies=tuple(r
     work = np.array(draw(st.lists(st.integers(0, 20), min_size=n_jobs, max_size=n_jobs)), float) * 100 + 50
     factor = np.array(draw(st.lists(st.sampled_from([1.0, 1.0, 1.5, 3.0]), min_size=n_jobs, max_size=n_jobs)))
     tenant = np.array(draw(st.lists(st.integers(0, 2), min_size=n_jobs, max_size=n_jobs)), np.int64)
-    policy = draw(st.sampled_from(policies))
+    policy = draw(st.sampled_from(policies or policy_names()))
+    depth = draw(st.sampled_from([2, 256]))
     events = []
     if allow_failures and draw(st.booleans()):
         for _ in range(draw(st.integers(1, 4))):
@@ -103,15 +123,14 @@ def scenarios(draw, allow_failures=True, allow_preemption=True, policies=tuple(r
     kwargs = dict(
         n_nodes=n_nodes,
         gpus_per_node=GPN,
-        policy=policy,
+        rules=queue_rules(policy, depth),
         placement=draw(st.sampled_from([ks.CONSOLIDATED, ks.SPREAD])),
         tenant_share=np.array([0.5, 0.3, 0.2]),
         tenant_cap_gpus=np.array(draw(st.sampled_from([[np.inf] * 3, [16.0, np.inf, 8.0]]))),
-        las_thresholds_gpu_s=np.array([200.0, 4000.0]) if policy == ks.LAS else None,
         preempt_priority=allow_preemption and draw(st.booleans()),
         restart_overhead_s=float(draw(st.sampled_from([0.0, 30.0]))),
         checkpoint_interval_s=float(draw(st.sampled_from([0.0, 250.0]))),
-        backfill_depth=draw(st.sampled_from([2, 256])),
+        backfill_depth=depth,
         backfill_interval_s=float(draw(st.sampled_from([0.0, 300.0]))),
     )
     jobs = dict(
@@ -122,8 +141,9 @@ def scenarios(draw, allow_failures=True, allow_preemption=True, policies=tuple(r
         tenant=tenant,
         tprio=(tenant == 2).astype(np.int64),
     )
-    # admission, as twin.cluster.Admission: under fair share a gang above its tenant's cap never runs
-    if policy == ks.FAIR:
+    # admission, as twin.compute.policies.admission: where the policy enforces the tenants' caps, a
+    # gang above its tenant's cap never runs
+    if policy_class(policy).caps_tenants:
         kwargs["rejected"] = jobs["gpus"] > kwargs["tenant_cap_gpus"][tenant]
     cuts = sorted(draw(st.lists(st.integers(0, 40), max_size=3)))
     return jobs, kwargs, events, [c * 100.0 + 25.0 for c in cuts]
@@ -131,7 +151,7 @@ def scenarios(draw, allow_failures=True, allow_preemption=True, policies=tuple(r
 
 def run_kernel(jobs, kwargs, events, cuts, log_capacity=5000):
     """Advance the kernel through cut points and node events, as the SimPy model does."""
-    state = ks.new_state(
+    state = new_state(
         jobs["submit_s"],
         jobs["work_s"],
         jobs["est_s"],
@@ -148,11 +168,11 @@ def run_kernel(jobs, kwargs, events, cuts, log_capacity=5000):
         key=lambda stop: (stop[0], stop[1]),
     )
     for time_s, _, event in stops:
-        ks.advance(state, time_s)
+        advance(state, time_s)
         if event is not None:
             _, node, kind = event
-            (ks.fail_node if kind == "fail" else ks.repair_node)(state, node, time_s)
-    ks.advance(state, np.inf)
+            (fail_node if kind == "fail" else repair_node)(state, node, time_s)
+    advance(state, np.inf)
     assert state.iv[ks.IV_LOG_OVERFLOW] == 0
     return state
 
@@ -176,7 +196,7 @@ def kernel_log(state):
 def test_event_loop_kernel_equals_reference(case):
     jobs, kwargs, events, cuts = case
     state = run_kernel(jobs, kwargs, events, cuts)
-    ref = ks.simulate_reference(
+    ref = simulate_reference(
         jobs["submit_s"],
         jobs["work_s"],
         jobs["est_s"],
@@ -238,7 +258,7 @@ def test_run_invariants(case):
     assert np.allclose(state.jf[done, ks.JF_DONE], jobs["work_s"][done])
 
 
-@given(scenarios(allow_failures=False, allow_preemption=False, policies=(ks.EASY,)))
+@given(scenarios(allow_failures=False, allow_preemption=False, policies=("easy",)))
 def test_easy_backfilling_never_delays_the_reserved_head(case):
     jobs, kwargs, events, cuts = case
     state = run_kernel(jobs, kwargs, events, cuts)

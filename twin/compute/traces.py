@@ -1,4 +1,4 @@
-"""Import public GPU-cluster traces as a :class:`twin.workload.JobTable`.
+"""Import public GPU-cluster traces as a :class:`twin.compute.jobs.JobTable`.
 
 Two formats:
 
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from twin.compute.workload import JobTable
+from twin.compute.jobs import JobTable
 from twin.errors import InputError
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ TraceFormat = Literal["auto", "alibaba", "philly"]
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    import pandas as pd
+    import pandas as pd  # deferred: heavy, and only a trace import needs it
 
     if not path.exists():
         raise InputError("trace file not found", path)
@@ -78,7 +78,7 @@ def detect_format(columns: list[str], path: Path) -> str:
 
 
 def _numeric(frame: pd.DataFrame, column: str, path: Path, allow_missing: bool = False) -> np.ndarray:
-    import pandas as pd
+    import pandas as pd  # deferred: heavy, and only a trace import needs it
 
     values = pd.to_numeric(frame[column], errors="coerce")
     bad = values.isna() & (~frame[column].isna() if allow_missing else True)

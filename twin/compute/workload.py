@@ -1,14 +1,12 @@
-"""GPU workload: tenants, job classes, the job generator and the job table the cluster runs.
+"""GPU workload: tenants, job classes and the generators of a :class:`~twin.compute.jobs.JobTable`.
 
-A workload is a :class:`JobTable`: one row per job, sorted by submission, with the devices it
-gangs, its run time on a full allocation (``work_s``), the user's estimate (an upper bound, as a
-time limit is) and its tenant. Tables come from
+Tables come from
 
 * :func:`generate` - the tenant mix of ``twin/compute/data/workload_changle.toml`` for a year 2024-2028
   (Poisson arrivals per class, device counts from a discrete distribution, lognormal run times);
 * :func:`synthetic` - one open stream from the CLI flags (Poisson arrivals, fixed size,
   exponential or lognormal run times), the M/M/c case that Erlang C checks;
-* :mod:`twin.traces` - Alibaba ``cluster-trace-gpu-v2023`` pod lists and Philly/Tiresias job CSVs.
+* :mod:`twin.compute.traces` - Alibaba ``cluster-trace-gpu-v2023`` pod lists and Philly/Tiresias job CSVs.
 
 :func:`describe` reports the statistics that the generator is calibrated on (share of
 single-device jobs, share of device-time in jobs above one node, run-time percentiles).
@@ -18,20 +16,18 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 from pydantic import Field, model_validator
 
+from twin.compute.accelerators import accelerator as accelerator_spec
+from twin.compute.jobs import JobTable, table_from_parts
 from twin.config import StrictModel, validate
 from twin.errors import InputError
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 JobKind = Literal["large_training", "fine_tuning", "inference", "batch_research", "synthetic", "trace"]
 MIN_DURATION_S = 60.0
@@ -117,127 +113,10 @@ def load_workload_config(path: Path | None = None) -> WorkloadConfig:
     return validate(WorkloadConfig, data, source)
 
 
-# ---------------------------------------------------------------------------------------------
-# The job table.
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class JobTable:
-    """Jobs sorted by submission time; every array has one entry per job.
-
-    Attributes
-    ----------
-    submit_s, work_s, estimate_s
-        Submission time (s from the start), run time on a full allocation (s) and the user's
-        estimate (s, ``>= work_s``).
-    gpus
-        Devices requested (a gang: all start together).
-    tenant, job_class
-        Indices into ``tenant_names`` and ``class_names``.
-    priority
-        Priority class of the job's tenant.
-    sla_wait_s
-        Longest acceptable queueing delay of the job's class (s).
-    """
-
-    submit_s: np.ndarray
-    work_s: np.ndarray
-    estimate_s: np.ndarray
-    gpus: np.ndarray
-    tenant: np.ndarray
-    job_class: np.ndarray
-    priority: np.ndarray
-    sla_wait_s: np.ndarray
-    tenant_names: list[str] = field(default_factory=lambda: ["default"])
-    class_names: list[str] = field(default_factory=lambda: ["synthetic"])
-    tenant_share: np.ndarray | None = None
-    tenant_cap_share: np.ndarray | None = None
-
-    def __len__(self) -> int:
-        return len(self.submit_s)
-
-    def check(self) -> None:
-        """Invariants the kernels rely on; a violation is a bug of the producer."""
-        n = len(self.submit_s)
-        for name in ("work_s", "estimate_s", "gpus", "tenant", "job_class", "priority", "sla_wait_s"):
-            if len(getattr(self, name)) != n:
-                raise ValueError(f"JobTable.{name} has {len(getattr(self, name))} rows, expected {n}")
-        if n and np.any(np.diff(self.submit_s) < 0):
-            raise ValueError("JobTable must be sorted by submit_s")
-        if np.any(self.estimate_s < self.work_s):
-            raise ValueError("estimate_s must be >= work_s")
-        if np.any(self.gpus < 1) or np.any(self.work_s < 0):
-            raise ValueError("gpus must be >= 1 and work_s >= 0")
-
-    def offered_gpus(self, duration_s: float) -> float:
-        """Mean devices busy if every job ran at once on arrival (device-s per s)."""
-        return float(np.dot(self.gpus, self.work_s)) / duration_s
-
-    def to_frame(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame(
-            {
-                "job": np.arange(len(self)),
-                "submit_s": self.submit_s,
-                "work_s": self.work_s,
-                "estimate_s": self.estimate_s,
-                "gpus": self.gpus,
-                "tenant": np.asarray(self.tenant_names, dtype=object)[self.tenant] if len(self) else [],
-                "job_class": np.asarray(self.class_names, dtype=object)[self.job_class] if len(self) else [],
-                "priority": self.priority,
-                "sla_wait_s": self.sla_wait_s,
-            }
-        )
-
-    def window(self, start_s: float, end_s: float) -> JobTable:
-        """The jobs submitted in ``[start_s, end_s)``, with times shifted to start at 0."""
-        keep = (self.submit_s >= start_s) & (self.submit_s < end_s)
-        table = self.select(keep)
-        table.submit_s = table.submit_s - start_s
-        return table
-
-    def select(self, mask: np.ndarray) -> JobTable:
-        return JobTable(
-            submit_s=self.submit_s[mask],
-            work_s=self.work_s[mask],
-            estimate_s=self.estimate_s[mask],
-            gpus=self.gpus[mask],
-            tenant=self.tenant[mask],
-            job_class=self.job_class[mask],
-            priority=self.priority[mask],
-            sla_wait_s=self.sla_wait_s[mask],
-            tenant_names=list(self.tenant_names),
-            class_names=list(self.class_names),
-            tenant_share=self.tenant_share,
-            tenant_cap_share=self.tenant_cap_share,
-        )
-
-
-def _sorted_table(parts: dict[str, list[np.ndarray]], **meta) -> JobTable:
-    arrays = {k: np.concatenate(v) if v else np.zeros(0) for k, v in parts.items()}
-    order = np.argsort(arrays["submit_s"], kind="stable")
-    table = JobTable(
-        submit_s=arrays["submit_s"][order].astype(np.float64),
-        work_s=arrays["work_s"][order].astype(np.float64),
-        estimate_s=arrays["estimate_s"][order].astype(np.float64),
-        gpus=arrays["gpus"][order].astype(np.int64),
-        tenant=arrays["tenant"][order].astype(np.int64),
-        job_class=arrays["job_class"][order].astype(np.int64),
-        priority=arrays["priority"][order].astype(np.int64),
-        sla_wait_s=arrays["sla_wait_s"][order].astype(np.float64),
-        **meta,
-    )
-    table.check()
-    return table
-
-
 def duration_scale(reference: str, accelerator: str, precision: str = "fp16", sparse: bool = False) -> float:
     """How much longer a job runs on ``accelerator`` than on ``reference`` (ratio of peaks)."""
-    from twin.compute.capacity import accelerator as spec
-
-    return spec(reference).peak_tflops(precision, sparse) / spec(accelerator).peak_tflops(precision, sparse)
+    reference_tflops = accelerator_spec(reference).peak_tflops(precision, sparse)
+    return reference_tflops / accelerator_spec(accelerator).peak_tflops(precision, sparse)
 
 
 def generate(
@@ -286,7 +165,7 @@ def generate(
             parts["job_class"].append(np.full(n, c_index))
             parts["priority"].append(np.full(n, tenant.priority))
             parts["sla_wait_s"].append(np.full(n, job_class.sla_wait_h * 3600.0))
-    return _sorted_table(
+    return table_from_parts(
         parts,
         tenant_names=[t.name for t in config.tenants],
         class_names=class_names,
@@ -297,7 +176,7 @@ def generate(
 
 def offered_load_gpus(config: WorkloadConfig, year: int, accelerator: str | None = None) -> float:
     """Expected devices busy at ``year``'s rates (analytic: rate x mean size x mean run time)."""
-    from scipy import stats
+    from scipy import stats  # deferred: slow to import, and only the analytic load needs it
 
     scale = duration_scale(config.reference_accelerator, accelerator) if accelerator else 1.0
     total = 0.0
