@@ -6,8 +6,9 @@ runner ``run(config, engine) -> RunResult``, and registers them::
     @scenario_kind("hotline_queue", HotlineFile, "12345 hotline call-centre queue")
     def run(config: HotlineFile, engine: Engine) -> RunResult: ...
 
-Kind modules live in ``scenarios/kinds/`` and must keep their top-level imports light (heavy
-libraries inside ``run``), because the registry imports every one of them to discover kinds.
+Kind modules live in ``scenarios/kinds/``; the registry imports every one of them to discover
+kinds (which loads their models, numba included: a few tenths of a second for ``twin run`` and
+``twin validate``; the command line's ``--help`` never discovers kinds).
 """
 
 from __future__ import annotations

@@ -256,9 +256,14 @@ def atomic_dir(out_dir: Path, force: bool) -> Iterator[Path]:
             shutil.rmtree(old, ignore_errors=True)
 
 
+def json_text(payload: Any) -> str:
+    """JSON with sorted keys and a trailing newline, so equal content gives equal bytes."""
+    return json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
 def write_json(path: Path, payload: Any) -> None:
-    """Write JSON with sorted keys and a trailing newline, so equal content gives equal bytes."""
-    path.write_text(json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    """Write :func:`json_text` of ``payload`` (UTF-8)."""
+    path.write_text(json_text(payload), encoding="utf-8")
 
 
 def write_table(folder: Path, name: str, table: pd.DataFrame) -> None:

@@ -18,10 +18,8 @@ with ``--force``). Our modules are imported inside the commands so that ``twin -
 from __future__ import annotations
 
 import math
-import sys
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,7 @@ import typer
 
 from twin.errors import InputError
 from twin.progress import set_quiet
+from twin_cli.options import with_city
 
 compute_app = typer.Typer(
     name="compute",
@@ -89,25 +88,15 @@ def _cluster(
     )
 
 
-def _manifest(ctx: typer.Context, figures: list[str], wall_time_s: float) -> dict[str, Any]:
-    """What made the folder: the command and its options, versions, git commit and wall time."""
-    from twin.results import git_commit, package_versions
-
+def _manifest(ctx: typer.Context) -> dict[str, Any]:
+    """What made the folder: the command and its options (versions, commit and times are added
+    by :func:`twin.results.write_run`)."""
     options = {name: str(value) if isinstance(value, Path) else value for name, value in ctx.params.items()}
-    return {
-        "command": ctx.command_path,
-        "options": options,
-        "seed": options.get("seed"),
-        "figures": figures,
-        "headline": [],
-        "versions": {"python": sys.version.split()[0], **package_versions()},
-        "git_commit": git_commit(),
-        "wall_time_s": round(wall_time_s, 3),
-        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
+    return {"command": ctx.command_path, "options": options, "seed": options.get("seed")}
 
 
 @compute_app.command()
+@with_city
 def simulate(
     ctx: typer.Context,
     workload: Path | None = typer.Option(
@@ -261,15 +250,13 @@ def _run_cluster(engine, table, spec, policy: str, placement: str, preemption: b
 
 def _write_simulation(ctx: typer.Context, out: Path, force: bool, result, wall_time_s: float) -> None:
     """``kpis.json``, the jobs, time series and tenant tables, and the manifest, atomically."""
-    from twin.results import RunResult, atomic_dir, write_json, write_result
+    from twin.results import RunResult, write_run
 
     run = RunResult(
         kpis=result.kpis,
         tables={"jobs": result.jobs, "timeseries": result.timeseries, "tenants": result.tenants},
     )
-    with atomic_dir(out, force) as tmp:
-        figures = write_result(tmp, run)
-        write_json(tmp / "manifest.json", _manifest(ctx, figures, wall_time_s))
+    write_run(out, run, _manifest(ctx), wall_time_s, force=force)
 
 
 def _days(days: float) -> float:
@@ -311,6 +298,7 @@ def _print_summary(kpis: dict[str, float], spec, n_jobs: int, out: Path) -> None
 
 
 @compute_app.command()
+@with_city
 def plan(
     ctx: typer.Context,
     years: str = typer.Option("2024-2028", "--years", help="Years to plan, e.g. 2024-2028 or 2024,2026."),
@@ -425,13 +413,11 @@ def _plan_frame(plans, checks: list[float]):
 
 def _write_plan(ctx: typer.Context, out: Path, force: bool, frame, summary: dict, figure, wall_time_s: float) -> None:
     """``plan.csv``/``.parquet``, ``plan.json`` (the answers), ``plan.png`` and the manifest, atomically."""
-    from twin.results import atomic_dir, write_figure, write_json, write_table
+    from twin.results import RunResult, json_text, write_run
 
-    with atomic_dir(out, force) as tmp:
-        write_table(tmp, "plan", frame)
-        write_json(tmp / "plan.json", summary)
-        write_figure(tmp, "plan", figure)
-        write_json(tmp / "manifest.json", _manifest(ctx, ["plan"], wall_time_s))
+    run = RunResult(kpis={}, tables={"plan": frame}, figures={"plan": figure},
+                    files={"plan.json": json_text(summary).encode()})
+    write_run(out, run, _manifest(ctx), wall_time_s, force=force)
 
 
 def _parse_years(text: str) -> list[int]:
@@ -521,6 +507,7 @@ def _print_plan(frame, checks, answers: dict[str, str], out: Path) -> None:
 
 
 @compute_app.command()
+@with_city
 def size(
     pflops: float = typer.Option(10000.0, "--pflops", help="Capacity (P)."),
     accelerator: str = typer.Option("h100_sxm", "--accelerator", help="Device type."),
@@ -551,6 +538,7 @@ def size(
 
 
 @compute_app.command()
+@with_city
 def accelerators() -> None:
     """The accelerator catalogue: dense peaks by precision, memory, power, node shape."""
     from twin.compute.accelerators import load_catalogue
