@@ -66,9 +66,9 @@ def changle():
     from twin.water.epanet_io import read_inp
     from twin.water.segments import ValveLayer
 
-    wn = read_inp(REPO / "gis_data" / "changle_water.inp")
+    wn = read_inp(REPO / "gis_data" / "water.inp")
     net = compile_network(wn)
-    valves = ValveLayer.from_frame(pd.read_csv(REPO / "gis_data" / "changle_water_valves.csv"), net)
+    valves = ValveLayer.from_frame(pd.read_csv(REPO / "gis_data" / "water_valves.csv"), net)
     pipes = np.flatnonzero(net.kind <= 1)
     pipes = pipes[np.argsort(-net.diameter_m[pipes], kind="stable")][:200]
     return wn, net, valves, pipes

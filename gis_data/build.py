@@ -2,7 +2,7 @@
 
     python gis_data/build.py [--out DIR] [--only base|transit|water]
 
-The base (this file and ``gis_data/_base_*.py``) writes ``changle_base.gpkg`` and
+The base (this file and ``gis_data/_base_*.py``) writes ``base.gpkg`` and
 ``terrain.npz``. Then each builder module ``gis_data/build_<name>.py`` that exists (``transit``,
 ``water``) is imported and its ``build(out_dir, city) -> list[Path]`` is called with the city
 loaded from ``out_dir`` (so it sees the base just written). Everything is deterministic: one root
@@ -44,7 +44,7 @@ ROOT_SEED = 350112
 """Root of the base's SeedSequence (Changle's adcode)."""
 SUBSYSTEMS = ("terrain", "roads", "buildings")
 BOUNDARY_FILE = HERE / "boundary_350112.geojson"
-BASE_FILE = "changle_base.gpkg"
+BASE_FILE = "base.gpkg"
 TERRAIN_FILE = "terrain.npz"
 BUILDERS = ("transit", "water")
 """Other builders, run after the base in this order if ``gis_data/build_<name>.py`` exists."""
@@ -61,7 +61,7 @@ def _frame(rows: list[dict], geometry, crs: str = METRIC_CRS) -> gpd.GeoDataFram
 
 
 def base_layers(boundary_path: Path = BOUNDARY_FILE) -> tuple[dict[str, gpd.GeoDataFrame], object]:
-    """Every layer of ``changle_base.gpkg`` (EPSG:4490) and the terrain."""
+    """Every layer of ``base.gpkg`` (EPSG:4490) and the terrain."""
     boundary_lonlat = read_boundary(boundary_path)
     land = build_land(boundary_lonlat)
     terrain = build_terrain(land, rng_for("terrain"))
@@ -153,7 +153,7 @@ def _compute_sites(wensong_m: shapely.LineString) -> gpd.GeoDataFrame:
 
 
 def write_base(out_dir: Path) -> list[Path]:
-    """Build the base and write ``changle_base.gpkg`` and ``terrain.npz`` into ``out_dir``."""
+    """Build the base and write ``base.gpkg`` and ``terrain.npz`` into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     layers, terrain = base_layers()
     target = out_dir / BASE_FILE

@@ -1,4 +1,4 @@
-"""Build the bundled Changle bus layer, ``changle_transit.gpkg``, on the base road graph.
+"""Build the bundled Changle bus layer, ``transit.gpkg``, on the base road graph.
 
 Called by ``gis_data/build.py`` after the base as ``build(out_dir, city)``; deterministic (sorted
 inputs, no randomness). The layer is *generated*, like the roads it runs on: it is a plausible
@@ -18,7 +18,7 @@ is one-way). Stops sit on road nodes: every 400–800 m (target 500 m) in urban 
 an ``area_id``) and every 700–1,500 m (target 1,000 m) elsewhere, always at the terminals and at
 town centres on the route. Lines that call at the same node share the stop.
 
-Run alone: ``python gis_data/build_transit.py [--data DIR]`` (rebuilds ``DIR/changle_transit.gpkg``
+Run alone: ``python gis_data/build_transit.py [--data DIR]`` (rebuilds ``DIR/transit.gpkg``
 from the base in ``DIR``, default ``gis_data/``).
 """
 
@@ -30,7 +30,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, NamedTuple
 
-OUT_NAME = "changle_transit.gpkg"
+OUT_NAME = "transit.gpkg"
 
 URBAN_SPACING_M = (400.0, 500.0, 800.0)
 """Stop spacing in urban areas: (least, target, most) in metres."""
@@ -54,7 +54,7 @@ class LinePlan(NamedTuple):
 
 
 def build(out_dir: Path, city: Any) -> list[Path]:
-    """Lay out the bus lines on ``city.roads`` and write ``out_dir/changle_transit.gpkg``."""
+    """Lay out the bus lines on ``city.roads`` and write ``out_dir/transit.gpkg``."""
     from twin.transit.layer import write_transit_gpkg
 
     network = plan_network(city)
@@ -357,7 +357,7 @@ def main(argv: list[str] | None = None) -> None:
     """Rebuild the transit layer from the base dataset in ``--data``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parent,
-                        help="dataset folder with changle_base.gpkg (default: gis_data/)")
+                        help="dataset folder with base.gpkg (default: gis_data/)")
     args = parser.parse_args(argv)
     from twin.city.folder import load_city
 

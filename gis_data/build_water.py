@@ -1,4 +1,4 @@
-"""Build the bundled Changle water network, ``changle_water.inp`` and ``changle_water_valves.csv``.
+"""Build the bundled Changle water network, ``water.inp`` and ``water_valves.csv``.
 
 Called by ``gis_data/build.py`` after the base as ``build(out_dir, city)``; deterministic (sorted
 inputs, no randomness). Like the roads it follows, the network is *generated*: a plausible
@@ -33,7 +33,7 @@ network in the shape of Changle's, not the utility's GIS. What it is made of:
   where our solver finds a junction below ``SERVICE_HEAD_M + DESIGN_MARGIN_M`` at base demand
   and below ``SERVICE_HEAD_M`` at the peak hour; pump heads rise where pipes are not the problem.
 * **Valves.** Isolation valves follow the N-1 rule at every junction: a valve on each connected
-  pipe but the largest (WNTR's "strategic" layout), in ``changle_water_valves.csv``
+  pipe but the largest (WNTR's "strategic" layout), in ``water_valves.csv``
   (``valve_id, link, node``).
 
 Junction elevations come from the terrain; coordinates in the ``.inp`` are EPSG:4549 metres.
@@ -53,8 +53,8 @@ from pathlib import Path
 
 log = logging.getLogger("gis_data.build_water")
 
-INP_NAME = "changle_water.inp"
-VALVES_NAME = "changle_water_valves.csv"
+INP_NAME = "water.inp"
+VALVES_NAME = "water_valves.csv"
 
 SERVICE_HEAD_M = 28.0
 """GB 50013-2018 minimum service head for six storeys: 10 m + 4 m per storey above one."""
@@ -622,7 +622,7 @@ def main(argv: list[str] | None = None) -> None:
     """Rebuild the water network from the base dataset in ``--data``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parent,
-                        help="dataset folder with changle_base.gpkg (default: gis_data/)")
+                        help="dataset folder with base.gpkg (default: gis_data/)")
     args = parser.parse_args(argv)
     from twin.city.folder import load_city
 

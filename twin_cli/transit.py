@@ -29,7 +29,7 @@ def _network(folder: Path):  # noqa: ANN202 - twin.transit.lines.TransitNetwork
     from twin.city.folder import load_city
     from twin.transit.layer import network_from_tables, read_transit_tables
 
-    tables = read_transit_tables(folder / "changle_transit.gpkg")
+    tables = read_transit_tables(folder / "transit.gpkg")
     roads = load_city(folder).roads
     return network_from_tables(roads, tables["bus_stops"], tables["bus_lines"], tables["bus_line_stops"])
 
@@ -57,7 +57,7 @@ def lines(
     """List the bus lines: id, headway, vehicle, driverless or not, stops and length."""
     from twin.transit.layer import read_transit_tables
 
-    tables = read_transit_tables(_dataset(data) / "changle_transit.gpkg")
+    tables = read_transit_tables(_dataset(data) / "transit.gpkg")
     counts = tables["bus_line_stops"].query("direction == 0").groupby("line_id").size()
     rows = []
     lines_table = tables["bus_lines"]

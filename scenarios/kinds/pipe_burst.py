@@ -53,7 +53,7 @@ class NetworkTable(StrictModel):
     """The ``[network]`` table: which water network (default: the bundled Changle network)."""
 
     inp: str | None = Field(
-        default=None, description="EPANET .inp file; default: the dataset's changle_water.inp."
+        default=None, description="EPANET .inp file; default: the dataset's water.inp."
     )
     valves: str | None = Field(
         default=None, description="Valve layer CSV (valve_id, link, node); default: beside the .inp."
@@ -157,7 +157,7 @@ def load_water(config: PipeBurstFile) -> tuple[CompiledNetwork, pd.DataFrame, di
     # deferred: pandas is slow to import, and the registry imports every kind to discover it
     import pandas as pd
 
-    inp = Path(config.network.inp) if config.network.inp else data_dir() / "changle_water.inp"
+    inp = Path(config.network.inp) if config.network.inp else data_dir() / "water.inp"
     valves = Path(config.network.valves) if config.network.valves else inp.with_name(inp.stem + "_valves.csv")
     if not inp.exists():
         raise InputError("[network] inp: water network not found (build it with gis_data/build.py)", inp)

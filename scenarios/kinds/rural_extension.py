@@ -41,7 +41,7 @@ class NetworkTable(StrictModel):
     """The ``[network]`` table (default: the bundled Changle network)."""
 
     inp: str | None = Field(
-        default=None, description="EPANET .inp file; default: the dataset's changle_water.inp."
+        default=None, description="EPANET .inp file; default: the dataset's water.inp."
     )
 
 
@@ -75,7 +75,7 @@ class TownSupplyFile(ScenarioFile):
 )
 def run(config: TownSupplyFile, engine: Engine) -> RunResult:  # noqa: ARG001 - no random draws
     """Assess the bundled (or given) network's town supply."""
-    inp = Path(config.network.inp) if config.network.inp else data_dir() / "changle_water.inp"
+    inp = Path(config.network.inp) if config.network.inp else data_dir() / "water.inp"
     if not inp.exists():
         raise InputError("[network] inp: water network not found (build it with gis_data/build.py)", inp)
     wn = read_inp(inp)

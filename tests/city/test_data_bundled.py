@@ -33,7 +33,7 @@ def test_info_json_meets_issue_counts(twin_cli):
     assert 700_000 <= counts["population"] <= 800_000
     assert counts["towns"] == 18
     assert counts["compute_sites"] >= 2
-    assert summary["layers"]["changle_base/boundary"]["features"] == 1
+    assert summary["layers"]["base/boundary"]["features"] == 1
 
 
 def test_data_check_passes_on_bundled_base(twin_cli):

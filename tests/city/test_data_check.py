@@ -108,9 +108,9 @@ def test_info_on_a_corrupt_geopackage_exits_2_like_the_data_check(tmp_path, twin
     from twin.paths import REPO_ROOT
 
     gis = REPO_ROOT / "gis_data"
-    (tmp_path / "changle_transit.gpkg").write_bytes((gis / "changle_transit.gpkg").read_bytes()[:5000])
-    (tmp_path / "changle_water.inp").write_bytes((gis / "changle_water.inp").read_bytes())
+    (tmp_path / "transit.gpkg").write_bytes((gis / "transit.gpkg").read_bytes()[:5000])
+    (tmp_path / "water.inp").write_bytes((gis / "water.inp").read_bytes())
     for args in (("info", "--city", tmp_path), ("data", "check", tmp_path)):
         outcome = twin_cli(*args)
         assert outcome.exit_code == 2, outcome.stderr
-        assert "changle_transit.gpkg" in outcome.stderr and len(outcome.stderr.strip().splitlines()) == 1
+        assert "transit.gpkg" in outcome.stderr and len(outcome.stderr.strip().splitlines()) == 1

@@ -26,8 +26,8 @@ def rebuilt(tmp_path_factory):
 
 
 def test_same_layers(rebuilt):
-    committed = [name for name, _ in pyogrio.list_layers(GIS / "changle_base.gpkg")]
-    assert [name for name, _ in pyogrio.list_layers(rebuilt / "changle_base.gpkg")] == committed
+    committed = [name for name, _ in pyogrio.list_layers(GIS / "base.gpkg")]
+    assert [name for name, _ in pyogrio.list_layers(rebuilt / "base.gpkg")] == committed
 
 
 @pytest.mark.parametrize(
@@ -36,8 +36,8 @@ def test_same_layers(rebuilt):
      "compute_sites"],
 )
 def test_layer_reproduced_exactly(rebuilt, layer):
-    committed = read_layer(GIS / "changle_base.gpkg", layer)
-    fresh = read_layer(rebuilt / "changle_base.gpkg", layer)
+    committed = read_layer(GIS / "base.gpkg", layer)
+    fresh = read_layer(rebuilt / "base.gpkg", layer)
     assert list(fresh.columns) == list(committed.columns)
     assert fresh.crs == committed.crs
     for column in committed.columns:

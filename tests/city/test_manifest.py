@@ -22,7 +22,7 @@ def test_the_bundled_city_is_a_reference_twin_in_chinese_with_every_layer():
     assert "参考孪生" in city.caveat("zh") and "reference twin" in city.caveat("en")
     for layer, entry in city.manifest.layers.items():
         assert (GIS / entry.file).exists() and entry.source and entry.licence, layer
-    assert city.roads is not None and city.water_inp == GIS / "changle_water.inp"
+    assert city.roads is not None and city.water_inp == GIS / "water.inp"
 
 
 def test_a_manifest_round_trips(tmp_path):
@@ -50,7 +50,7 @@ def test_a_bad_manifest_is_one_clear_error(tmp_path, text, needle):
 
 
 def test_a_folder_without_a_manifest_is_inferred_from_its_files(tmp_path):
-    shutil.copy(GIS / "changle_water.inp", tmp_path)
+    shutil.copy(GIS / "water.inp", tmp_path)
     city = load_city(tmp_path)
     assert set(city.manifest.layers) == {"water"} and city.name == tmp_path.name
     assert city.roads is None
@@ -64,7 +64,7 @@ def test_an_empty_folder_is_not_a_city(tmp_path):
 
 
 def test_info_with_city_lists_what_the_city_has_and_lacks(tmp_path, twin_cli):
-    shutil.copy(GIS / "changle_water.inp", tmp_path)
+    shutil.copy(GIS / "water.inp", tmp_path)
     before = os.environ.get("TWIN_DATA_DIR")
     outcome = twin_cli("info", "--json", "--city", tmp_path)
     assert outcome.exit_code == 0, outcome.stderr

@@ -12,7 +12,7 @@ from twin.transit.lines import corridor_line
 def test_transit_lines_lists_the_layer(tmp_path, twin_cli):
     network = corridor_line(arterial_corridor(n_nodes=11, spacing_m=400.0), stop_every=2, headway_s=480.0,
                             line_id="BH-AV1", vehicle="av_bus_12m")
-    write_transit_gpkg(network, tmp_path / "changle_transit.gpkg")
+    write_transit_gpkg(network, tmp_path / "transit.gpkg")
     outcome = twin_cli("transit", "lines", "--data", tmp_path, "--json")
     assert outcome.exit_code == 0, outcome.stderr
     [line] = json.loads(outcome.stdout)
@@ -47,7 +47,7 @@ def test_bundled_layer_round_trips_through_gtfs_commands(tmp_path, twin_cli):
     imported = twin_cli("transit", "import-gtfs", feed, "--out", back)
     assert imported.exit_code == 0, imported.stderr
     assert twin_cli("transit", "import-gtfs", feed, "--out", back).exit_code == 2  # no overwrite
-    original = read_transit_tables(data_dir() / "changle_transit.gpkg")
+    original = read_transit_tables(data_dir() / "transit.gpkg")
     again = read_transit_tables(back)
     columns = ["line_id", "headway_s", "autonomous", "vehicle_type", "route_nodes", "route_nodes_return"]
     assert again["bus_lines"][columns].equals(original["bus_lines"][columns])

@@ -111,7 +111,7 @@ def built(tmp_path_factory):
 
 def test_layers_follow_the_data_model(built):
     city, paths, tables = built
-    assert [p.name for p in paths] == ["changle_transit.gpkg"]
+    assert [p.name for p in paths] == ["transit.gpkg"]
     stops, lines, seq = tables["bus_stops"], tables["bus_lines"], tables["bus_line_stops"]
     assert stops.crs.to_epsg() == 4490 and lines.crs.to_epsg() == 4490
     assert {"stop_id", "name", "node"} <= set(stops.columns)
@@ -179,14 +179,14 @@ def test_build_is_deterministic(built, tmp_path):
 
 
 def test_bundled_layer_meets_the_data_issue(tmp_path):
-    """The committed gis_data/changle_transit.gpkg: at least 20 lines linking the old town, every
+    """The committed gis_data/transit.gpkg: at least 20 lines linking the old town, every
     town centre, 滨海新城 and the airport; BH-AV1 driverless; stops on road nodes; and a rebuild
     from the committed base reproduces it."""
     from twin.city.folder import load_city
     from twin.paths import data_dir
 
     city = load_city(data_dir())
-    tables = read_transit_tables(data_dir() / "changle_transit.gpkg")
+    tables = read_transit_tables(data_dir() / "transit.gpkg")
     network = network_of(city, tables)
     assert len(network.lines) >= 20
     pilot = network.lines["BH-AV1"]

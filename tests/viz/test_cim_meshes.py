@@ -92,7 +92,7 @@ def test_inp_link_reader_matches_wntr_on_the_bundled_network():
     from twin.paths import data_dir
     from viz.cim.water_geometry import read_link_geometry
 
-    path = data_dir() / "changle_water.inp"
+    path = data_dir() / "water.inp"
     links = {link.name: link for link in read_link_geometry(path)}
     wn = wntr.network.WaterNetworkModel(str(path))
     assert set(links) == set(wn.link_name_list)

@@ -122,7 +122,7 @@ def built(tmp_path_factory):
 
 def test_builder_writes_inp_and_valves(built):
     builder, folder, paths = built
-    assert [p.name for p in paths] == ["changle_water.inp", "changle_water_valves.csv"]
+    assert [p.name for p in paths] == ["water.inp", "water_valves.csv"]
     valves = pd.read_csv(paths[1])
     assert list(valves.columns) == ["valve_id", "link", "node"]
     assert valves.valve_id.is_unique and len(valves) > 50
@@ -175,8 +175,8 @@ def test_rebuild_gives_the_same_files(built, tmp_path):
         assert Path(first).read_bytes() == Path(second).read_bytes()
 
 
-BUNDLED_INP = REPO_ROOT / "gis_data" / "changle_water.inp"
-BUNDLED_VALVES = REPO_ROOT / "gis_data" / "changle_water_valves.csv"
+BUNDLED_INP = REPO_ROOT / "gis_data" / "water.inp"
+BUNDLED_VALVES = REPO_ROOT / "gis_data" / "water_valves.csv"
 
 
 def test_bundled_network_meets_the_service_head_in_epanet():

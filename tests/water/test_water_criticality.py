@@ -11,8 +11,8 @@ from scipy.stats import spearmanr
 
 from twin.paths import REPO_ROOT
 
-INP = REPO_ROOT / "gis_data" / "changle_water.inp"
-VALVES = REPO_ROOT / "gis_data" / "changle_water_valves.csv"
+INP = REPO_ROOT / "gis_data" / "water.inp"
+VALVES = REPO_ROOT / "gis_data" / "water_valves.csv"
 
 
 @pytest.fixture(scope="module")

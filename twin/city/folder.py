@@ -39,10 +39,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BASE_FILE = "changle_base.gpkg"
-TRANSIT_FILE = "changle_transit.gpkg"
-WATER_FILE = "changle_water.inp"
-VALVES_FILE = "changle_water_valves.csv"
+BASE_FILE = "base.gpkg"
+TRANSIT_FILE = "transit.gpkg"
+WATER_FILE = "water.inp"
+VALVES_FILE = "water_valves.csv"
 TERRAIN_FILE = "terrain.npz"
 BASE_LAYERS = ("boundary", "areas", "towns", "landmarks", "zones", "buildings", "compute_sites")
 TRANSIT_LAYERS = ("bus_stops", "bus_lines", "bus_line_stops")

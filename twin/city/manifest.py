@@ -20,20 +20,20 @@ MANIFEST_FILE = "city.toml"
 
 LAYERS: dict[str, tuple[str, str]] = {
     # layer: (conventional file, the command that adds it)
-    "boundary": ("changle_base.gpkg", "twin data import-osm FILE.osm.pbf --out DIR (admin boundaries)"),
-    "areas": ("changle_base.gpkg", "twin data import-osm FILE.osm.pbf --out DIR (admin areas of the extract)"),
-    "towns": ("changle_base.gpkg", "twin data import-osm FILE.osm.pbf --out DIR"),
-    "landmarks": ("changle_base.gpkg", "(a landmarks layer: named points of interest)"),
-    "roads": ("changle_base.gpkg", "twin data import-osm FILE.osm.pbf --out DIR (or import-sumo NET.net.xml)"),
-    "zones": ("changle_base.gpkg", "twin data import-zones FILE --population-column COL --out DIR"),
-    "buildings": ("changle_base.gpkg", "twin data import-buildings FILE --out DIR"),
-    "compute_sites": ("changle_base.gpkg", "(a compute_sites layer in the city's GeoPackage)"),
+    "boundary": ("base.gpkg", "twin data import-osm FILE.osm.pbf --out DIR (admin boundaries)"),
+    "areas": ("base.gpkg", "twin data import-osm FILE.osm.pbf --out DIR (admin areas of the extract)"),
+    "towns": ("base.gpkg", "twin data import-osm FILE.osm.pbf --out DIR"),
+    "landmarks": ("base.gpkg", "(a landmarks layer: named points of interest)"),
+    "roads": ("base.gpkg", "twin data import-osm FILE.osm.pbf --out DIR (or import-sumo NET.net.xml)"),
+    "zones": ("base.gpkg", "twin data import-zones FILE --population-column COL --out DIR"),
+    "buildings": ("base.gpkg", "twin data import-buildings FILE --out DIR"),
+    "compute_sites": ("base.gpkg", "(a compute_sites layer in the city's GeoPackage)"),
     "terrain": ("terrain.npz", "(an elevation grid, terrain.npz)"),
-    "bus_stops": ("changle_transit.gpkg", "twin data import-gtfs FEED.zip --out DIR"),
-    "bus_lines": ("changle_transit.gpkg", "twin data import-gtfs FEED.zip --out DIR"),
-    "bus_line_stops": ("changle_transit.gpkg", "twin data import-gtfs FEED.zip --out DIR"),
-    "water": ("changle_water.inp", "twin data import-inp NET.inp --out DIR"),
-    "water_valves": ("changle_water_valves.csv", "(a valve layer CSV: valve_id, link, node)"),
+    "bus_stops": ("transit.gpkg", "twin data import-gtfs FEED.zip --out DIR"),
+    "bus_lines": ("transit.gpkg", "twin data import-gtfs FEED.zip --out DIR"),
+    "bus_line_stops": ("transit.gpkg", "twin data import-gtfs FEED.zip --out DIR"),
+    "water": ("water.inp", "twin data import-inp NET.inp --out DIR"),
+    "water_valves": ("water_valves.csv", "(a valve layer CSV: valve_id, link, node)"),
 }
 """Every layer a city may have, its conventional file, and how a user adds it."""
 

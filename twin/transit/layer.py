@@ -109,7 +109,7 @@ def network_from_city(city: Any, travel_times: TravelTimes | None = None) -> Tra
     """The bundled (or user) transit layer of a :class:`twin.city.folder.City`."""
     for name in TRANSIT_LAYERS:
         if getattr(city, name, None) is None:
-            raise InputError(f"the city has no {name} layer (is changle_transit.gpkg in the data folder?)")
+            raise InputError(f"the city has no {name} layer (is transit.gpkg in the data folder?)")
     return network_from_tables(city.roads, city.bus_stops, city.bus_lines, city.bus_line_stops, travel_times)
 
 

@@ -318,7 +318,7 @@ def run_criticality(
     and ``criticality_map.png`` to ``out``. Default network: the bundled Changle one."""
     out = Path(out)
     refuse_existing(out, force)
-    inp = Path(inp) if inp is not None else data_dir() / "changle_water.inp"
+    inp = Path(inp) if inp is not None else data_dir() / "water.inp"
     valves_csv = Path(valves_csv) if valves_csv is not None else inp.with_name(inp.stem + "_valves.csv")
     if not valves_csv.exists():
         raise InputError("valve layer not found (give --valves FILE.csv: valve_id, link, node)", valves_csv)
