@@ -9,7 +9,7 @@ import pytest
 from test_sumo_validation import corridor_graph
 from test_traffic_networks import build, cross_graph
 
-from kernels.traffic import GREEN_STAGE
+from kernels.traffic.layout import GREEN_STAGE
 from scenarios.kinds.signal_timing import coordinate
 from twin.traffic.model import TrafficModel, TrafficParams, Trips, network_from_graph, simulate
 from twin.traffic.signals import SignalController, TimingParams, retime_webster, with_strategy

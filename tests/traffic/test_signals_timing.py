@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from test_traffic_networks import build, cross_graph
 
-from kernels.traffic import GREEN_STAGE
+from kernels.traffic.layout import GREEN_STAGE
 from twin.errors import InputError
 from twin.traffic.model import TrafficModel, Trips
 from twin.traffic.signals import (

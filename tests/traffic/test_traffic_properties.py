@@ -14,7 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_traffic_networks import build, grid_graph, random_trips
 
-from kernels.traffic import C_ENTERED, C_EXITED, PROTECTED, advance, advance_reference
+from kernels.traffic.layout import C_ENTERED, C_EXITED, PROTECTED
+from kernels.traffic.reference import advance_reference
+from kernels.traffic.step import advance
 from twin.traffic.model import TrafficModel, TrafficParams, simulate
 from twin.traffic.signals import STRATEGIES, SignalController, TimingParams, with_strategy
 

@@ -170,7 +170,7 @@ class TrafficNetwork:
 
     def kernel_network(self):  # noqa: ANN201 - kernels.traffic.Network
         """The static arrays in the kernel's layout."""
-        from kernels.traffic import (
+        from kernels.traffic.layout import (
             N_PARAMS,
             P_CLEARANCE,
             P_DEPART_REST,
@@ -793,7 +793,7 @@ class Trips:
 
     def kernel_vehicles(self, network: TrafficNetwork):  # noqa: ANN201 - kernels.traffic.Vehicles
         """Flatten routes into the kernel's arrays (movement at the end of each link)."""
-        from kernels.traffic import Vehicles
+        from kernels.traffic.layout import Vehicles
 
         lengths = np.array([len(r) for r in self.routes], np.int64)
         ptr = np.zeros(len(self.routes), np.int64)
@@ -864,7 +864,7 @@ class TrafficModel:
         begin_s: float = 0.0,
         use_reference: bool = False,
     ) -> None:
-        from kernels.traffic import new_state
+        from kernels.traffic.layout import new_state
 
         self.network = network
         self.controller = controller
@@ -891,7 +891,7 @@ class TrafficModel:
 
     def _init_unsignalised_states(self) -> None:
         """Movements outside signal controllers are permanently permitted green (yield by rank)."""
-        from kernels.traffic import PERMITTED
+        from kernels.traffic.layout import PERMITTED
 
         signalled = np.zeros(self.network.n_movements, dtype=bool)
         for movements in self.network.controllers.values():
@@ -901,7 +901,8 @@ class TrafficModel:
     # -- running -------------------------------------------------------------------------------
     def advance_to(self, end_s: float) -> None:
         """Advance the kernel to ``end_s`` (whole steps) and collect statistics on the way."""
-        from kernels.traffic import advance, advance_reference
+        from kernels.traffic.reference import advance_reference
+        from kernels.traffic.step import advance
 
         dt = self.network.params.step_s
         step = advance_reference if self.use_reference else advance
@@ -975,7 +976,7 @@ class TrafficModel:
         """Report cycles of spillback that have not moved for ``gridlock_after_s``."""
         import networkx as nx
 
-        from kernels.traffic import C_MOVES
+        from kernels.traffic.layout import C_MOVES
 
         st, net = self.state, self.network
         moves = int(st.counters[C_MOVES])
@@ -1030,7 +1031,7 @@ class TrafficModel:
     @property
     def vehicle_link_updates(self) -> int:
         """Vehicle-link updates so far (insertions, junction crossings, arrivals)."""
-        from kernels.traffic import C_MOVES
+        from kernels.traffic.layout import C_MOVES
 
         return int(self.state.counters[C_MOVES])
 

@@ -477,7 +477,7 @@ class SignalController:
         cls, network: TrafficNetwork, plans: list[SignalPlan], timing: TimingParams
     ) -> SignalController:
         """Validate every plan and lay them out as kernel arrays."""
-        from kernels.traffic import ACTUATED, FIXED, MAX_PRESSURE, Signals
+        from kernels.traffic.layout import ACTUATED, FIXED, MAX_PRESSURE, Signals
 
         for plan in plans:
             validate_plan(plan, network.conflicts_among(plan.movements), "signal plans")
@@ -533,7 +533,7 @@ class SignalController:
     # -- positions at time 0 -------------------------------------------------------------------
     def set_initial_positions(self, state) -> None:  # noqa: ANN001 - kernels.traffic.State
         """Place each controller in its cycle at time 0 from its offset (fixed-time family)."""
-        from kernels.traffic import ALL_RED_STAGE, GREEN_STAGE, YELLOW_STAGE
+        from kernels.traffic.layout import ALL_RED_STAGE, GREEN_STAGE, YELLOW_STAGE
 
         for j, plan in enumerate(self.plans):
             first = int(self.arrays.phase_ptr[j])

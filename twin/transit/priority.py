@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 import numpy as np
 from pydantic import Field
 
-from kernels.traffic import PERMITTED
+from kernels.traffic.layout import PERMITTED
 from twin.config import StrictModel
 from twin.errors import InputError
 from twin.traffic.model import TrafficModel, TrafficNetwork, TrafficParams, Trips, default_plans, network_from_graph
