@@ -2,7 +2,7 @@
 
 The case is the bundled district: every road, the signal plans (Webster on the AM design
 flows) and every AM-peak vehicle trip (gravity demand, 07:00–08:00), exported to SUMO with
-``twin.traffic.export_case``. Both models run the **same files**: SUMO (``sumo`` and
+``twin.traffic.sumo_case.export_case``. Both models run the **same files**: SUMO (``sumo`` and
 ``sumo --mesosim --meso-junction-control``, no teleporting) and ours (the ``.net.xml`` read
 back with its connections and our programmes, the same explicit routes), from 07:00 to 08:00.
 Our time is the median of three runs after a warm-up run (JIT compiled and cached); each SUMO
@@ -20,6 +20,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from twin.generate.roads import grid_town
+from twin.traffic.demand import DemandConfig, gravity_od, sample_trips
+from twin.traffic.model import simulate
+from twin.traffic.network import network_from_graph, network_from_sumo
+from twin.traffic.params import TrafficParams
+from twin.traffic.signals.default_plans import default_plans
+from twin.traffic.signals.timing import TimingParams
+from twin.traffic.sumo_case import changle_case, export_case
+from twin.traffic.sumo_io.config import read_sumocfg
+from twin.traffic.sumo_io.network import read_net
+from twin.traffic.sumo_io.programs import read_programs
+from twin.traffic.sumo_io.routes import read_routes
+from twin.traffic.sumo_io.running import run_sumo
+from twin.traffic.trips import trips_from_sumo
+
 BEGIN_S = 7 * 3600.0
 HOUR_S = 3600.0
 
@@ -27,52 +42,45 @@ HOUR_S = 3600.0
 @pytest.fixture(scope="module")
 def changle_files(tmp_path_factory) -> dict:
     """The Changle AM peak exported to SUMO, and our network, plans and trips read back."""
-    from twin.traffic import sumo_io as sumo
-    from twin.traffic.model import changle_case, default_plans, export_case, network_from_sumo, trips_from_sumo
-
     folder = tmp_path_factory.mktemp("changle_sumo")
     case = changle_case(None, seed=1, begin_s=BEGIN_S, duration_s=HOUR_S)
     export_case(
-        case["graph"],
-        case["network"],
-        case["plans"],
-        case["trips"],
+        case.graph,
+        case.network,
+        case.plans,
+        case.trips,
         folder,
         BEGIN_S,
         BEGIN_S + HOUR_S,
         name="changle",
     )
-    config = sumo.read_sumocfg(folder / "changle.sumocfg")
-    net = sumo.read_net(config.net_file)
-    net.programs.update(sumo.read_programs(config.additional_files[0]))
+    config = read_sumocfg(folder / "changle.sumocfg")
+    net = read_net(config.net_file)
+    net.programs.update(read_programs(config.additional_files[0]))
     network = network_from_sumo(net)
-    trips, skipped = trips_from_sumo(network, sumo.read_routes(config.route_files[0]))
+    trips, skipped = trips_from_sumo(network, read_routes(config.route_files[0]))
     return {
         "folder": folder,
         "config": config,
         "network": network,
         "trips": trips,
         "skipped": skipped,
-        "plans": default_plans(network, case["timing"]),
-        "timing": case["timing"],
-        "graph_trips": len(case["trips"]),
+        "plans": default_plans(network, case.timing),
+        "timing": case.timing,
+        "graph_trips": len(case.trips),
     }
 
 
 def _ours(files: dict):
-    from twin.traffic.model import simulate
-
     return simulate(
         files["network"], files["plans"], files["trips"], BEGIN_S, BEGIN_S + HOUR_S, files["timing"]
     )
 
 
 def _sumo(files: dict, mesosim: bool) -> float:
-    from twin.traffic import sumo_io as sumo
-
     config = files["config"]
     started = time.perf_counter()
-    sumo.run_sumo(
+    run_sumo(
         config.net_file,
         list(config.route_files),
         files["folder"] / ("meso" if mesosim else "micro"),
@@ -130,14 +138,7 @@ def test_changle_am_peak_vs_sumo_meso(benchmark, peer_comparison, changle_files)
 
 @pytest.fixture(scope="module")
 def grid_case() -> dict:
-    from scenarios.kinds.signal_timing import NetworkTable, grid_town
-    from twin.traffic.demand import DemandConfig, gravity_od, sample_trips
-    from twin.traffic.model import TrafficParams, default_plans, network_from_graph
-    from twin.traffic.signals import TimingParams
-
-    town = grid_town(
-        NetworkTable(source="grid", grid_size=30, grid_spacing_m=250.0, grid_residents=400_000.0)
-    )
+    town = grid_town(size=30, spacing_m=250.0, residents=400_000.0)
     network = network_from_graph(town.graph, TrafficParams())
     demand = DemandConfig()
     od = gravity_od(town.zones, town.graph, demand)
@@ -147,8 +148,6 @@ def grid_case() -> dict:
 
 
 def test_kernel_grid_town_peak_hour(benchmark, grid_case):
-    from twin.traffic.model import simulate
-
     def run():
         return simulate(
             grid_case["network"], grid_case["plans"], grid_case["trips"], -900.0, HOUR_S, grid_case["timing"]

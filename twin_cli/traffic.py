@@ -39,7 +39,7 @@ def run(
 ) -> None:
     """Run the mesoscopic traffic model on SUMO files and write tripinfo.csv and kpis.json."""
     from twin.errors import InputError
-    from twin.traffic.model import run_sumo_inputs
+    from twin.traffic.sumo_case import run_sumo_inputs
 
     set_quiet(quiet)
     if sumocfg is None and (net is None or not routes):
@@ -75,7 +75,7 @@ def export(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output folder."),
 ) -> None:
     """Export the Changle network, signal plans and demand to SUMO (net, tlLogic, routes, sumocfg)."""
-    from twin.traffic.model import export_changle
+    from twin.traffic.sumo_case import export_changle
 
     files = export_changle(out, area=area, seed=seed, begin_s=begin, duration_s=duration, force=force)
     for name in files:

@@ -7,7 +7,9 @@ import json
 import pandas as pd
 import pytest
 
-from twin.traffic import sumo_io as sumo
+from twin.traffic.sumo_io.config import read_sumocfg, write_sumocfg
+from twin.traffic.sumo_io.programs import read_programs
+from twin.traffic.sumo_io.running import netgenerate_grid, random_trips
 
 COLUMNS = ["id", "depart_s", "arrival_s", "duration_s", "route_length_m", "time_loss_s"]
 
@@ -15,9 +17,9 @@ COLUMNS = ["id", "depart_s", "arrival_s", "duration_s", "route_length_m", "time_
 @pytest.fixture(scope="module")
 def case(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cli")
-    net = sumo.netgenerate_grid(folder / "grid.net.xml", number=4, length_m=150.0, lanes=2)
-    routes = sumo.random_trips(net, folder / "grid.rou.xml", 0.0, 600.0, 3.0, seed=11)
-    cfg = sumo.write_sumocfg(folder / "grid.sumocfg", net, [routes], begin_s=100.0, end_s=900.0)
+    net = netgenerate_grid(folder / "grid.net.xml", number=4, length_m=150.0, lanes=2)
+    routes = random_trips(net, folder / "grid.rou.xml", 0.0, 600.0, 3.0, seed=11)
+    cfg = write_sumocfg(folder / "grid.sumocfg", net, [routes], begin_s=100.0, end_s=900.0)
     return folder, net, routes, cfg
 
 
@@ -80,9 +82,9 @@ def test_export_binhai_then_run_it(twin_cli, tmp_path):
         "changle_binhai.rou.xml",
         "changle_binhai.sumocfg",
     }
-    config = sumo.read_sumocfg(out / "changle_binhai.sumocfg")
+    config = read_sumocfg(out / "changle_binhai.sumocfg")
     assert (config.begin_s, config.end_s) == (25200.0, 25800.0)
-    assert len(sumo.read_programs(config.additional_files[0])) >= 25  # the pilot's signal plans
+    assert len(read_programs(config.additional_files[0])) >= 25  # the pilot's signal plans
     run = twin_cli(
         "traffic",
         "run",

@@ -6,13 +6,21 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from test_sumo_validation import corridor_graph
-from test_traffic_networks import build, cross_graph
+from test_traffic_networks import build
 
-from kernels.traffic import GREEN_STAGE
-from scenarios.kinds.signal_timing import coordinate
-from twin.traffic.model import TrafficModel, TrafficParams, Trips, network_from_graph, simulate
-from twin.traffic.signals import SignalController, TimingParams, retime_webster, with_strategy
+from kernels.traffic.layout import GREEN_STAGE
+from twin.generate.roads import arterial_corridor, signalised_crossing
+from twin.traffic.model import TrafficModel, simulate
+from twin.traffic.network import network_from_graph
+from twin.traffic.params import TrafficParams
+from twin.traffic.signals.controller import SignalController
+from twin.traffic.signals.default_plans import default_plans
+from twin.traffic.signals.strategies.base import PlanDesign
+from twin.traffic.signals.strategies.green_wave import coordinate_green_wave
+from twin.traffic.signals.strategies.registry import with_strategy
+from twin.traffic.signals.timing import TimingParams
+from twin.traffic.signals.webster import retime_webster
+from twin.traffic.trips import Trips
 
 HORIZON_S = 1800.0
 
@@ -57,7 +65,7 @@ def _delays(network, plan, trips, timing):
 
 def test_actuated_rests_in_green_without_cross_traffic():
     timing = TimingParams()
-    network, plans = build(cross_graph(lanes_ew=2, lanes_ns=1), TrafficParams(), timing)
+    network, plans = build(signalised_crossing(lanes_ew=2, lanes_ns=1), TrafficParams(), timing)
     trips = _crossing_demand(network, 600.0, 0.0)
     fixed_delay, _ = _delays(network, plans[0], trips, timing)
     actuated_delay, model = _delays(network, with_strategy(plans[0], "actuated", timing), trips, timing)
@@ -67,7 +75,7 @@ def test_actuated_rests_in_green_without_cross_traffic():
 
 def test_actuated_gaps_out_on_light_demand_and_maxes_out_on_heavy():
     timing = TimingParams(actuated_min_green_s=6.0, max_green_s=40.0, passage_s=3.0)
-    network, plans = build(cross_graph(lanes_ew=1, lanes_ns=1), TrafficParams(), timing)
+    network, plans = build(signalised_crossing(lanes_ew=1, lanes_ns=1), TrafficParams(), timing)
     plan = with_strategy(plans[0], "actuated", timing)
     plan = replace(plan, phases=tuple(replace(p, max_green_s=40.0) for p in plan.phases))
     trips = _crossing_demand(network, 1500.0, 150.0)  # east saturated, south a trickle
@@ -86,7 +94,7 @@ def test_actuated_gaps_out_on_light_demand_and_maxes_out_on_heavy():
 
 def test_max_pressure_gives_the_heavy_approach_more_green_and_less_delay():
     timing = TimingParams()
-    network, plans = build(cross_graph(lanes_ew=1, lanes_ns=1), TrafficParams(), timing)
+    network, plans = build(signalised_crossing(lanes_ew=1, lanes_ns=1), TrafficParams(), timing)
     trips = _crossing_demand(network, 700.0, 200.0, seed=3)
     fixed_delay, _ = _delays(network, plans[0], trips, timing)
     mp_delay, model = _delays(network, with_strategy(plans[0], "max_pressure", timing), trips, timing)
@@ -96,7 +104,7 @@ def test_max_pressure_gives_the_heavy_approach_more_green_and_less_delay():
 
 def test_adaptive_retimes_towards_the_measured_flows():
     timing = TimingParams(adaptive_every_cycles=2)
-    network, plans = build(cross_graph(lanes_ew=1, lanes_ns=1), TrafficParams(), timing)
+    network, plans = build(signalised_crossing(lanes_ew=1, lanes_ns=1), TrafficParams(), timing)
     trips = _crossing_demand(network, 650.0, 150.0, seed=4)
     plan = replace(plans[0], strategy="adaptive")  # starts from the equal split
     controller = SignalController.build(network, [plan], timing)
@@ -126,28 +134,28 @@ def test_adaptive_retimes_towards_the_measured_flows():
 
 def test_green_wave_offsets_follow_travel_times_and_cut_arterial_delay():
     timing = TimingParams()
-    graph = corridor_graph(junctions=5, spacing_m=400.0)
+    graph = arterial_corridor(
+        n_nodes=7, spacing_m=400.0, speed_kph=60.0, signal_every=1, cross_street_m=200.0, geographic=False
+    )
+    arterial = set(range(7))  # nodes 0…6 along the avenue; cross streets at 1…5
     network = network_from_graph(graph, TrafficParams())
-    from twin.traffic.model import default_plans
-
     base = {p.controller: p for p in default_plans(network, timing)}
     flows = np.zeros(network.n_movements)
     for m in range(network.n_movements):
         if network.mov_out[m] >= 0 and network.mov_turn[m] == "T":
             a = network.link_keys[network.mov_in[m]]
-            flows[m] = 500.0 if str(a[0]).startswith("a") else 100.0
+            flows[m] = 500.0 if a[0] in arterial else 100.0
     webster = {c: retime_webster(p, flows[list(p.movements)], network, timing)[0] for c, p in base.items()}
-    coordinated, wave = coordinate(network, dict(webster), set(base), flows, timing, road=None)
+    coordinated, wave = coordinate_green_wave(dict(webster), PlanDesign(network, set(base), flows, timing))
     assert len(wave.controllers) == 5
     assert wave.bandwidth_outbound_s > 0.5 * min(p.phases[0].green_s for p in coordinated.values())
     # Eastbound arterial platoon: a through trip along the whole corridor.
-    path = [network.link_index[(f"a{i}", f"a{i + 1}", 0)] for i in range(6)]
+    path = [network.link_index[(i, i + 1, 0)] for i in range(6)]
     rng = np.random.default_rng(2)
     departs = np.sort(rng.uniform(0, HORIZON_S, 150))
     trips = Trips([str(i) for i in range(len(departs))], departs, [np.array(path)] * len(departs))
     first, last = wave.controllers[0], wave.controllers[-1]
-    east_first = network.mov_node[network.controllers[first][0]] == "a1"
-    assert east_first or network.mov_node[network.controllers[last][0]] == "a1"
+    assert 1 in (network.controller_node(first), network.controller_node(last))
     plain = simulate(network, list(webster.values()), trips, 0.0, HORIZON_S + 600.0, timing)
     wave_run = simulate(network, list(coordinated.values()), trips, 0.0, HORIZON_S + 600.0, timing)
     assert wave_run.kpis()["mean_travel_time_s"] < plain.kpis()["mean_travel_time_s"] - 10.0

@@ -6,26 +6,20 @@ import math
 
 import numpy as np
 import pytest
-from test_traffic_networks import build, cross_graph
+from test_traffic_networks import build
 
-from kernels.traffic import GREEN_STAGE
+from kernels.traffic.layout import GREEN_STAGE
 from twin.errors import InputError
-from twin.traffic.model import TrafficModel, Trips
-from twin.traffic.signals import (
-    GbLosTable,
-    Phase,
-    SignalController,
-    SignalPlan,
-    TimingParams,
-    bandwidth_s,
-    gb_los,
-    green_wave_offsets,
-    hcm_los,
-    plan_problems,
-    validate_plan,
-    webster_delay_s,
-    webster_timing,
-)
+from twin.generate.roads import signalised_crossing
+from twin.traffic.model import TrafficModel
+from twin.traffic.signals.checks import plan_problems, validate_plan
+from twin.traffic.signals.controller import SignalController
+from twin.traffic.signals.los import GbLosTable, gb_los, hcm_los
+from twin.traffic.signals.plan import Phase, SignalPlan
+from twin.traffic.signals.strategies.green_wave import bandwidth_s, green_wave_offsets
+from twin.traffic.signals.timing import TimingParams
+from twin.traffic.signals.webster import webster_delay_s, webster_timing
+from twin.traffic.trips import Trips
 
 
 def test_webster_cycle_and_split_follow_the_formula():
@@ -96,7 +90,7 @@ def test_gb_level_of_service_default_and_configurable():
 
 
 def _cross_plan():
-    network, plans = build(cross_graph())
+    network, plans = build(signalised_crossing())
     return network, plans[0]
 
 

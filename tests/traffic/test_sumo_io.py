@@ -8,22 +8,35 @@ import pytest
 from shapely.geometry import LineString
 
 from twin.errors import InputError
-from twin.traffic import sumo_io as sumo
-from twin.traffic.model import default_plans, network_from_sumo
-from twin.traffic.signals import TimingParams
+from twin.generate.roads import grid_town
+from twin.traffic.demand import DemandConfig, gravity_od, sample_trips
+from twin.traffic.network import network_from_graph, network_from_sumo
+from twin.traffic.params import TrafficParams
+from twin.traffic.signals.controller import SignalController
+from twin.traffic.signals.default_plans import default_plans
+from twin.traffic.signals.timing import TimingParams
+from twin.traffic.signals.webster import retime_webster
+from twin.traffic.sumo_case import export_case
+from twin.traffic.sumo_io.config import read_sumocfg, write_sumocfg
+from twin.traffic.sumo_io.netconvert import edge_id, write_net
+from twin.traffic.sumo_io.network import read_net
+from twin.traffic.sumo_io.programs import SumoPhase, SumoProgram, read_programs, write_programs
+from twin.traffic.sumo_io.routes import read_routes
+from twin.traffic.sumo_io.running import netgenerate_grid, run_sumo
+from twin.traffic.trips import trips_from_sumo
 
 
 @pytest.fixture(scope="module")
 def grid_net(tmp_path_factory):
     folder = tmp_path_factory.mktemp("grid")
-    return sumo.netgenerate_grid(folder / "grid.net.xml", number=4, length_m=150.0, lanes=2)
+    return netgenerate_grid(folder / "grid.net.xml", number=4, length_m=150.0, lanes=2)
 
 
 def test_read_net_gives_an_osmnx_graph_with_connections_and_programmes(grid_net):
     import sumolib
 
     reference = sumolib.net.readNet(str(grid_net))
-    net = sumo.read_net(grid_net)
+    net = read_net(grid_net)
     graph = net.graph
     assert graph.number_of_nodes() == len([n for n in reference.getNodes() if n.getType() != "internal"])
     assert graph.number_of_edges() == len(reference.getEdges(withInternal=False))
@@ -40,11 +53,9 @@ def test_read_net_gives_an_osmnx_graph_with_connections_and_programmes(grid_net)
 
 
 def test_sumo_programmes_become_valid_plans_with_the_same_cycle(grid_net):
-    net = sumo.read_net(grid_net)
+    net = read_net(grid_net)
     network = network_from_sumo(net)
     plans = default_plans(network, TimingParams())  # validated when a controller is built
-    from twin.traffic.signals import SignalController
-
     SignalController.build(network, plans, TimingParams())
     for plan in plans:
         program = net.programs[plan.controller]
@@ -53,13 +64,13 @@ def test_sumo_programmes_become_valid_plans_with_the_same_cycle(grid_net):
 
 
 def test_sumo_to_graph_to_sumo_round_trip(grid_net, tmp_path):
-    first = sumo.read_net(grid_net)
-    again_file = sumo.write_net(first.graph, tmp_path / "again.net.xml")
-    again = sumo.read_net(again_file)
+    first = read_net(grid_net)
+    again_file = write_net(first.graph, tmp_path / "again.net.xml")
+    again = read_net(again_file)
     assert set(again.edge_key) == set(first.edge_key)
     assert set(again.graph.nodes) == set(first.graph.nodes)
-    for edge_id, key in first.edge_key.items():
-        a, b = first.graph.edges[key], again.graph.edges[again.edge_key[edge_id]]
+    for sumo_id, key in first.edge_key.items():
+        a, b = first.graph.edges[key], again.graph.edges[again.edge_key[sumo_id]]
         assert b["lanes"] == a["lanes"]
         assert b["speed_kph"] == pytest.approx(a["speed_kph"], abs=0.01)
         assert b["length"] == pytest.approx(a["length"], abs=0.5)
@@ -93,13 +104,13 @@ def test_geographic_graph_to_sumo_and_back(tmp_path):
                 highway="primary" if leg in "we" else "secondary",
                 geometry=line,
             )
-    back = sumo.read_net(sumo.write_net(graph, tmp_path / "geo.net.xml"))
+    back = read_net(write_net(graph, tmp_path / "geo.net.xml"))
     assert back.geo and back.graph.graph["crs"] == "EPSG:4490"
     for name, (lon, lat) in points.items():
         assert back.graph.nodes[name]["x"] == pytest.approx(lon, abs=1e-6)
         assert back.graph.nodes[name]["y"] == pytest.approx(lat, abs=1e-6)
     for u, v, k, data in graph.edges(keys=True, data=True):
-        twin = back.graph.edges[back.edge_key[sumo.edge_id((u, v, k))]]
+        twin = back.graph.edges[back.edge_key[edge_id((u, v, k))]]
         assert twin["lanes"] == data["lanes"]
         # ~500 m in 0.005° of longitude or latitude, less the junction area SUMO cuts off.
         assert 400.0 < twin["length"] < 560.0
@@ -123,7 +134,7 @@ ROUTES = """<routes>
 def test_read_routes_vehicles_trips_and_flows(tmp_path):
     path = tmp_path / "r.rou.xml"
     path.write_text(ROUTES)
-    trips = sumo.read_routes(path, seed=3)
+    trips = read_routes(path, seed=3)
     by_id = {t.id: t for t in trips}
     assert by_id["v1"].edges == ("a", "b") and by_id["v1"].depart_s == 5.0
     assert by_id["v2"].edges == ("a", "b", "c")
@@ -140,39 +151,39 @@ def test_bad_route_files_are_input_errors(tmp_path):
     path = tmp_path / "bad.rou.xml"
     path.write_text('<routes><vehicle id="x" depart="soon"><route edges="a"/></vehicle></routes>')
     with pytest.raises(InputError, match="depart"):
-        sumo.read_routes(path)
+        read_routes(path)
     path.write_text("<routes><trip id='t' depart='1' from='a'/></routes>")
     with pytest.raises(InputError, match="from= and to="):
-        sumo.read_routes(path)
+        read_routes(path)
     with pytest.raises(InputError, match="not found"):
-        sumo.read_routes(tmp_path / "missing.rou.xml")
+        read_routes(tmp_path / "missing.rou.xml")
 
 
 def test_sumocfg_round_trip(tmp_path, grid_net):
     routes = tmp_path / "sub" / "x.rou.xml"
     routes.parent.mkdir()
     routes.write_text("<routes/>")
-    cfg = sumo.write_sumocfg(tmp_path / "case.sumocfg", grid_net, [routes], begin_s=60.0, end_s=900.0)
-    config = sumo.read_sumocfg(cfg)
+    cfg = write_sumocfg(tmp_path / "case.sumocfg", grid_net, [routes], begin_s=60.0, end_s=900.0)
+    config = read_sumocfg(cfg)
     assert config.net_file == grid_net.resolve()
     assert config.route_files == (routes.resolve(),)
     assert (config.begin_s, config.end_s) == (60.0, 900.0)
 
 
 def test_programmes_written_are_loaded_by_sumo(tmp_path, grid_net):
-    net = sumo.read_net(grid_net)
+    net = read_net(grid_net)
     program = next(iter(net.programs.values()))
-    longer = sumo.SumoProgram(
+    longer = SumoProgram(
         program.tl_id,
         "twin",
         "static",
         7.0,
-        tuple(sumo.SumoPhase(p.duration_s + 3.0, p.state) for p in program.phases),
+        tuple(SumoPhase(p.duration_s + 3.0, p.state) for p in program.phases),
     )
-    add = sumo.write_programs([longer], tmp_path / "plans.add.xml")
+    add = write_programs([longer], tmp_path / "plans.add.xml")
     routes = tmp_path / "empty.rou.xml"
     routes.write_text("<routes/>")
-    result = sumo.run_sumo(grid_net, [routes], tmp_path, end_s=10.0, additional_files=[add])
+    result = run_sumo(grid_net, [routes], tmp_path, end_s=10.0, additional_files=[add])
     assert result.empty  # SUMO accepted the programme file
     import sumolib
 
@@ -184,12 +195,7 @@ def test_programmes_written_are_loaded_by_sumo(tmp_path, grid_net):
 def test_export_case_runs_in_sumo_with_our_plans(tmp_path):
     """A town's network, Webster plans and trips exported to SUMO: SUMO runs it with our
     programmes, and reading the files back gives our plans and routes again."""
-    from scenarios.kinds.signal_timing import NetworkTable, grid_town
-    from twin.traffic.demand import DemandConfig, gravity_od, sample_trips
-    from twin.traffic.model import TrafficParams, export_case, network_from_graph, trips_from_sumo
-    from twin.traffic.signals import retime_webster
-
-    town = grid_town(NetworkTable(source="grid", grid_size=5, grid_spacing_m=250.0, grid_residents=20_000.0))
+    town = grid_town(size=5, spacing_m=250.0, residents=20_000.0)
     network = network_from_graph(town.graph, TrafficParams())
     od = gravity_od(town.zones, town.graph, DemandConfig())
     trips = sample_trips(od, network, DemandConfig(), 25_200.0, 25_800.0, np.random.default_rng(5))
@@ -202,8 +208,8 @@ def test_export_case_runs_in_sumo_with_our_plans(tmp_path):
     plans[0] = plans[0].__class__(**{**plans[0].__dict__, "offset_s": 17.0})
     files = export_case(town.graph, network, plans, trips, tmp_path, 25_200.0, 27_000.0)
     assert files == ["case.net.xml", "case.add.xml", "case.rou.xml", "case.sumocfg"]
-    config = sumo.read_sumocfg(tmp_path / "case.sumocfg")
-    result = sumo.run_sumo(
+    config = read_sumocfg(tmp_path / "case.sumocfg")
+    result = run_sumo(
         config.net_file,
         list(config.route_files),
         tmp_path,
@@ -211,13 +217,13 @@ def test_export_case_runs_in_sumo_with_our_plans(tmp_path):
         additional_files=list(config.additional_files),
     )
     assert len(result) == len(trips)  # SUMO drove every exported trip to its end
-    net = sumo.read_net(config.net_file)
-    net.programs.update(sumo.read_programs(config.additional_files[0]))
+    net = read_net(config.net_file)
+    net.programs.update(read_programs(config.additional_files[0]))
     back = {p.controller: p for p in default_plans(network_from_sumo(net), timing)}
     for plan in plans:
         again = back[plan.controller]
         assert again.cycle_s == pytest.approx(plan.cycle_s)
         assert [p.green_s for p in again.phases] == [p.green_s for p in plan.phases]
         assert again.offset_s == pytest.approx(plan.offset_s)
-    routed, skipped = trips_from_sumo(network_from_sumo(net), sumo.read_routes(config.route_files[0]))
+    routed, skipped = trips_from_sumo(network_from_sumo(net), read_routes(config.route_files[0]))
     assert not skipped and len(routed) == len(trips)

@@ -8,11 +8,16 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_traffic_networks import add_road, grid_graph
 
+from twin.generate.roads import add_road, random_grid
 from twin.traffic.demand import DemandConfig, furness, gravity_od, hourly_od, msa_reroute, sample_trips
-from twin.traffic.model import LinkRouter, TrafficParams, Trips, network_from_graph, simulate
-from twin.traffic.signals import TimingParams
+from twin.traffic.model import simulate
+from twin.traffic.network import network_from_graph
+from twin.traffic.params import TrafficParams
+from twin.traffic.routing import LinkRouter
+from twin.traffic.signals.default_plans import default_plans
+from twin.traffic.signals.timing import TimingParams
+from twin.traffic.trips import Trips
 
 
 @given(seed=st.integers(0, 10_000), n=st.integers(2, 8))
@@ -29,7 +34,7 @@ def test_furness_meets_productions_and_attractions(seed, n):
 
 
 def _town():
-    graph = grid_graph(4, 4, spacing_m=400.0, seed=3)
+    graph = random_grid(4, 4, spacing_m=400.0, seed=3)
     zones = pd.DataFrame(
         {
             "zone_id": [f"z{n}" for n in graph.nodes],
@@ -95,8 +100,6 @@ def _two_routes() -> nx.MultiDiGraph:
 
 
 def test_msa_moves_vehicles_off_the_jammed_route_and_closes_the_gap():
-    from twin.traffic.model import default_plans
-
     network = network_from_graph(_two_routes(), TrafficParams())
     timing = TimingParams()
     plans = default_plans(network, timing)

@@ -1,7 +1,8 @@
-"""Small road networks for the traffic tests (imported by the other traffic test modules).
+"""Junction geometry on small generated roads, and the helpers the other traffic tests share.
 
-The builders make OSMnx-schema graphs in local metres (no CRS). The tests at the bottom check
-that the junction geometry on them is what a traffic engineer expects.
+The road graphs come from :mod:`twin.generate.roads` (local metres, no CRS); ``random_trips`` and
+``build`` (imported by the other traffic test modules) give trips and default plans on them. The
+tests check that the junction geometry is what a traffic engineer expects.
 """
 
 from __future__ import annotations
@@ -9,107 +10,18 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
+from twin.generate.roads import add_road, random_grid, signalised_crossing
 from twin.traffic.junctions import default_phases, junction_at
-from twin.traffic.model import LinkRouter, TrafficParams, Trips, default_plans, network_from_graph
-from twin.traffic.signals import TimingParams
+from twin.traffic.network import TrafficNetwork, network_from_graph
+from twin.traffic.params import TrafficParams
+from twin.traffic.routing import LinkRouter
+from twin.traffic.signals.default_plans import default_plans
+from twin.traffic.signals.plan import SignalPlan
+from twin.traffic.signals.timing import TimingParams
+from twin.traffic.trips import Trips
 
 
-def add_road(
-    graph: nx.MultiDiGraph,
-    a,
-    b,
-    lanes: int = 1,
-    speed_kph: float = 50.0,
-    highway: str = "secondary",
-    both: bool = True,
-) -> None:
-    """A straight road a→b (and b→a) with OSMnx attributes; length from the node positions."""
-    ax, ay = graph.nodes[a]["x"], graph.nodes[a]["y"]
-    bx, by = graph.nodes[b]["x"], graph.nodes[b]["y"]
-    length = float(np.hypot(bx - ax, by - ay))
-    pairs = [(a, b), (b, a)] if both else [(a, b)]
-    for u, v in pairs:
-        graph.add_edge(
-            u,
-            v,
-            length=length,
-            lanes=lanes,
-            speed_kph=speed_kph,
-            highway=highway,
-            oneway=not both,
-            travel_time=length / (speed_kph / 3.6),
-        )
-
-
-def cross_graph(
-    arm_m: float = 400.0, lanes_ew: int = 1, lanes_ns: int = 1, feeder_lanes: int = 4
-) -> nx.MultiDiGraph:
-    """An isolated signalised crossing J with arms W, E, N, S and wide feeders before W and N.
-
-    The feeders (``FW → W``, ``FN → N``) let Poisson arrivals reach the approach unsmoothed.
-    """
-    graph = nx.MultiDiGraph(crs=None)
-    for name, x, y in [
-        ("J", 0, 0),
-        ("W", -arm_m, 0),
-        ("E", arm_m, 0),
-        ("N", 0, arm_m),
-        ("S", 0, -arm_m),
-        ("FW", -arm_m - 200, 0),
-        ("FN", 0, arm_m + 200),
-    ]:
-        graph.add_node(name, x=float(x), y=float(y))
-    graph.nodes["J"]["highway"] = "traffic_signals"
-    add_road(graph, "W", "J", lanes_ew)
-    add_road(graph, "J", "E", lanes_ew)
-    add_road(graph, "N", "J", lanes_ns)
-    add_road(graph, "J", "S", lanes_ns)
-    add_road(graph, "FW", "W", feeder_lanes, both=False)
-    add_road(graph, "FN", "N", feeder_lanes, both=False)
-    return graph
-
-
-def grid_graph(
-    nx_: int,
-    ny: int,
-    spacing_m: float = 150.0,
-    seed: int = 0,
-    signal_share: float = 0.5,
-    lane_choices: tuple[int, ...] = (1, 2),
-    jitter_m: float = 0.0,
-) -> nx.MultiDiGraph:
-    """A grid of two-way roads with random lanes and a random share of signalised junctions."""
-    rng = np.random.default_rng(seed)
-    graph = nx.MultiDiGraph(crs=None)
-    for i in range(nx_):
-        for j in range(ny):
-            dx, dy = rng.uniform(-jitter_m, jitter_m, 2) if jitter_m else (0.0, 0.0)
-            graph.add_node(i * ny + j, x=i * spacing_m + dx, y=j * spacing_m + dy)
-    for i in range(nx_):
-        for j in range(ny):
-            if i + 1 < nx_:
-                add_road(
-                    graph,
-                    i * ny + j,
-                    (i + 1) * ny + j,
-                    int(rng.choice(lane_choices)),
-                    highway=str(rng.choice(["primary", "secondary", "tertiary"])),
-                )
-            if j + 1 < ny:
-                add_road(
-                    graph,
-                    i * ny + j,
-                    i * ny + j + 1,
-                    int(rng.choice(lane_choices)),
-                    highway=str(rng.choice(["primary", "secondary", "tertiary"])),
-                )
-    for node in graph.nodes:
-        if graph.degree(node) >= 6 and rng.random() < signal_share:
-            graph.nodes[node]["highway"] = "traffic_signals"
-    return graph
-
-
-def random_trips(network, n: int, horizon_s: float, seed: int, hotspots: int = 0) -> Trips:
+def random_trips(network: TrafficNetwork, n: int, horizon_s: float, seed: int, hotspots: int = 0) -> Trips:
     """``n`` trips between random links, departing uniformly over ``horizon_s``, fastest routes.
 
     With ``hotspots > 0`` every destination is one of that many links, so queues build up.
@@ -126,7 +38,9 @@ def random_trips(network, n: int, horizon_s: float, seed: int, hotspots: int = 0
     return Trips([f"v{i}" for i in keep], depart, [routes[i] for i in keep])
 
 
-def build(graph: nx.MultiDiGraph, params: TrafficParams | None = None, timing: TimingParams | None = None):
+def build(
+    graph: nx.MultiDiGraph, params: TrafficParams | None = None, timing: TimingParams | None = None
+) -> tuple[TrafficNetwork, list[SignalPlan]]:
     """Network and default plans of ``graph``."""
     network = network_from_graph(graph, params or TrafficParams())
     return network, default_plans(network, timing or TimingParams())
@@ -136,7 +50,7 @@ def build(graph: nx.MultiDiGraph, params: TrafficParams | None = None, timing: T
 
 
 def test_crossing_movements_and_conflicts():
-    graph = cross_graph()
+    graph = signalised_crossing()
     junction = junction_at(graph, "J")
     turns = {(m.in_edge[0], m.out_edge[1]): m.turn for m in junction.movements}
     # Heading east from W: N is a left, S a right (right-hand traffic, bearings clockwise).
@@ -155,7 +69,7 @@ def test_crossing_movements_and_conflicts():
 
 
 def test_default_phases_two_and_four_phase():
-    graph = cross_graph()
+    graph = signalised_crossing()
     junction = junction_at(graph, "J")
     two = default_phases(junction)
     assert len(two) == 2
@@ -184,7 +98,7 @@ def test_t_junction_two_phases_main_road_then_stem():
 
 
 def test_grid_network_builds_and_routes():
-    graph = grid_graph(3, 3, seed=1)
+    graph = random_grid(3, 3, seed=1)
     network, plans = build(graph)
     assert network.n_links == graph.number_of_edges()
     assert len(plans) == len(network.controllers) > 0

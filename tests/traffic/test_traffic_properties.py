@@ -12,13 +12,19 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_traffic_networks import build, grid_graph, random_trips
+from test_traffic_networks import build, random_trips
 
-from kernels.traffic import C_ENTERED, C_EXITED, PROTECTED, advance, advance_reference
-from twin.traffic.model import TrafficModel, TrafficParams, simulate
-from twin.traffic.signals import STRATEGIES, SignalController, TimingParams, with_strategy
+from kernels.traffic.layout import C_ENTERED, C_EXITED, PROTECTED
+from kernels.traffic.reference import advance_reference
+from kernels.traffic.step import advance
+from twin.generate.roads import random_grid
+from twin.traffic.model import TrafficModel, simulate
+from twin.traffic.params import TrafficParams
+from twin.traffic.signals.controller import SignalController
+from twin.traffic.signals.strategies.registry import strategy_names, with_strategy
+from twin.traffic.signals.timing import TimingParams
 
-KERNEL_STRATEGIES = [s for s in STRATEGIES if s in ("fixed", "actuated", "max_pressure")]
+KERNEL_STRATEGIES = [s for s in strategy_names() if s in ("fixed", "actuated", "max_pressure")]
 
 
 @st.composite
@@ -28,7 +34,7 @@ def scenarios(draw):
     nx_ = draw(st.integers(2, 3))
     ny = draw(st.integers(2, 3))
     spacing = draw(st.sampled_from([30.0, 60.0, 120.0]))
-    graph = grid_graph(
+    graph = random_grid(
         nx_, ny, spacing_m=spacing, seed=seed, signal_share=draw(st.sampled_from([0.0, 0.5, 1.0]))
     )
     params = TrafficParams(step_s=draw(st.sampled_from([0.5, 1.0, 2.0])), sync_interval_s=10.0)
@@ -115,7 +121,7 @@ def test_kernel_matches_reference(case):
 @given(seed=st.integers(0, 1000))
 @settings(max_examples=8)
 def test_same_seed_same_result(seed):
-    graph = grid_graph(3, 3, spacing_m=100.0, seed=seed)
+    graph = random_grid(3, 3, spacing_m=100.0, seed=seed)
     timing = TimingParams()
     outcomes = []
     for _ in range(2):

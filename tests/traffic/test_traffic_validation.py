@@ -11,10 +11,17 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
-from test_traffic_networks import add_road, build, cross_graph
+from test_traffic_networks import build
 
-from twin.traffic.model import TrafficParams, Trips, simulate
-from twin.traffic.signals import Phase, SignalPlan, TimingParams, webster_delay_s
+from twin.city.travel_times import FreeFlowTravelTimes, fastest_route
+from twin.generate.roads import add_road, one_way_ring, signalised_crossing
+from twin.traffic.model import TrafficModel, simulate
+from twin.traffic.params import TrafficParams
+from twin.traffic.signals.controller import SignalController
+from twin.traffic.signals.plan import Phase, SignalPlan
+from twin.traffic.signals.timing import TimingParams
+from twin.traffic.signals.webster import webster_delay_s
+from twin.traffic.trips import Trips
 
 CYCLE_S = 90.0
 GREEN_S = 40.0
@@ -28,7 +35,7 @@ def _poisson(rate_per_s: float, horizon_s: float, rng: np.random.Generator) -> n
 def test_isolated_fixed_time_junction_delay_matches_webster(degree_of_saturation):
     params = TrafficParams()
     timing = TimingParams()
-    network, plans = build(cross_graph(), params, timing)
+    network, plans = build(signalised_crossing(), params, timing)
     default = plans[0]
     plan = SignalPlan.from_phases(
         default.controller, default.movements, [Phase(p.states, GREEN_S, 3.0, 2.0) for p in default.phases]
@@ -82,9 +89,6 @@ def test_bottleneck_discharges_exactly_its_capacity(step_s, saturation_veh_per_h
     horizon = 3600.0
     departs = np.arange(0.0, horizon, 1.0 / demand_veh_per_s)
     trips = Trips([str(i) for i in range(len(departs))], departs, [route] * len(departs))
-    from twin.traffic.model import TrafficModel
-    from twin.traffic.signals import SignalController
-
     model = TrafficModel(network, SignalController.build(network, [], TimingParams()), trips)
     exit_movement = network.mov_lookup[(int(route[1]), int(route[2]))]
     model.advance_to(600.0)  # the queue has formed
@@ -99,26 +103,9 @@ def test_bottleneck_discharges_exactly_its_capacity(step_s, saturation_veh_per_h
     assert departed < len(departs[departs < 3000.0])
 
 
-def _ring_graph() -> nx.MultiDiGraph:
-    """A one-way ring A→B→C→D→A of short links, each node with a feeder in and an exit out."""
-    graph = nx.MultiDiGraph(crs=None)
-    corners = {"A": (0.0, 0.0), "B": (40.0, 0.0), "C": (40.0, 40.0), "D": (0.0, 40.0)}
-    for name, (x, y) in corners.items():
-        graph.add_node(name, x=x, y=y)
-        graph.add_node(f"in{name}", x=x * 5 - 80, y=y * 5 - 80)
-        graph.add_node(f"out{name}", x=x * 5 - 90, y=y * 5 - 60)
-    ring = ["A", "B", "C", "D"]
-    for a, b in zip(ring, ring[1:] + ring[:1], strict=True):
-        add_road(graph, a, b, lanes=1, both=False)
-    for name in ring:
-        add_road(graph, f"in{name}", name, lanes=1, both=False)
-        add_road(graph, name, f"out{name}", lanes=1, both=False)
-    return graph
-
-
 def test_gridlock_is_reported_with_its_place_and_nobody_teleports():
     params = TrafficParams(gridlock_after_s=120.0, sync_interval_s=10.0)
-    network, _ = build(_ring_graph(), params)
+    network, _ = build(one_way_ring(), params)
     ring = ["A", "B", "C", "D"]
 
     def link(u, v):
@@ -132,9 +119,6 @@ def test_gridlock_is_reported_with_its_place_and_nobody_teleports():
     trips = Trips(
         [str(i) for i in range(len(departs))], departs, [routes[i % 4] for i in range(len(departs))]
     )
-    from twin.traffic.model import TrafficModel
-    from twin.traffic.signals import SignalController
-
     model = TrafficModel(network, SignalController.build(network, [], TimingParams()), trips)
     model.advance_to(1500.0)
     assert model.gridlocks, "the locked ring was not reported"
@@ -152,10 +136,6 @@ def test_gridlock_is_reported_with_its_place_and_nobody_teleports():
 
 def test_time_of_day_travel_times_for_other_layers():
     """Measured link times by time of day: a queued link is slow in its bins, routes see it."""
-    from twin.city.travel_times import FreeFlowTravelTimes, fastest_route
-    from twin.traffic.model import TrafficModel
-    from twin.traffic.signals import SignalController
-
     graph = _bottleneck_graph()
     graph.add_node("E", x=300.0, y=400.0)
     add_road(graph, "B", "E", lanes=1, speed_kph=30.0, both=False)

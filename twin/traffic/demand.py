@@ -22,20 +22,27 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import Field, model_validator
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 
+from twin.city.travel_times import free_flow_time_s
 from twin.config import StrictModel
 from twin.errors import InputError
+from twin.traffic.network import TrafficNetwork
+from twin.traffic.routing import LinkRouter
+from twin.traffic.trips import Trips
 
 if TYPE_CHECKING:
     import networkx as nx
     import pandas as pd
 
-    from twin.traffic.model import TrafficModel, TrafficNetwork, Trips
+    from twin.traffic.model import TrafficModel
 
 log = logging.getLogger(__name__)
 
@@ -147,11 +154,6 @@ class OdMatrix:
 
 def zone_times_s(graph: nx.MultiDiGraph, nodes: list) -> np.ndarray:
     """Free-flow shortest times between zone nodes (s), on the graph's ``travel_time``."""
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import dijkstra
-
-    from twin.city.travel_times import free_flow_time_s
-
     index = {n: i for i, n in enumerate(graph.nodes)}
     rows, cols, costs = [], [], []
     for u, v, data in graph.edges(data=True):
@@ -232,8 +234,6 @@ def sample_trips(
 ) -> Trips:
     """Poisson trips of the window [begin_s, end_s) (simulated seconds; ``day_start_s`` is
     midnight on that clock), routed on fastest free-flow paths."""
-    from twin.traffic.model import LinkRouter, Trips
-
     out_link, in_link = zone_links(network, od.nodes)
     origins, destinations, departs, labels = [], [], [], []
     hour0 = int(math.floor((begin_s - day_start_s) / 3600.0))
@@ -306,8 +306,6 @@ def relative_gap(model: TrafficModel, trips: Trips) -> tuple[float, list[np.ndar
     Costs are the measured time-of-day link times (the bin of each vehicle's departure) plus
     the junction crossing times.
     """
-    from twin.traffic.model import LinkRouter
-
     network = model.network
     tables = model.travel_times()
     bins = tables.bin_start_s
@@ -329,14 +327,14 @@ def relative_gap(model: TrafficModel, trips: Trips) -> tuple[float, list[np.ndar
     return gap, best
 
 
-def msa_reroute(run, trips: Trips, iterations: int, rng: np.random.Generator) -> MsaResult:  # noqa: ANN001
+def msa_reroute(
+    run: Callable[[Trips], TrafficModel], trips: Trips, iterations: int, rng: np.random.Generator
+) -> MsaResult:
     """Method of successive averages: ``run(trips) -> TrafficModel`` is called each iteration.
 
     In iteration k (1-based) a random 1/(k+1) of the vehicles take their fastest route under
     the times of the previous run. The gap of the final routes is measured with one more run.
     """
-    from twin.traffic.model import Trips
-
     result = MsaResult(trips)
     current = trips
     for k in range(1, iterations + 1):

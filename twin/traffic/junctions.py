@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from twin.traffic.edges import HIGHWAY_RANK, edge_lanes, road_rank
+
 if TYPE_CHECKING:
     import networkx as nx
 
@@ -42,20 +44,6 @@ AXIS_TOLERANCE_DEG = 40.0
 """Two legs form an axis (a straight road through the junction) when within this of opposite."""
 LEG_SIDE_DEG = 1.0
 """Angular half-separation of a leg's inbound and outbound chord points (°); any small value."""
-
-HIGHWAY_RANK = {
-    "motorway": 7,
-    "trunk": 6,
-    "primary": 5,
-    "secondary": 4,
-    "tertiary": 3,
-    "unclassified": 2,
-    "residential": 2,
-    "living_street": 1,
-    "service": 1,
-}
-"""Priority of OSM road classes at unsignalised junctions (higher is the major road)."""
-
 
 @dataclass(frozen=True)
 class Movement:
@@ -201,8 +189,7 @@ def metric_xy(graph: nx.MultiDiGraph) -> dict:
     nodes = {n: (float(d["x"]), float(d["y"])) for n, d in graph.nodes(data=True)}
     if not geographic:
         return {"nodes": nodes}
-    import numpy as np
-    from pyproj import Transformer
+    from pyproj import Transformer  # deferred: pyproj is slow to import and only geographic graphs need it
 
     transformer = Transformer.from_crs(crs, "EPSG:4549", always_xy=True)
     keys = list(nodes)
@@ -229,23 +216,6 @@ def metric_xy(graph: nx.MultiDiGraph) -> dict:
             )
             start += n
     return {"nodes": dict(zip(keys, zip(xs, ys, strict=True), strict=True)), "edges": projected}
-
-
-def _road_rank(data: dict) -> int:
-    highway = data.get("highway", "")
-    if isinstance(highway, list):
-        highway = highway[0]
-    return HIGHWAY_RANK.get(str(highway).removesuffix("_link"), 2)
-
-
-def _lanes(data: dict) -> int:
-    lanes = data.get("lanes", 1)
-    if isinstance(lanes, list):
-        lanes = lanes[0]
-    try:
-        return max(1, int(float(lanes)))
-    except (TypeError, ValueError):
-        return 1
 
 
 def junction_at(
@@ -275,63 +245,72 @@ def junction_at(
         default ``--no-turnarounds`` … and most Chinese urban junctions).
     """
     xy = xy if xy is not None else metric_xy(graph)
-    legs: dict = {}
-    leg_bearing: list[float] = []
-    leg_rank: list[int] = []
-    leg_lanes: list[int] = []
-
-    def leg_of(neighbour, bearing: float, data: dict, inbound: bool) -> int:
-        if neighbour not in legs:
-            legs[neighbour] = len(leg_bearing)
-            leg_bearing.append(bearing)
-            leg_rank.append(0)
-            leg_lanes.append(0)
-        i = legs[neighbour]
-        leg_rank[i] = max(leg_rank[i], _road_rank(data))
-        if inbound:
-            leg_lanes[i] += _lanes(data)
-        return i
-
-    in_edges = sorted(graph.in_edges(node, keys=True), key=str)
-    out_edges = sorted(graph.out_edges(node, keys=True), key=str)
-    in_leg = {}
-    for e in in_edges:
-        if e[0] == node:
-            continue  # self-loop
-        in_leg[e] = leg_of(e[0], _edge_end_bearing(graph, e, node, xy), graph.edges[e], True)
-    out_leg = {}
-    for e in out_edges:
-        if e[1] == node:
-            continue
-        out_leg[e] = leg_of(e[1], _edge_end_bearing(graph, e, node, xy), graph.edges[e], False)
-
+    legs = _Legs.at(graph, node, xy)
     movements = []
-    for a in in_edges:
-        if a not in in_leg:
+    for a in legs.in_edges:
+        if a not in legs.in_leg:
             continue
-        arriving = (leg_bearing[in_leg[a]] + 180.0) % 360.0
-        for b in out_edges:
-            if b not in out_leg:
+        arriving = (legs.bearings_deg[legs.in_leg[a]] + 180.0) % 360.0
+        for b in legs.out_edges:
+            if b not in legs.out_leg:
                 continue
             if allowed is not None and (a, b) not in allowed:
                 continue
-            same_leg = in_leg[a] == out_leg[b]
-            turn, angle = classify_turn(arriving, leg_bearing[out_leg[b]], same_leg)
+            same_leg = legs.in_leg[a] == legs.out_leg[b]
+            turn, angle = classify_turn(arriving, legs.bearings_deg[legs.out_leg[b]], same_leg)
             if turns is not None and (a, b) in turns:
                 turn = turns[(a, b)]
             if allowed is None and turn == "U" and not allow_uturns:
                 continue
-            movements.append(Movement(a, b, in_leg[a], out_leg[b], turn, angle))
-    conflicts = conflict_matrix(movements, leg_bearing)
+            movements.append(Movement(a, b, legs.in_leg[a], legs.out_leg[b], turn, angle))
     return Junction(
         node=node,
-        leg_nodes=sorted(legs, key=legs.get),
-        leg_bearings_deg=leg_bearing,
+        leg_nodes=sorted(legs.index, key=legs.index.get),
+        leg_bearings_deg=legs.bearings_deg,
         movements=movements,
-        conflicts=conflicts,
-        leg_rank=leg_rank,
-        leg_lanes=leg_lanes,
+        conflicts=conflict_matrix(movements, legs.bearings_deg),
+        leg_rank=legs.rank,
+        leg_lanes=legs.lanes,
     )
+
+
+@dataclass
+class _Legs:
+    """The legs of a node: one per neighbour, with its bearing, road rank and inbound lanes, and
+    the leg of each (non-loop) edge in and out."""
+
+    in_edges: list[Edge]
+    out_edges: list[Edge]
+    index: dict = field(default_factory=dict)  # neighbour node → leg
+    bearings_deg: list[float] = field(default_factory=list)
+    rank: list[int] = field(default_factory=list)
+    lanes: list[int] = field(default_factory=list)
+    in_leg: dict = field(default_factory=dict)  # edge → leg
+    out_leg: dict = field(default_factory=dict)
+
+    @classmethod
+    def at(cls, graph: nx.MultiDiGraph, node: object, xy: dict) -> _Legs:
+        legs = cls(sorted(graph.in_edges(node, keys=True), key=str), sorted(graph.out_edges(node, keys=True), key=str))
+        for e in legs.in_edges:
+            if e[0] != node:  # not a self-loop
+                legs.in_leg[e] = legs.add(e[0], _edge_end_bearing(graph, e, node, xy), graph.edges[e], True)
+        for e in legs.out_edges:
+            if e[1] != node:
+                legs.out_leg[e] = legs.add(e[1], _edge_end_bearing(graph, e, node, xy), graph.edges[e], False)
+        return legs
+
+    def add(self, neighbour: object, bearing_deg: float, data: dict, inbound: bool) -> int:
+        """The leg towards ``neighbour`` (new at ``bearing_deg`` if unseen), updated by one edge."""
+        if neighbour not in self.index:
+            self.index[neighbour] = len(self.bearings_deg)
+            self.bearings_deg.append(bearing_deg)
+            self.rank.append(0)
+            self.lanes.append(0)
+        i = self.index[neighbour]
+        self.rank[i] = max(self.rank[i], road_rank(data))
+        if inbound:
+            self.lanes[i] += edge_lanes(data)
+        return i
 
 
 # --------------------------------------------------------------------------------------------

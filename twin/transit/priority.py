@@ -21,11 +21,16 @@ from typing import TYPE_CHECKING, Literal, Protocol
 import numpy as np
 from pydantic import Field
 
-from kernels.traffic import PERMITTED
+from kernels.traffic.layout import PERMITTED
 from twin.config import StrictModel
 from twin.errors import InputError
-from twin.traffic.model import TrafficModel, TrafficNetwork, TrafficParams, Trips, default_plans, network_from_graph
-from twin.traffic.signals import SignalController, TimingParams
+from twin.traffic.model import TrafficModel
+from twin.traffic.network import TrafficNetwork, network_from_graph
+from twin.traffic.params import TrafficParams
+from twin.traffic.signals.controller import SignalController
+from twin.traffic.signals.default_plans import default_plans
+from twin.traffic.signals.timing import TimingParams
+from twin.traffic.trips import Trips
 from twin.transit.lines import Edge
 
 if TYPE_CHECKING:
