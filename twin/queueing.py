@@ -6,6 +6,8 @@ These are the reference formulas the validation tests compare simulated waits ag
 
 from __future__ import annotations
 
+import math
+
 
 def erlang_b(servers: int, offered_load_erl: float) -> float:
     """Blocking probability of M/M/c/c, by the numerically stable recursion.
@@ -40,3 +42,23 @@ def mmc_mean_wait_s(servers: int, arrival_rate_per_s: float, mean_service_s: flo
 def littles_law_number(arrival_rate_per_s: float, mean_time_s: float) -> float:
     """Little's law ``L = λ·W``: mean number in a system from its throughput and mean time."""
     return arrival_rate_per_s * mean_time_s
+
+
+def mmc_service_level(servers: int, arrival_rate_per_s: float, mean_service_s: float, target_s: float) -> float:
+    """Share of M/M/c arrivals answered within ``target_s``: ``1 − C(c,a)·exp(−(cμ − λ)·t)``;
+    0 for an unstable queue (load ≥ servers)."""
+    offered_load_erl = arrival_rate_per_s * mean_service_s
+    if offered_load_erl >= servers:
+        return 0.0
+    service_rate_per_s = 1.0 / mean_service_s
+    waiting = erlang_c(servers, offered_load_erl)
+    return 1.0 - waiting * math.exp(-(servers * service_rate_per_s - arrival_rate_per_s) * target_s)
+
+
+def servers_for_service_level(arrival_rate_per_s: float, mean_service_s: float, target_s: float,
+                              share: float) -> int:
+    """The fewest M/M/c servers that answer ``share`` (0–1) of arrivals within ``target_s``."""
+    servers = max(1, math.floor(arrival_rate_per_s * mean_service_s) + 1)
+    while mmc_service_level(servers, arrival_rate_per_s, mean_service_s, target_s) < share:
+        servers += 1
+    return servers

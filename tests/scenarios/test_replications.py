@@ -48,7 +48,8 @@ def test_kpis_are_the_means_of_the_replications_with_intervals(tmp_path, twin_cl
 
 
 def test_replication_zero_is_the_seeded_run(tmp_path, twin_cli):
-    single = run(twin_cli, tmp_path, "one")
+    # The hotline kind defaults to several replications; one is asked for here.
+    single = run(twin_cli, tmp_path, "one", "replications = 1")
     many = run(twin_cli, tmp_path, "many", "replications = 3")
     zero = pd.read_parquet(many / "replications.parquet").query("replication == 0")
     single_kpis = json.loads((single / "kpis.json").read_text())

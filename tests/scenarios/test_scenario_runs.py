@@ -33,7 +33,7 @@ def test_run_writes_complete_results_folder(tmp_path, twin_cli):
     outcome = twin_cli("run", scenario, "--out", out_dir, "--quiet")
     assert outcome.exit_code == 0, outcome.stderr
     for name in ("manifest.json", "kpis.json", "report.md", "report.html", "calls.parquet",
-                 "calls.csv", "queue_and_waits.png", "scenario.toml"):
+                 "calls.csv", "queue_and_waits.zh.png", "queue_and_waits.en.png", "scenario.toml"):
         assert (out_dir / name).exists(), name
     manifest = json.loads((out_dir / "manifest.json").read_text())
     assert manifest["seed"] == 11

@@ -135,7 +135,7 @@ def test_index_lists_runs_with_headline_kpis_plots_and_links(tmp_path, twin_cli)
     assert "<img src='probe/draws.png'" in probe_card
     # The hotline names none: its first KPIs stand in.
     assert "<small>abandoned</small>" in hotline_card
-    assert "<img src='hotline_tiny/queue_and_waits.png'" in hotline_card
+    assert "<img src='hotline_tiny/queue_and_waits.en.png'" in hotline_card
 
     assert json.loads((out_dir / "index.json").read_text())["runs"] == ["probe", "hotline_tiny"]
     (out_dir / "index.html").unlink()
