@@ -3,7 +3,7 @@ better; and the one rule for formatting a number for people.
 
 ``kpis.json`` keeps raw SI values under names that end in their unit (``mean_wait_s``,
 ``water_lost_m3``). A report shows each as a label, a value in a display unit and a verdict's
-direction, all from ``twin/kpi_catalogue.toml``:
+direction, all from the ``twin/kpi_catalogue/*.toml`` files (one per system):
 
 * ``[metrics.<name>]``: a KPI name without its qualifiers, e.g. ``pilot_delay_s_per_veh``, with
   ``zh``, ``en``, ``display`` (a display unit of :data:`DISPLAY_UNITS`, or the SI unit itself) and
@@ -124,9 +124,22 @@ def time_display(values_s: Iterable[float | None]) -> str:
 
 @lru_cache(maxsize=1)
 def catalogue() -> dict[str, dict]:
-    """The parsed ``twin/kpi_catalogue.toml``."""
-    text = resources.files("twin").joinpath("kpi_catalogue.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    """The ``metrics`` and ``qualifiers`` of every ``twin/kpi_catalogue/*.toml``, merged.
+
+    One file per system keeps additions apart; a name defined in two files is a mistake.
+    """
+    merged: dict[str, dict] = {"metrics": {}, "qualifiers": {}}
+    folder = resources.files("twin").joinpath("kpi_catalogue")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".toml"):
+            continue
+        for table, items in tomllib.loads(entry.read_text(encoding="utf-8")).items():
+            known = merged.setdefault(table, {})
+            twice = sorted(set(known) & set(items))
+            if twice:
+                raise ValueError(f"twin/kpi_catalogue/{entry.name}: {table} {twice} defined in another file too")
+            known.update(items)
+    return merged
 
 
 def _split_qualifiers(prefix: str, qualifiers: dict[str, dict]) -> list[str] | None:

@@ -19,7 +19,7 @@ BUNDLED_KPIS = sorted({name for path in BASELINES.glob("*.json") for name in jso
 @pytest.mark.parametrize("name", BUNDLED_KPIS)
 def test_every_bundled_kpi_is_in_the_catalogue_with_readable_labels(name):
     info = kpi_info(name)
-    assert info.known, f"{name}: add its metric (and qualifiers) to twin/kpi_catalogue.toml"
+    assert info.known, f"{name}: add its metric (and qualifiers) to a file of twin/kpi_catalogue/ (one per system)"
     for lang in LANGS:
         assert "_" not in info.label[lang], info.label
         assert info.label[lang].strip()
