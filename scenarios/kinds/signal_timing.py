@@ -42,7 +42,8 @@ from twin.config import ScenarioFile, StrictModel
 from twin.engine import Engine
 from twin.errors import InputError
 from twin.generate.roads import grid_town
-from twin.results import RunResult
+from twin.kpis import LANGS, catalogue
+from twin.results import Answer, RunResult
 from twin.traffic.comparison import ComparisonSetup, StrategyComparison, compare_strategies, pilot_controllers
 from twin.traffic.demand import DemandConfig, gravity_od, sample_trips
 from twin.traffic.metrics import junction_measures, network_measures, rank_strategies
@@ -297,8 +298,74 @@ def ranking_figure(ranking: pd.DataFrame):  # noqa: ANN201 - matplotlib Figure
     return fig
 
 
+def strategy_label(strategy: str, lang: str) -> str:
+    """A strategy as people call it (KPI catalogue qualifiers: ``actuated`` → 感应控制)."""
+    return catalogue()["qualifiers"].get(strategy, {}).get(lang, strategy)
+
+
+def options_table(ranking: pd.DataFrame) -> pd.DataFrame:
+    """The options compared (viz/report/folders.py OPTIONS_TABLE): each strategy, its labels, its
+    pilot delay, delay change against the baseline, TTI and throughput; the best is recommended."""
+    table = pd.DataFrame({
+        "option": ranking["strategy"].astype(str),
+        "label_zh": [strategy_label(s, "zh") for s in ranking["strategy"]],
+        "label_en": [strategy_label(s, "en") for s in ranking["strategy"]],
+        "pilot_delay_s_per_veh": ranking["pilot_delay_s_per_veh"].astype(float),
+        "delay_change_vs_baseline_pct": ranking["delay_change_vs_baseline_pct"].astype(float),
+        "tti_ratio": ranking["tti_ratio"].astype(float),
+        "throughput_veh_per_h": ranking["throughput_veh_per_h"].astype(float),
+    })
+    table["recommended"] = np.arange(len(table)) == 0  # the ranking is best first
+    return table
+
+
+ANSWER_TEXT = {
+    "question": {
+        "zh": "试点区哪种信号控制方案最能降低平均控制延误？",
+        "en": "Which signal control strategy cuts the pilot area's average control delay most?",
+    },
+    "cut": {
+        "zh": "{best}相比{base}使试点区平均控制延误降低{pct}{interval}（{best_s} 对 {base_s} 秒/车）；建议采用。",
+        "en": "{best} cuts average delay by {pct}{interval} against {base} ({best_s} vs {base_s} s/veh); recommended.",
+    },
+    "none": {
+        "zh": "没有方案比{base}更能降低试点区平均控制延误（{base_s} 秒/车）；建议保持{base}。",
+        "en": "No strategy cuts average delay below {base} ({base_s} s/veh); keep {base}.",
+    },
+    "interval": {"zh": "（90%区间 {low}–{high}%）", "en": " (90 % interval {low}–{high} %)"},
+}
+
+
+def answer(config: SignalTimingFile, kpis: dict[str, float], result: RunResult) -> Answer:
+    """The recommended strategy, its delay cut against the baseline and its 90 % interval."""
+    baseline = config.strategies.baseline
+    options = result.tables["options"]
+    best = str(options.iloc[0]["option"])
+    cut_pct = float(kpis["best_delay_reduction_pct"])
+    interval = result.intervals.get("best_delay_reduction_pct")
+    text, recommendation = {}, {}
+    for lang in LANGS:
+        values = {
+            "best": strategy_label(best, lang), "base": strategy_label(baseline, lang),
+            "pct": f"{cut_pct:.0f} %" if lang == "en" else f"{cut_pct:.0f}%",
+            "best_s": f"{kpis[f'{best}_pilot_delay_s_per_veh']:.1f}",
+            "base_s": f"{kpis[f'{baseline}_pilot_delay_s_per_veh']:.1f}",
+            "interval": "",
+        }
+        if interval is not None and interval.get("n", 1) >= 2:
+            values["interval"] = ANSWER_TEXT["interval"][lang].format(
+                low=f"{interval['low']:.0f}", high=f"{interval['high']:.0f}")
+        chosen = best if best != baseline and cut_pct > 0 else baseline
+        text[lang] = ANSWER_TEXT["cut" if chosen != baseline else "none"][lang].format(**values)
+        recommendation[lang] = strategy_label(chosen, lang)
+    question = ANSWER_TEXT["question"]
+    return Answer(text=text, question=dict(question), recommendation=recommendation,
+                  metric="pilot_delay_s_per_veh", chosen=chosen, versus=baseline)
+
+
 @scenario_kind(
-    "signal_timing", SignalTimingFile, "Signal timing strategies compared in a pilot area (AM peak)"
+    "signal_timing", SignalTimingFile, "Signal timing strategies compared in a pilot area (AM peak)",
+    answer=answer,
 )
 def run(config: SignalTimingFile, engine: Engine) -> RunResult:
     """Compare signal strategies in the pilot area; rank them; report junction and network measures."""
@@ -384,6 +451,7 @@ def _tables(
     best_run = next(r for r in runs if r.strategy == best_name)
     base_run = next(r for r in runs if r.strategy == config.strategies.baseline)
     tables = {
+        "options": options_table(ranking),
         "strategies": ranking,
         "junctions": junctions,
         "link_times_baseline": base_run.model.link_table(),
