@@ -24,7 +24,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("kernels", "twin", "twin_cli", "scenarios", "viz")
-SYSTEMS = ("twin.traffic", "twin.transit", "twin.water", "twin.compute", "twin.hotline")
+SYSTEMS = ("twin.traffic", "twin.transit", "twin.water", "twin.compute", "twin.hotline", "twin.robotaxi")
 
 SYSTEM_USES = {
     # Buses run through the traffic model's signalised junctions (transit signal priority).

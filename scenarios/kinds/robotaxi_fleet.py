@@ -1,0 +1,362 @@
+"""Robotaxis (自动驾驶网约车): how many, and how many chargers, to serve a share of requests in time.
+
+Inputs: the areas the fleet serves and the daily requests between them (``[[flows]]``), the fleet
+(``[fleet]``: vehicle types and counts, where they start), the charging stations
+(``[[stations]]``: a named place, plugs, kW per plug), the charging rules and the service target
+(``[target]``: a share of requests picked up within a wait). Link times come from a traffic run's
+time-of-day table (``[roads] travel_times_file``) or, if none is given, free flow (stated in the
+report). The model is :func:`twin.robotaxi.fleet.simulate` over the dispatch kernel; the sizing
+is :func:`twin.robotaxi.sizing.smallest_fleet` over ``[sizing] fleet_sizes``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import Field
+
+from scenarios.registry import scenario_kind
+from scenarios.validation import CheckContext, SizeEstimate
+from twin.city.folder import load_city
+from twin.city.places import resolve_area, resolve_point
+from twin.city.travel_times import FreeFlowTravelTimes, read_link_times
+from twin.config import ScenarioFile, StrictModel
+from twin.engine import Engine
+from twin.errors import InputError
+from twin.kpis import LANGS, kpi_info
+from twin.plot_style import in_both_languages
+from twin.results import Answer, RunResult
+from twin.robotaxi.fleet import VEHICLE_TYPES, ChargingRules, Fleet, Station, make_fleet, simulate, station_load_kw
+from twin.robotaxi.requests import Flow, draw_requests
+from twin.robotaxi.service_area import connected_core, pickup_points
+from twin.robotaxi.sizing import ServiceTarget, TaxiCosts, cost_per_trip_cny, share_within, smallest_fleet
+from twin.robotaxi.tables import place_tables
+
+BYTES_PER_PLACE_PAIR_BIN = 16.0  # a time and a length per pair of pickup points and time bin
+SECONDS_PER_REQUEST_VEHICLE = 2e-9  # the kernel's inner loop, measured on the bundled run
+MAX_PLACES = 3000
+
+
+class FlowConfig(StrictModel):
+    """Daily requests from one area to another (both names the city resolves)."""
+
+    origin: str = Field(description="Area of the pickups (e.g. 滨海新城).")
+    destination: str = Field(description="Area of the drop-offs (e.g. 福州长乐国际机场).")
+    requests_per_day: float = Field(gt=0, le=5e6, description="Requests a day, spread by the hourly profile.")
+
+
+class DemandConfig(StrictModel):
+    """How requests are drawn and how long riders wait."""
+
+    pickup_points_per_area: int = Field(default=60, ge=1, le=1000, description="Road nodes used as pickup points.")
+    max_wait_s: float = Field(default=900.0, gt=0, le=7200, description="Longest wait a rider accepts (s).")
+
+
+class FleetConfig(StrictModel):
+    """Vehicles by type, where they start (an area) and their state of charge at the start."""
+
+    vehicles: dict[str, int] = Field(default={"robotaxi_sedan": 100}, description="Count per vehicle type.")
+    start_area: str = Field(description="Area where the vehicles are parked at the start.")
+    initial_soc: float = Field(default=0.9, gt=0, le=1, description="State of charge at the start (fraction).")
+    air_temp_c: float = Field(default=25.0, ge=-40, le=50, description="Air temperature (°C), for consumption.")
+
+
+class StationConfig(StrictModel):
+    """A charging station at a named place (or road-node id)."""
+
+    place: str | int = Field(description="A named place, junction, lon,lat or road-node id.")
+    plugs: int = Field(ge=1, le=500, description="Plugs (one vehicle each).")
+    power_kw: float = Field(gt=0, le=1000, description="Power per plug (kW).")
+
+
+class ChargingConfig(StrictModel):
+    charge_below: float = Field(default=0.25, gt=0, lt=1, description="Charge after a drop-off below this SoC.")
+    charge_to: float = Field(default=0.9, gt=0, lt=1, description="Charge up to this SoC.")
+    taper_from: float = Field(default=0.8, gt=0, lt=1, description="Power tapers linearly to 0 at 100 % above this.")
+
+
+class TargetConfig(StrictModel):
+    share: float = Field(default=0.95, gt=0, le=1, description="Share of requests picked up within the wait.")
+    wait_s: float = Field(default=600.0, gt=0, le=7200, description="The wait of the target (s).")
+
+
+class SizingConfig(StrictModel):
+    fleet_sizes: list[int] = Field(default=[25, 50, 100, 150, 200], min_length=1,
+                                   description="Fleet sizes of the curve (the bisection adds more).")
+
+
+class RoadsConfig(StrictModel):
+    travel_times_file: str | None = Field(default=None, description="A traffic run's link times; none: free flow.")
+
+
+class RobotaxiFile(ScenarioFile):
+    """A ``robotaxi_fleet`` scenario file."""
+
+    flows: list[FlowConfig] = Field(min_length=1)
+    demand: DemandConfig = DemandConfig()
+    fleet: FleetConfig
+    stations: list[StationConfig] = Field(min_length=1)
+    charging: ChargingConfig = ChargingConfig()
+    target: TargetConfig = TargetConfig()
+    sizing: SizingConfig = SizingConfig()
+    roads: RoadsConfig = RoadsConfig()
+    costs: TaxiCosts = TaxiCosts()
+
+
+def check(config: RobotaxiFile, ctx: CheckContext) -> None:
+    """Areas and station places resolve in the city; vehicle types exist; charging rules agree."""
+
+    for i, flow in enumerate(config.flows):
+        resolve_area(ctx.city, flow.origin, f"[[flows]] {i} origin", ctx.source)
+        resolve_area(ctx.city, flow.destination, f"[[flows]] {i} destination", ctx.source)
+    resolve_area(ctx.city, config.fleet.start_area, "[fleet] start_area", ctx.source)
+    for i, station in enumerate(config.stations):
+        resolve_point(ctx.city, station.place, f"[[stations]] {i} place", ctx.source)
+    for name, count in config.fleet.vehicles.items():
+        if name not in VEHICLE_TYPES:
+            raise ctx.fail("[fleet] vehicles", name, f"a vehicle type, one of {sorted(VEHICLE_TYPES)}")
+        if count < 0:
+            raise ctx.fail(f"[fleet] vehicles.{name}", count, "a count of 0 or more")
+    if sum(config.fleet.vehicles.values()) < 1:
+        raise ctx.fail("[fleet] vehicles", config.fleet.vehicles, "at least one vehicle")
+    if config.charging.charge_to <= config.charging.charge_below:
+        raise ctx.fail("[charging] charge_to", config.charging.charge_to, "above charge_below")
+    if any(n < 1 for n in config.sizing.fleet_sizes):
+        raise ctx.fail("[sizing] fleet_sizes", config.sizing.fleet_sizes, "sizes of 1 vehicle or more")
+    if config.roads.travel_times_file is not None:
+        ctx.file("[roads] travel_times_file", config.roads.travel_times_file)
+
+
+def _n_bins(config: RobotaxiFile) -> int:
+    hours = int(np.ceil(config.scenario.duration_s / 3600.0))
+    return 1 if config.roads.travel_times_file is None else hours
+
+
+def estimate(config: RobotaxiFile) -> SizeEstimate:
+    """Tables (pickup points² × bins) as memory; requests × vehicles × runs as time."""
+    areas = {f.origin for f in config.flows} | {f.destination for f in config.flows}
+    places = len(areas) * config.demand.pickup_points_per_area + len(config.stations) + 1
+    days = config.scenario.duration_s / 86400.0
+    requests = sum(f.requests_per_day for f in config.flows) * days
+    runs = 1 + len(config.sizing.fleet_sizes) + 8
+    vehicles = max([sum(config.fleet.vehicles.values()), *config.sizing.fleet_sizes])
+    return SizeEstimate(min(places, MAX_PLACES) ** 2 * _n_bins(config) * BYTES_PER_PLACE_PAIR_BIN,
+                        requests * vehicles * runs * SECONDS_PER_REQUEST_VEHICLE,
+                        "[[flows]] requests_per_day, [sizing] fleet_sizes")
+
+
+TEXT = {
+    "question": {"zh": "自动驾驶网约车：要多少辆车，才能让{share:.0%}的乘客在{wait:.0f}分钟内上车？",
+                 "en": "Robotaxis: how many vehicles serve {share:.0%} of riders within {wait:.0f} min?"},
+    "answer": {"zh": "{verdict}：{fleet}辆车时{within}的请求在{wait:.0f}分钟内接到（目标{share:.0%}），"
+                     "95%分位候车{p95}。"
+                     "满足目标的最小车队为{smallest}；每单成本无人驾驶{robo}，有人驾驶{crewed}。{caveat}",
+               "en": "{verdict}: with {fleet} vehicles {within} of requests are picked up within {wait:.0f} min "
+                     "(target {share:.0%}), 95th percentile wait {p95}. The smallest fleet meeting the target is "
+                     "{smallest}; cost per trip {robo} driverless against {crewed} crewed. {caveat}"},
+    "yes": {"zh": "达标", "en": "Meets the target"},
+    "no": {"zh": "未达标", "en": "Misses the target"},
+    "none": {"zh": "所试规模中没有", "en": "none of the sizes tried"},
+    "veh": {"zh": "{n:.0f}辆", "en": "{n:.0f} vehicles"},
+    "free_flow": {"zh": "（路段时间按自由流计，未计拥堵。）", "en": "(Link times at free flow: no congestion.)"},
+    "tod": {"zh": "（路段时间取自交通模型分时结果。）", "en": "(Link times by time of day from the traffic model.)"},
+    "curve_title": {"zh": "车队规模与服务水平", "en": "Fleet size against service"},
+    "fleet_axis": {"zh": "车队规模 (辆)", "en": "fleet (vehicles)"},
+    "share_axis": {"zh": "目标时间内接到的比例 (%)", "en": "picked up within the wait (%)"},
+    "load_title": {"zh": "充电站负荷", "en": "Charging load by station"},
+    "hours": {"zh": "开始后小时数", "en": "hours since start"},
+    "kw": {"zh": "功率 (kW)", "en": "power (kW)"},
+    "target": {"zh": "目标", "en": "target"},
+}
+
+
+class Study:
+    """Everything a run needs from the city: pickup points, tables, stations, demand flows."""
+
+    def __init__(self, config: RobotaxiFile, engine: Engine) -> None:
+
+        city = load_city()
+        graph = city.roads
+        core = connected_core(graph)
+        rng = engine.rng("robotaxi.places")
+        n = config.demand.pickup_points_per_area
+        points: dict[str, np.ndarray] = {}
+        for name in sorted({f.origin for f in config.flows} | {f.destination for f in config.flows}
+                           | {config.fleet.start_area}):
+            area = resolve_area(city, name, f"area {name!r}")
+            points[name] = pickup_points(graph, core, area.geometry, n, rng, f"area {name!r}")
+        self.stations = []
+        for i, s in enumerate(config.stations):
+            place = resolve_point(city, s.place, f"[[stations]] {i} place")
+            if place.node not in core:
+                raise InputError(f"[[stations]] {i} place = {s.place!r}: its road node {place.node} is not on "
+                                 "the connected road network")
+            self.stations.append(Station(place.name, int(place.node), s.plugs, s.power_kw))
+        self.points, self.graph = points, graph
+        self.flows = [Flow(points[f.origin], points[f.destination], f.requests_per_day) for f in config.flows]
+        file = config.roads.travel_times_file
+        times = FreeFlowTravelTimes(graph) if file is None else read_link_times(
+            Path(file), graph, f"[roads] travel_times_file = {file!r}")
+        self.free_flow = file is None
+        nodes = np.concatenate([*points.values(), [s.node for s in self.stations]])
+        self.tables = place_tables(graph, times, nodes, np.arange(_n_bins(config)) * 3600.0)
+
+
+def _run_fleet(config: RobotaxiFile, study: Study, requests: Any, n_veh: int | None, engine: Engine):
+
+    counts = dict(config.fleet.vehicles)
+    if n_veh is not None:  # the sizing scales the configured mix to n_veh vehicles
+        total = sum(counts.values())
+        names = list(counts)
+        shares = np.array([counts[k] for k in names], float) / total
+        scaled = np.floor(shares * n_veh).astype(int)
+        scaled[int(np.argmax(shares))] += n_veh - scaled.sum()
+        counts = dict(zip(names, scaled.tolist(), strict=True))
+    fleet: Fleet = make_fleet(counts, study.points[config.fleet.start_area], config.fleet.air_temp_c,
+                              config.fleet.initial_soc, np.random.default_rng(engine.seed_sequence("robotaxi.fleet")))
+    rules = ChargingRules(config.charging.charge_below, config.charging.charge_to, config.charging.taper_from)
+    return simulate(study.tables, requests, fleet, study.stations, rules, config.scenario.duration_s), rules
+
+
+def _kpis(config: RobotaxiFile, run: Any, load: Any, smallest: int | None) -> dict[str, float]:
+    """The run's KPIs (names end in their unit)."""
+
+    trips, sessions = run.trips, run.sessions
+    served = trips[trips["vehicle"] >= 0]
+    km = served["pickup_km"].sum() + served["trip_km"].sum()
+    costs = cost_per_trip_cny(run, config.costs, config.scenario.duration_s / 3600.0)
+    return {
+        "robotaxi_requests_count": float(len(trips)),
+        "robotaxi_served_pct": 100.0 * len(served) / max(len(trips), 1),
+        "robotaxi_within_target_pct": 100.0 * share_within(run, config.target.wait_s),
+        "robotaxi_mean_wait_s": float(served["wait_s"].mean()) if len(served) else 0.0,
+        "robotaxi_p95_wait_s": float(served["wait_s"].quantile(0.95)) if len(served) else 0.0,
+        "robotaxi_mean_trip_time_s": float(served["trip_time_s"].mean()) if len(served) else 0.0,
+        "robotaxi_empty_km_pct": 100.0 * float(served["pickup_km"].sum() / km) if km > 0 else 0.0,
+        "robotaxi_fleet_veh": float(len(run.fleet)),
+        "robotaxi_smallest_fleet_veh": float(smallest) if smallest is not None else float("nan"),
+        "robotaxi_charged_mwh": float(sessions["charged_kwh"].sum()) / 1000.0,
+        "robotaxi_charging_sessions_count": float(len(sessions)),
+        "robotaxi_mean_charger_queue_s": float(sessions["queue_s"].mean()) if len(sessions) else 0.0,
+        "robotaxi_max_charger_queue_s": float(sessions["queue_s"].max()) if len(sessions) else 0.0,
+        "robotaxi_peak_station_load_mw": float(load["power_kw"].max()) / 1000.0 if len(load) else 0.0,
+        "robotaxi_trip_cost_cny": costs["robotaxi_cost_per_trip_cny"],
+        "crewed_taxi_trip_cost_cny": costs["crewed_cost_per_trip_cny"],
+    }
+
+
+def _layers(study: Study, run: Any) -> dict[str, Any]:
+    """Unserved requests by pickup point, and each station's queue and load, as map layers."""
+    import geopandas as gpd  # deferred: heavy
+
+    unserved = run.trips[run.trips["vehicle"] < 0].groupby("origin_node").size()
+    nodes = study.graph.nodes
+    demand = run.trips.groupby("origin_node").size()
+    points = gpd.GeoDataFrame(
+        {"node": demand.index.to_numpy(), "requests": demand.to_numpy(),
+         "unserved": unserved.reindex(demand.index, fill_value=0).to_numpy()},
+        geometry=gpd.points_from_xy([nodes[n]["x"] for n in demand.index], [nodes[n]["y"] for n in demand.index]),
+        crs="EPSG:4490")
+    points["unserved_pct"] = 100.0 * points["unserved"] / points["requests"]
+    sessions = run.sessions
+    rows = []
+    for c, station in enumerate(study.stations):
+        mine = sessions[sessions["station"] == c]
+        rows.append({"station": station.name, "node": station.node, "plugs": station.plugs,
+                     "power_kw": station.power_kw, "sessions": len(mine),
+                     "mean_queue_s": float(mine["queue_s"].mean()) if len(mine) else 0.0,
+                     "max_queue_s": float(mine["queue_s"].max()) if len(mine) else 0.0})
+    stations = gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy(
+        [nodes[s.node]["x"] for s in study.stations], [nodes[s.node]["y"] for s in study.stations]), crs="EPSG:4490")
+    return {"unserved_demand": points, "charger_queues": stations}
+
+
+def _figure(curve: dict[int, float], load: Any, config: RobotaxiFile, lang: str) -> Any:
+    """The fleet-size against service curve, and each station's load over the run."""
+    import matplotlib  # deferred: heavy, and only the figure needs it
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # deferred, after choosing the backend
+
+    fig, (ax_curve, ax_load) = plt.subplots(1, 2, figsize=(11, 4))
+    sizes = sorted(curve)
+    ax_curve.plot(sizes, [100.0 * curve[n] for n in sizes], marker="o")
+    ax_curve.axhline(100.0 * config.target.share, color="tab:red", ls="--", label=TEXT["target"][lang])
+    ax_curve.set_xlabel(TEXT["fleet_axis"][lang])
+    ax_curve.set_ylabel(TEXT["share_axis"][lang])
+    ax_curve.set_title(TEXT["curve_title"][lang])
+    ax_curve.legend()
+    for station, rows in load.groupby("station"):
+        ax_load.plot(rows["bin_start_s"].astype(float) / 3600.0, rows["power_kw"], label=str(station))
+    ax_load.set_xlabel(TEXT["hours"][lang])
+    ax_load.set_ylabel(TEXT["kw"][lang])
+    ax_load.set_title(TEXT["load_title"][lang])
+    ax_load.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def answer(config: RobotaxiFile, kpis: dict[str, float], result: RunResult) -> Answer:
+    """Whether the fleet meets the target, the smallest that does, and the cost per trip."""
+    target = config.target
+    fleet = kpis["robotaxi_fleet_veh"]
+    smallest = kpis.get("robotaxi_smallest_fleet_veh")
+    smallest = float("nan") if smallest is None else float(smallest)
+    free_flow = config.roads.travel_times_file is None
+    text = {}
+    for lang in LANGS:
+        meets = kpis["robotaxi_within_target_pct"] >= 100.0 * target.share
+        values = {
+            "verdict": TEXT["yes" if meets else "no"][lang], "fleet": f"{fleet:.0f}",
+            "within": kpi_info("robotaxi_within_target_pct").format(kpis["robotaxi_within_target_pct"], lang),
+            "wait": target.wait_s / 60.0, "share": target.share,
+            "p95": kpi_info("robotaxi_p95_wait_s").format(kpis["robotaxi_p95_wait_s"], lang),
+            "smallest": TEXT["none"][lang] if not np.isfinite(smallest) else TEXT["veh"][lang].format(n=smallest),
+            "robo": kpi_info("robotaxi_trip_cost_cny").format(kpis["robotaxi_trip_cost_cny"], lang),
+            "crewed": kpi_info("crewed_taxi_trip_cost_cny").format(kpis["crewed_taxi_trip_cost_cny"], lang),
+            "caveat": TEXT["free_flow" if free_flow else "tod"][lang],
+        }
+        text[lang] = TEXT["answer"][lang].format(**values)
+    question = {lang: TEXT["question"][lang].format(share=target.share, wait=target.wait_s / 60.0) for lang in LANGS}
+    recommendation = ({"zh": f"{smallest:.0f}辆", "en": f"{smallest:.0f} vehicles"} if np.isfinite(smallest) else {})
+    return Answer(text=text, question=question, recommendation=recommendation)
+
+
+@scenario_kind("robotaxi_fleet", RobotaxiFile, "Robotaxi fleet with charging: service, sizing, cost per trip",
+               check=check, estimate=estimate, answer=answer, replications=3)
+def run(config: RobotaxiFile, engine: Engine) -> RunResult:
+    """Serve the day's requests with the configured fleet, then size the fleet for the target."""
+    import pandas as pd  # deferred: heavy, and the registry imports every kind module
+
+
+    study = Study(config, engine)
+    start = config.scenario.start
+    requests = draw_requests(engine.rng("robotaxi.requests"), study.flows, start.hour + start.minute / 60.0,
+                             config.scenario.duration_s, config.demand.max_wait_s)
+    fleet_run, rules = _run_fleet(config, study, requests, None, engine)
+    target = ServiceTarget(config.target.share, config.target.wait_s)
+    sizing = smallest_fleet(lambda n: _run_fleet(config, study, requests, n, engine)[0], target,
+                            config.sizing.fleet_sizes)
+    load = station_load_kw(fleet_run, rules)
+    kpis = _kpis(config, fleet_run, load, sizing.smallest)
+    curve = pd.DataFrame({"fleet_veh": list(sizing.curve),
+                          "within_target_pct": [100 * v for v in sizing.curve.values()]})
+    notes = [
+        f"{len(requests):,} requests, {len(fleet_run.fleet)} vehicles, {len(study.stations)} stations; "
+        f"{kpis['robotaxi_within_target_pct']:.1f}% picked up within {config.target.wait_s / 60:.0f} min.",
+        "Link times: free flow (no traffic-model table given)." if study.free_flow
+        else "Link times: the traffic model's time-of-day table.",
+        "Dispatch: each request goes to the vehicle that can reach the rider first; idle vehicles wait where "
+        "they dropped off (no rebalancing); no pooling.",
+    ]
+    return RunResult(
+        kpis=kpis,
+        tables={"trips": fleet_run.trips, "charging_sessions": fleet_run.sessions, "station_load": load,
+                "fleet_curve": curve},
+        figures=in_both_languages("fleet_and_chargers", lambda lang: _figure(sizing.curve, load, config, lang)),
+        notes=notes,
+        headline=["robotaxi_within_target_pct", "robotaxi_smallest_fleet_veh", "robotaxi_trip_cost_cny"],
+        layers=_layers(study, fleet_run),
+    )

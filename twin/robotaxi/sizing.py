@@ -1,0 +1,102 @@
+"""Fleet sizing: the smallest fleet that meets a service target, and cost per trip.
+
+The service target is a share of all requests picked up within a wait (e.g. 95 % within 10 min;
+an unserved request counts as not met). :func:`smallest_fleet` runs a grid of fleet sizes (the
+fleet-size against service curve), then bisects between the largest size that misses the target
+and the smallest that meets it. Service grows with fleet size in expectation but one random draw
+need not be monotone, so the answer is the smallest size *found* to meet the target with every
+larger grid size meeting it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from pydantic import Field
+
+from twin.config import StrictModel
+from twin.robotaxi.fleet import FleetRun
+
+
+@dataclass(frozen=True)
+class ServiceTarget:
+    """``share`` of requests picked up within ``wait_s`` seconds."""
+
+    share: float = 0.95
+    wait_s: float = 600.0
+
+
+def share_within(run: FleetRun, wait_s: float) -> float:
+    """Share of all requests picked up within ``wait_s`` (unserved requests count as late)."""
+    trips = run.trips
+    if len(trips) == 0:
+        return 1.0
+    return float(((trips["vehicle"] >= 0) & (trips["wait_s"] <= wait_s)).mean())
+
+
+@dataclass
+class SizingResult:
+    """The curve (fleet size → share within the wait) and the smallest size meeting the target."""
+
+    curve: dict[int, float]
+    smallest: int | None  # None if even the largest size tried misses the target
+
+
+def smallest_fleet(run_size: Callable[[int], FleetRun], target: ServiceTarget, sizes: list[int]) -> SizingResult:
+    """Smallest fleet meeting ``target``: ``run_size(n)`` on the grid ``sizes``, then bisection."""
+    curve = {int(n): share_within(run_size(int(n)), target.wait_s) for n in sorted(set(sizes))}
+    grid = sorted(curve)
+    meets = [curve[n] >= target.share for n in grid]
+    if not meets[-1]:
+        return SizingResult(curve, None)
+    k = len(grid) - 1
+    while k > 0 and meets[k - 1]:
+        k -= 1  # the smallest grid size from which every larger one meets the target
+    if k == 0:
+        return SizingResult(curve, grid[0])
+    lo, hi = grid[k - 1], grid[k]  # lo misses, hi meets
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        curve[mid] = share_within(run_size(mid), target.wait_s)
+        lo, hi = (lo, mid) if curve[mid] >= target.share else (mid, hi)
+    return SizingResult(dict(sorted(curve.items())), hi)
+
+
+class TaxiCosts(StrictModel):
+    """Cost assumptions for a robotaxi and a crewed ride-hailing car (CNY). Assumptions for a
+    Chinese city in the mid-2020s, stated in ``docs/robotaxi.md``, not audited figures."""
+
+    robotaxi_capital_cny_per_vehicle_day: float = Field(
+        default=190.0, ge=0, description="A 350 000 CNY robotaxi (car + sensors) over 5 years, 365 days.")
+    crewed_capital_cny_per_vehicle_day: float = Field(
+        default=85.0, ge=0, description="A 155 000 CNY electric ride-hailing car over 5 years.")
+    robotaxi_system_cny_per_vehicle_day: float = Field(
+        default=120.0, ge=0, description="AV software, HD map, data, extra insurance.")
+    remote_operator_cny_per_h: float = Field(default=60.0, ge=0, description="Per paid hour.")
+    vehicles_per_remote_operator: int = Field(default=10, ge=1, le=100)
+    driver_cny_per_h: float = Field(default=40.0, ge=0, description="Driver earnings per hour on shift.")
+    maintenance_cny_per_km: float = Field(default=0.12, ge=0)
+    electricity_cny_per_kwh: float = Field(default=0.9, ge=0, description="Public fast-charging price.")
+
+
+def cost_per_trip_cny(run: FleetRun, costs: TaxiCosts, service_hours: float) -> dict[str, float]:
+    """Cost per served trip (CNY) of the run's fleet driverless, and of the same service crewed.
+
+    The crewed fleet drives the same km and draws the same energy; it pays a driver for every
+    vehicle for ``service_hours`` instead of remote supervision and the AV system.
+    """
+    n_veh = len(run.fleet)
+    served = run.trips[run.trips["vehicle"] >= 0]
+    km = float(served["pickup_km"].sum() + served["trip_km"].sum())
+    energy = float(run.sessions["charged_kwh"].sum()) * costs.electricity_cny_per_kwh
+    maintenance = km * costs.maintenance_cny_per_km
+    days = max(service_hours / 24.0, 1e-9)
+    robo = (n_veh * (costs.robotaxi_capital_cny_per_vehicle_day + costs.robotaxi_system_cny_per_vehicle_day) * days
+            + np.ceil(n_veh / costs.vehicles_per_remote_operator) * costs.remote_operator_cny_per_h * service_hours
+            + energy + maintenance)
+    crewed = (n_veh * costs.crewed_capital_cny_per_vehicle_day * days
+              + n_veh * costs.driver_cny_per_h * service_hours + energy + maintenance)
+    trips = max(len(served), 1)
+    return {"robotaxi_cost_per_trip_cny": float(robo) / trips, "crewed_cost_per_trip_cny": float(crewed) / trips}
