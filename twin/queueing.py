@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 
 def erlang_b(servers: int, offered_load_erl: float) -> float:
     """Blocking probability of M/M/c/c, by the numerically stable recursion.
@@ -74,8 +76,7 @@ def mdc_queue_distribution(servers: int, arrival_rate_per_s: float, service_s: f
     the chain is solved on a truncated state space that is doubled until the mass beyond it is
     below ``tolerance``. Requires load λD < c.
     """
-    import numpy as np  # deferred: numpy is heavy and only the M/D/c functions need it
-    from scipy.stats import poisson
+    from scipy.stats import poisson  # deferred: scipy is slow to import and only M/D/c needs it
 
     offered_load_erl = arrival_rate_per_s * service_s
     if offered_load_erl >= servers:
