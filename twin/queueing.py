@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 
 def erlang_b(servers: int, offered_load_erl: float) -> float:
     """Blocking probability of M/M/c/c, by the numerically stable recursion.
@@ -62,3 +64,47 @@ def servers_for_service_level(arrival_rate_per_s: float, mean_service_s: float, 
     while mmc_service_level(servers, arrival_rate_per_s, mean_service_s, target_s) < share:
         servers += 1
     return servers
+
+
+def mdc_queue_distribution(servers: int, arrival_rate_per_s: float, service_s: float,
+                           tolerance: float = 1e-12) -> list[float]:
+    """Stationary distribution of the number in system of M/D/c (FCFS), ``p[n]`` for n = 0, 1, ...
+
+    With a deterministic service time D every customer in service at time t has left by t + D, so
+    the number in system obeys ``Q(t + D) = max(Q(t) − c, 0) + A`` with A ~ Poisson(λD) the
+    arrivals in (t, t + D] (Crommelin 1932). Its stationary law is that of Q at an arbitrary time;
+    the chain is solved on a truncated state space that is doubled until the mass beyond it is
+    below ``tolerance``. Requires load λD < c.
+    """
+    from scipy.stats import poisson  # deferred: scipy is slow to import and only M/D/c needs it
+
+    offered_load_erl = arrival_rate_per_s * service_s
+    if offered_load_erl >= servers:
+        raise ValueError(f"unstable queue: offered load {offered_load_erl} ≥ {servers} servers")
+    size = servers + int(offered_load_erl) + 64
+    while True:
+        arrivals = poisson.pmf(np.arange(size), offered_load_erl)
+        transition = np.zeros((size, size))
+        for state in range(size):
+            base = max(state - servers, 0)
+            transition[state, base:] = arrivals[: size - base]
+        transition[:, -1] += 1.0 - transition.sum(axis=1)  # the truncated tail folds into the last state
+        system = transition.T - np.eye(size)
+        system[-1, :] = 1.0
+        rhs = np.zeros(size)
+        rhs[-1] = 1.0
+        probabilities = np.linalg.solve(system, rhs)
+        if probabilities[-8:].sum() < tolerance or size > 20000:
+            return [float(p) for p in np.clip(probabilities, 0.0, None)]
+        size *= 2
+
+
+def mdc_mean_wait_s(servers: int, arrival_rate_per_s: float, service_s: float) -> float:
+    """Mean time in queue (before service) of M/D/c, in seconds, exactly (up to truncation).
+
+    ``Lq = Σ max(n − c, 0)·p[n]`` from :func:`mdc_queue_distribution` (Poisson arrivals see time
+    averages), then ``Wq = Lq / λ`` by Little's law.
+    """
+    probabilities = mdc_queue_distribution(servers, arrival_rate_per_s, service_s)
+    queue_length = sum(max(n - servers, 0) * p for n, p in enumerate(probabilities))
+    return queue_length / arrival_rate_per_s
