@@ -129,3 +129,73 @@ def test_burst_starter_is_valid_for_the_bundled_city(twin_cli, tmp_path):
     data = tomllib.loads(text)
     assert data["burst"]["pipe"].startswith("P") and "# " in text
     assert twin_cli("validate", target).exit_code == 0
+
+
+# ---- town_supply ----------------------------------------------------------------------------------------
+RURAL = SCENARIOS_DIR / "rural_extension.toml"
+
+
+@pytest.fixture(scope="module")
+def rural_run(tmp_path_factory):
+    from twin_cli import main
+
+    out = tmp_path_factory.mktemp("rural") / "run"
+    with pytest.raises(SystemExit) as done:
+        main(["run", str(RURAL), "--out", str(out), "--quiet"])
+    assert done.value.code in (0, None)
+    return out
+
+
+def test_town_supply_answer_names_the_short_towns_and_the_mains(rural_run):
+    answer = json.loads((rural_run / "answer.json").read_text(encoding="utf-8"))
+    towns = pd.read_parquet(rural_run / "towns.parquet")
+    mains = pd.read_parquet(rural_run / "mains_to_upsize.parquet")
+    short = towns.loc[~towns["meets_service_head"], "town"]
+    assert len(short) >= 1
+    for lang in ("zh", "en"):
+        assert all(town in answer["text"][lang] for town in short)
+        assert mains["pipe"].iloc[0] in answer["text"][lang]
+    assert answer["recommendation"]["en"] == "upsized mains"
+
+
+def test_town_supply_options_and_people_by_town(rural_run):
+    options = pd.read_parquet(rural_run / "options.parquet")
+    kpis = json.loads((rural_run / "kpis.json").read_text(encoding="utf-8"))
+    assert list(options["option"]) == ["as_built", "upsized"] and list(options["recommended"]) == [False, True]
+    assert options["towns_below_service_head_count"].iloc[0] == kpis["towns_below_service_head_count"]
+    assert options["upsizing_cost_cny"].iloc[1] == pytest.approx(kpis["upsizing_cost_cny"])
+    people = pd.read_parquet(rural_run / "affected_population.parquet")
+    towns = pd.read_parquet(rural_run / "towns.parquet")
+    assert set(people["place"]) <= set(towns.loc[~towns["meets_service_head"], "town"])
+    assert (people["people"] > 0).all() and (people["min_pressure_m"] < 28.0).all()
+
+
+def test_town_supply_layers_and_figures(rural_run):
+    towns = gpd.read_file(rural_run / "results.gpkg", layer="town_worst_junctions")
+    mains = gpd.read_file(rural_run / "results.gpkg", layer="mains_to_upsize")
+    assert towns.crs.to_epsg() == 4326 and mains.crs.to_epsg() == 4326
+    assert towns["place"].str.contains("镇|街道|乡").all() and mains["name"].notna().all()
+    for name in ("town_pressures", "upsizing_map"):
+        for lang in ("zh", "en"):
+            assert (rural_run / f"{name}.{lang}.png").exists()
+
+
+def test_town_supply_missing_network_and_estimate(twin_cli, tmp_path):
+    from scenarios.kinds.rural_extension import TownSupplyFile, estimate
+
+    data = tomllib.loads(RURAL.read_text(encoding="utf-8"))
+    data["network"] = {"inp": "no-such.inp"}
+    path = tmp_path / "rural.toml"
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    outcome = twin_cli("validate", path)
+    assert outcome.exit_code == 2 and "[network] inp = 'no-such.inp'" in outcome.stderr
+    few = TownSupplyFile.model_validate({**data, "network": {}, "plan": {"max_upsizes": 10}})
+    many = TownSupplyFile.model_validate({**data, "network": {}, "plan": {"max_upsizes": 1000}})
+    assert estimate(many).seconds > 50 * estimate(few).seconds > 0
+    assert estimate(many).driver == "[plan] max_upsizes"
+
+
+def test_town_supply_starter_is_valid(twin_cli, tmp_path):
+    target = tmp_path / "starter.toml"
+    assert twin_cli("scenarios", "new", "town_supply", "--out", target).exit_code == 0
+    assert twin_cli("validate", target).exit_code == 0
