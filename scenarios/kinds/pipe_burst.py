@@ -26,18 +26,32 @@ from pydantic import Field
 
 from kernels.hydraulics.codes import PIPE
 from scenarios.registry import scenario_kind
-from twin.city.folder import load_city
+from scenarios.validation import CheckContext, SizeEstimate
+from twin.city.folder import City, load_city
+from twin.city.places import nearest_names, resolve_area, resolve_point
 from twin.city.travel_times import read_link_times
 from twin.config import ScenarioFile, StrictModel
 from twin.engine import Engine
 from twin.errors import InputError
 from twin.paths import data_dir
-from twin.results import RunResult
+from twin.plot_style import in_both_languages
+from twin.results import Answer, RunResult
+from twin.water import burst_figures
 from twin.water.burst import Burst, BurstOutcome, Crew, Detection, Repair, largest_main, simulate_burst
+from twin.water.burst_report import burst_answer, burst_layers, cim_tables, depot_kpis, options_table
 from twin.water.compile import compile_network
 from twin.water.epanet_io import link_tags, read_inp
 from twin.water.leaks import Leak
 from twin.water.network import CompiledNetwork
+from twin.water.places import (
+    OPTIONS_TABLE,
+    PEOPLE_TABLE,
+    UNPLACED,
+    inp_node_tags,
+    inp_sections,
+    junction_places,
+    people_by_place,
+)
 from twin.water.service import availability, below_service, person_hours_below
 
 if TYPE_CHECKING:
@@ -68,7 +82,10 @@ class BurstTable(StrictModel):
         description="Pipe that bursts, or 'auto': the largest trunk main in [burst] area that is not "
         "a plant outlet or a station's connection.",
     )
-    area: str = Field(default="wuhang", description="area_id where 'auto' looks for the pipe.")
+    area: str = Field(
+        default="wuhang", description="Area where 'auto' looks for the pipe: an area, town or 街道 of the city by "
+        "name (or area_id), or 'bbox:W,S,E,N' in degrees; 'all' for the whole network.",
+    )
     at_s: float = Field(default=1800.0, ge=0, description="Burst time after the scenario start (s).")
     position: float = Field(
         default=0.5, ge=0, le=1, description="Where along the pipe (fraction from its start)."
@@ -104,7 +121,13 @@ class CrewTable(StrictModel):
     """The ``[crew]`` table."""
 
     depot: str = Field(
-        default="auto", description="Depot road node id, or 'auto': the node nearest the first plant."
+        default="auto", description="Where the crew starts: a place of the city by name (town, landmark, stop, "
+        "junction as 'road/road'), 'lon,lat', a road node id, or 'auto': the road nearest the first plant.",
+    )
+    compare_depots: list[str] = Field(
+        default_factory=list, max_length=4,
+        description="Other depots to compare (same forms as depot); each is a whole run of the story with the "
+        "same burst and repair draw, and the options table ranks them.",
     )
     mobilise_s: float = Field(default=600.0, ge=0, description="From dispatch to leaving the depot (s).")
     valve_close_s: float = Field(default=300.0, ge=0, description="Time to find and close one valve (s).")
@@ -140,31 +163,74 @@ class PipeBurstFile(ScenarioFile):
     service: ServiceTable = ServiceTable()
 
 
-@scenario_kind(
-    "pipe_burst", PipeBurstFile, "water main burst: detection, crew, valve isolation, repair, service lost"
-)
 def run(config: PipeBurstFile, engine: Engine) -> RunResult:
-    """Run the burst story on the bundled Changle network and roads."""
+    """Run the burst story on the city's network and roads; then from every other depot compared."""
     city = load_city()
-    net, valves, tags = load_water(config)
+    city.require("roads", "a pipe_burst scenario (the crew drives on them)")
+    net, valves, tags = load_water(config, city)
     area = _area_polygon(city, config.burst.area) if config.burst.pipe == "auto" else None
-    return assess_burst(config, engine, net, valves, tags, city.roads, area)
+    result = assess_burst(config, engine, net, valves, tags, city.roads, area, city=city)
+    add_depot_options(config, result, lambda depot: _depot_run(config, net, valves, tags, city, area, depot))
+    return result
+
+
+def _depot_run(config: PipeBurstFile, net: CompiledNetwork, valves: pd.DataFrame, tags: dict[str, str], city: City,
+               area: shapely.Polygon | None, depot: str) -> dict[str, float]:
+    """The KPIs of the same story (same seed: same repair draw) with the crew starting at ``depot``."""
+    other = config.model_copy(update={"crew": config.crew.model_copy(update={"depot": depot, "compare_depots": []})})
+    header = config.scenario
+    engine = Engine(header.seed, header.start, header.duration_s)
+    return assess_burst(other, engine, net, valves, tags, city.roads, area, city=city, figures=False).kpis
 
 
 # ---- inputs -------------------------------------------------------------------------------------------
-def load_water(config: PipeBurstFile) -> tuple[CompiledNetwork, pd.DataFrame, dict[str, str]]:
-    """The network, its valve layer and pipe tags from ``[network]`` (default: the bundled data)."""
+def network_paths(config: PipeBurstFile, city: City | None = None) -> tuple[Path, Path | None]:
+    """The ``.inp`` of ``[network] inp`` (else the city's water layer) and its valve layer (``[network]
+    valves``, else the city's, else ``<inp stem>_valves.csv`` beside it; ``None`` if there is none)."""
+    if config.network.inp:
+        inp = Path(config.network.inp)
+    elif city is not None and city.water_inp is not None:
+        inp = city.water_inp
+    else:
+        inp = data_dir() / "water.inp"
+    if config.network.valves:
+        return inp, Path(config.network.valves)
+    beside = inp.with_name(inp.stem + "_valves.csv")
+    if not config.network.inp and city is not None and city.layer_file("water_valves") is not None:
+        return inp, city.layer_file("water_valves")
+    return inp, beside if beside.exists() else None
+
+
+def load_water(config: PipeBurstFile, city: City | None = None) -> tuple[CompiledNetwork, pd.DataFrame, dict[str, str]]:
+    """The network, its valve layer and pipe tags from ``[network]`` (default: the city's water layer).
+
+    A network without a valve layer gets a valve at both ends of every pipe (EPANET models rarely
+    carry their valves), which makes the burst pipe its own segment; the notes say so.
+    """
     # deferred: pandas is slow to import, and the registry imports every kind to discover it
     import pandas as pd
 
-    inp = Path(config.network.inp) if config.network.inp else data_dir() / "water.inp"
-    valves = Path(config.network.valves) if config.network.valves else inp.with_name(inp.stem + "_valves.csv")
+    inp, valves = network_paths(config, city)
     if not inp.exists():
-        raise InputError("[network] inp: water network not found (build it with gis_data/build.py)", inp)
-    if not valves.exists():
-        raise InputError("[network] valves: valve layer not found", valves)
+        raise InputError("[network] inp: water network not found (import one with twin data import-inp)", inp)
+    if config.network.valves and (valves is None or not valves.exists()):
+        raise InputError("[network] valves: valve layer not found", valves or config.network.valves)
     wn = read_inp(inp)
-    return compile_network(wn, str(inp)), pd.read_csv(valves), link_tags(wn)
+    net = compile_network(wn, str(inp))
+    frame = pd.read_csv(valves) if valves is not None else pipe_end_valves(net)
+    return net, frame, link_tags(wn)
+
+
+def pipe_end_valves(net: CompiledNetwork) -> pd.DataFrame:
+    """A valve layer with a valve at both ends of every pipe (``valve_id, link, node``)."""
+    # deferred: pandas is slow to import, and the registry imports every kind to discover it
+    import pandas as pd
+
+    pipes = np.flatnonzero(net.kind <= PIPE)
+    links = [net.link_names[k] for k in pipes for _ in (0, 1)]
+    nodes = [net.node_names[n] for k in pipes for n in (net.start[k], net.end[k])]
+    return pd.DataFrame({"valve_id": [f"V-{name}-{i % 2}" for i, name in enumerate(links)], "link": links,
+                         "node": nodes, "derived": True})
 
 
 def pick_pipe(net: CompiledNetwork, burst: BurstTable, tags: dict[str, str],
@@ -180,7 +246,18 @@ def pick_pipe(net: CompiledNetwork, burst: BurstTable, tags: dict[str, str],
     return pipe
 
 
-def crew_plan(config: PipeBurstFile, roads: nx.MultiDiGraph) -> Crew:
+def depot_node(city: City, depot: str, key: str, source: object = None) -> int | None:
+    """The road node of a depot: ``auto`` → ``None`` (by the first plant), a node id, or a place."""
+    if depot == "auto":
+        return None
+    value: str | int = int(depot) if depot.strip().isdigit() else depot
+    node = resolve_point(city, value, key, source).node
+    if node is None:
+        raise InputError(f"{key} = {depot!r}: the city has no road layer to start a crew from", source)
+    return node
+
+
+def crew_plan(config: PipeBurstFile, roads: nx.MultiDiGraph, city: City | None = None) -> Crew:
     """The crew of ``[crew]``: its depot (``auto``: by the first plant) and its road times - a
     traffic run's link times if ``travel_times_file`` names one, else free flow."""
     crew = config.crew
@@ -193,43 +270,44 @@ def crew_plan(config: PipeBurstFile, roads: nx.MultiDiGraph) -> Crew:
         travel, source = None, "free-flow road speeds"
     depot = None
     if crew.depot != "auto":
-        try:
-            depot = int(crew.depot)
-        except ValueError:
-            raise InputError(f"[crew] depot = {crew.depot!r}: expected a road node id or 'auto'") from None
+        if city is not None:
+            depot = depot_node(city, crew.depot, "[crew] depot")
+        else:
+            try:
+                depot = int(crew.depot)
+            except ValueError:
+                raise InputError(f"[crew] depot = {crew.depot!r}: expected a road node id or 'auto'") from None
         if depot not in roads:
             raise InputError(f"[crew] depot = {crew.depot!r}: not a node of the road graph")
     return Crew(depot=depot, mobilise_s=crew.mobilise_s, valve_close_s=crew.valve_close_s, travel_times=travel,
                 travel_source=source)
 
 
-def _area_polygon(city, area_id: str) -> shapely.Polygon:
-    """The city's area ``area_id`` in EPSG:4549, where ``[burst] pipe = "auto"`` looks."""
+def _area_polygon(city: City, area: str, source: object = None) -> shapely.Polygon | None:
+    """The city's area named ``area`` in EPSG:4549, where ``[burst] pipe = "auto"`` looks
+    (``None`` for ``all``: the whole network)."""
     # deferred: shapely and pyproj are slow to import, and the registry imports every kind
     import shapely
     from pyproj import Transformer  # deferred, as above
 
-    areas = city.areas
-    match = areas[areas["area_id"] == area_id]
-    if match.empty:
-        known = ", ".join(sorted(map(str, areas["area_id"])))
-        raise InputError(f"[burst] area = {area_id!r}: unknown area (known: {known})")
+    if area == "all":
+        return None
+    found = resolve_area(city, area, "[burst] area", source)
     to_metric = Transformer.from_crs("EPSG:4490", "EPSG:4549", always_xy=True)
-    return shapely.transform(
-        match.geometry.iloc[0], lambda xy: np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1]))
-    )
+    return shapely.transform(found.geometry, lambda xy: np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1])))
 
 
 # ---- the model, and what it did -------------------------------------------------------------------------
 def assess_burst(config: PipeBurstFile, engine: Engine, net: CompiledNetwork, valves_frame: pd.DataFrame,
-                 tags: dict[str, str], roads: nx.MultiDiGraph, area_xy: shapely.Polygon | None = None) -> RunResult:
+                 tags: dict[str, str], roads: nx.MultiDiGraph, area_xy: shapely.Polygon | None = None,
+                 city: City | None = None, figures: bool = True) -> RunResult:
     """Run the burst story on ``net`` (compiled, with ``node_xy`` in EPSG:4549) and ``roads``, and
-    report it: KPIs, tables, figures and notes."""
+    report it: KPIs, tables (people by town or 街道 of ``city``), map layers, figures and notes."""
     burst = config.burst
     pipe = pick_pipe(net, burst, tags, area_xy)
     leak = Leak(pipe, burst.position, area_fraction=burst.area_fraction,
                 discharge_coefficient=burst.discharge_coefficient, exponent=burst.exponent)
-    crew = crew_plan(config, roads)
+    crew = crew_plan(config, roads, city)
     d = config.detection
     detection = Detection(sensors=d.sensors, pressure_drop_m=d.pressure_drop_m, inflow_jump_pct=d.inflow_jump_pct,
                           scan_interval_s=d.scan_interval_s, confirm_s=d.confirm_s)
@@ -242,25 +320,47 @@ def assess_burst(config: PipeBurstFile, engine: Engine, net: CompiledNetwork, va
         return (engine.start + timedelta(seconds=float(t))).strftime("%H:%M")
 
     kpis = _kpis(config, engine, outcome, service)
-    tables = _tables(outcome, service, clock)
-    notes = _notes(config, outcome, kpis, crew.travel_source, clock)
+    if not figures:  # another depot's run: only its KPIs are compared
+        return RunResult(kpis=kpis)
     network = outcome.network
-    figures = {
-        "burst_map": _map(network.service, pipe, network.leak_node, network.cut_nodes,
-                          [network.service.link_names[k] for k in network.valve_links], network.sensors,
-                          outcome.locator, outcome.route_nodes, tables["junction_service"], roads),
-        "pressure_over_time": _pressure_plot(outcome.result, outcome.baseline, network.sensors, outcome.offset_s,
-                                             outcome.times, tables["service_over_time"], network.service,
-                                             config.service.service_head_m, clock),
-    }
+    places = junction_places(network.service, node_tags(config, city, list(network.service.node_names)), city)
+    tables = _tables(outcome, service, clock, places)
+    notes = _notes(config, outcome, kpis, crew.travel_source, clock)
+    if "derived" in valves_frame:
+        notes.append("The network has no valve layer: a valve is assumed at both ends of every pipe, so the "
+                     "burst pipe alone is isolated.")
     return RunResult(
         kpis=kpis,
         tables={**tables, **cim_tables(network.service, tables["junction_service"], pipe, network.isolated_links)},
-        figures=figures,
+        figures=_figures(config, outcome, tables, roads, clock),
         notes=notes,
         headline=["time_to_detect_s", "time_to_isolate_s", "time_to_restore_s", "water_lost_m3",
                   "person_hours_below_service_head_person_h", "service_availability_pct"],
+        layers=burst_layers(outcome, tables),
     )
+
+
+def node_tags(config: PipeBurstFile, city: City | None, names: list[str]) -> list[str | None]:
+    """Each of the nodes ``names``' ``[TAGS]`` tag in the network's ``.inp`` (its town on the
+    bundled network); the hole's node takes no tag, and finds its town by place."""
+    inp, _ = network_paths(config, city)
+    tags = inp_node_tags(inp)
+    return [tags.get(name) for name in names]
+
+
+def _figures(config: PipeBurstFile, outcome: BurstOutcome, tables: dict[str, pd.DataFrame], roads: nx.MultiDiGraph,
+             clock: Callable[[float], str]) -> dict[str, Figure]:
+    """The burst map and the pressures over time, each in Chinese and English."""
+    network = outcome.network
+    valve_links = [network.service.link_names[k] for k in network.valve_links]
+    return {
+        **in_both_languages("burst_map", lambda lang: burst_figures.burst_map(
+            lang, network.service, network.pipe, network.leak_node, network.cut_nodes, valve_links,
+            network.sensors, outcome.locator, outcome.route_nodes, tables["junction_service"], roads)),
+        **in_both_languages("pressure_over_time", lambda lang: burst_figures.pressure_plot(
+            lang, outcome.result, outcome.baseline, network.sensors, outcome.offset_s, outcome.times,
+            tables["service_over_time"], network.service, config.service.service_head_m, clock)),
+    }
 
 
 @dataclass(frozen=True)
@@ -334,9 +434,10 @@ def _kpis(config: PipeBurstFile, engine: Engine, outcome: BurstOutcome, s: _Serv
     return kpis
 
 
-def _tables(outcome: BurstOutcome, s: _ServiceLoss, clock: Callable[[float], str]) -> dict[str, pd.DataFrame]:
-    """``timeline``, ``service_over_time`` (from the scenario's start), ``valves`` and
-    ``junction_service``."""
+def _tables(outcome: BurstOutcome, s: _ServiceLoss, clock: Callable[[float], str],
+            places: list[str] | None = None) -> dict[str, pd.DataFrame]:
+    """``timeline``, ``service_over_time`` (from the scenario's start), ``valves``,
+    ``junction_service`` and the people affected by town or 街道 (``affected_population``)."""
     # deferred: pandas is slow to import, and the registry imports every kind to discover it
     import pandas as pd
 
@@ -371,9 +472,17 @@ def _tables(outcome: BurstOutcome, s: _ServiceLoss, clock: Callable[[float], str
         "hours_below_service_head_h": hours_below,
         "min_pressure_m": s.pressure[s.in_window].min(axis=0) if s.in_window.any() else np.nan,
         "cut_off": ~s.outside,
+        "place": places if places is not None else [UNPLACED["zh"]] * service.n_junctions,
     })
+    population = network.population
+    ever_below = hours_below > 0
+    people = people_by_place(junctions["place"].tolist(), {
+        "population_cut_off_count": np.where(~s.outside, population, 0.0),
+        "population_below_service_head_count": np.where(ever_below | ~s.outside, population, 0.0),
+        "person_hours_below_service_head_person_h": population * hours_below,
+    }, "population_below_service_head_count")
     return {"timeline": timeline, "service_over_time": over_time, "valves": valve_table,
-            "junction_service": junctions}
+            "junction_service": junctions, PEOPLE_TABLE: people}
 
 
 def _notes(config: PipeBurstFile, outcome: BurstOutcome, kpis: dict[str, float], travel_source: str,
@@ -395,148 +504,114 @@ def _notes(config: PipeBurstFile, outcome: BurstOutcome, kpis: dict[str, float],
     ]
 
 
-# ---- figures and the CIM's tables ---------------------------------------------------------------------
-def _map(net, pipe, leak_node, cut_nodes, valve_links, sensors, locator, route_nodes, junctions, roads) -> Figure:
-    """The burst on the map: isolated segment, valves, sensors, the crew's route and pressures."""
-    # deferred: matplotlib is slow to import, and the registry imports every kind to discover it
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # deferred with matplotlib, after choosing its backend
-    from matplotlib.collections import LineCollection  # deferred with matplotlib
-
-    xy = net.node_xy
-    fig, ax = plt.subplots(figsize=(10, 9))
-    road_segments = [(locator.xy[locator.index[u]], locator.xy[locator.index[v]]) for u, v in roads.edges()]
-    ax.add_collection(LineCollection(road_segments, colors="#eeeeee", linewidths=0.4, zorder=0))
-    pipes = np.stack([xy[net.start], xy[net.end]], axis=1)
-    ax.add_collection(LineCollection(pipes, colors="#9ecae1", linewidths=0.3 + 3 * net.diameter_m, zorder=1))
-    cut = set(int(n) for n in cut_nodes)
-    in_segment = [k for k in range(net.n_links) if net.start[k] in cut or net.end[k] in cut]
-    ax.add_collection(
-        LineCollection(
-            pipes[in_segment], colors="#de2d26", linewidths=2.5, zorder=3, label="isolated segment"
-        )
-    )
-    nj = net.n_junctions
-    worst = junctions["min_pressure_m"].to_numpy()
-    shown = junctions["population"].to_numpy() > 0
-    points = ax.scatter(
-        xy[:nj][shown, 0],
-        xy[:nj][shown, 1],
-        c=np.clip(worst[shown], 0, 60),
-        cmap="RdYlGn",
-        s=8,
-        zorder=2,
-        vmin=0,
-        vmax=60,
-    )
-    fig.colorbar(points, ax=ax, shrink=0.6, label="minimum pressure after the burst (m)")
-    if route_nodes:
-        route = np.array([locator.xy[locator.index[n]] for n in route_nodes])
-        ax.plot(route[:, 0], route[:, 1], color="#3f007d", lw=1.5, zorder=4, label="crew route")
-    valve_xy = (
-        np.array(
-            [xy[[net.start[net.link_index(k)], net.end[net.link_index(k)]]].mean(axis=0) for k in valve_links]
-        )
-        if valve_links
-        else np.zeros((0, 2))
-    )
-    ax.scatter(
-        valve_xy[:, 0], valve_xy[:, 1], marker="X", s=60, color="black", zorder=5, label="valves closed"
-    )
-    ax.scatter(
-        xy[sensors, 0], xy[sensors, 1], marker="^", s=30, color="#08519c", zorder=5, label="pressure sensors"
-    )
-    ax.scatter(
-        *xy[leak_node],
-        marker="*",
-        s=300,
-        color="#ff7f00",
-        edgecolor="black",
-        zorder=6,
-        label=f"burst on {pipe}",
-    )
-    sources = np.flatnonzero(net.node_kind != 0)
-    ax.scatter(
-        xy[sources, 0], xy[sources, 1], marker="s", s=40, color="#2171b5", zorder=5, label="plants and tanks"
-    )
-    ax.set_aspect("equal")
-    ax.autoscale_view()
-    ax.set_title("Pipe burst: isolation, crew route and pressures")
-    ax.set_xlabel("x (EPSG:4549, m)")
-    ax.set_ylabel("y (m)")
-    ax.legend(loc="lower left", fontsize=8)
-    fig.tight_layout()
-    return fig
 
 
-
-def _pressure_plot(result, baseline, sensors, offset, times, over_time, net, service_head, clock) -> Figure:
-    """Pressures at the most affected sensors, and residents below the service head, over time."""
-    # deferred: matplotlib is slow to import, and the registry imports every kind to discover it
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # deferred with matplotlib, after choosing its backend
-
-    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(11, 7), sharex=True)
-    window = result.time_s >= offset
-    hours = (result.time_s[window] - offset) / 3600.0
-    base_idx = np.clip(np.searchsorted(baseline.time_s, result.time_s[window], side="right") - 1, 0, None)
-    pressure = result.pressure_m[window]
-    drop = baseline.pressure_m[base_idx][:, sensors] - pressure[:, sensors]
-    shown = sensors[np.argsort(-drop.max(axis=0))[:6]]
-    for j in shown:
-        ax.plot(hours, pressure[:, j], lw=1.2, label=net.node_names[j])
-        ax.plot(hours, baseline.pressure_m[base_idx, j], lw=0.8, ls=":", color=ax.lines[-1].get_color())
-    ax.axhline(service_head, color="red", ls="--", lw=0.8, label=f"service head {service_head:g} m")
-    ax.set_ylabel("pressure (m)")
-    ax.set_title("Pressure at the most affected sensors (dotted: the same day without the burst)")
-    ax.legend(fontsize=7, ncol=4)
-    ax2.plot(
-        over_time["time_s"] / 3600.0,
-        over_time["population_below_service_head_count"] / 1000.0,
-        color="#de2d26",
-        label="with the burst",
-    )
-    ax2.plot(
-        over_time["time_s"] / 3600.0,
-        over_time["baseline_population_below_service_head_count"] / 1000.0,
-        color="grey",
-        ls=":",
-        label="without",
-    )
-    ax2.set_ylabel("residents below service head (thousand)")
-    ax2.set_xlabel("hours since the scenario start")
-    ax2.legend(fontsize=8)
-    for name, t in times.items():
-        for axis in (ax, ax2):
-            axis.axvline(t / 3600.0, color="black", lw=0.6, alpha=0.5)
-        ax.annotate(
-            f"{name} {clock(t)}",
-            (t / 3600.0, ax.get_ylim()[1]),
-            rotation=90,
-            fontsize=7,
-            va="top",
-            ha="right",
-        )
-    fig.tight_layout()
-    return fig
+# ---- options: the depots compared, and the answer ---------------------------------------------------
+def depot_labels(config: PipeBurstFile) -> list[str]:
+    """The depots compared, as written (``[crew] depot`` first)."""
+    return [config.crew.depot, *config.crew.compare_depots]
 
 
-def cim_tables(net, junctions: pd.DataFrame, pipe: str, isolated_links: np.ndarray) -> dict[str, pd.DataFrame]:
-    """The event on the CIM (viz/results_overlay.py): each junction's least pressure in the window
-    and whether the isolation cut it off (``cim_water_nodes``), and the burst pipe with the links
-    the isolation closes (``cim_water_links``), named as in the network file (the burst pipe's
-    second half, ``<pipe>__b``, is the pipe itself)."""
-    # deferred: pandas is slow to import, and the registry imports every kind to discover it
-    import pandas as pd
+def add_depot_options(config: PipeBurstFile, result: RunResult, run_from: Callable[[str], dict[str, float]]) -> None:
+    """Run the story from every depot of ``[crew] compare_depots`` and put each depot's KPIs
+    (``depot_<k>_<metric>``, k from 1 = ``[crew] depot``) and the ``options`` table in ``result``."""
+    depots = depot_labels(config)
+    result.kpis.update(depot_kpis([result.kpis] + [run_from(depot) for depot in depots[1:]]))
+    result.tables[OPTIONS_TABLE] = options_table(depots, result.kpis)
 
-    nodes = pd.DataFrame({
-        "node": junctions["junction"], "pressure_m": junctions["min_pressure_m"], "cut_off": junctions["cut_off"],
-    })
-    names = sorted({net.link_names[int(k)].removesuffix("__b") for k in isolated_links} | {pipe})
-    links = pd.DataFrame({"link": names, "burst": [name == pipe for name in names], "isolated": True})
-    return {"cim_water_nodes": nodes, "cim_water_links": links}
 
+def answer(config: PipeBurstFile, kpis: dict[str, float], result: RunResult) -> Answer:
+    """Which valves to close, the crew, hours and people without water by place; the best depot."""
+    return burst_answer(depot_labels(config), kpis, result.tables)
+
+
+# ---- validation: places, files and size -----------------------------------------------------------------
+BYTES_PER_VALUE = 8.0 * 12
+"""Memory per node or link and reported step: pressures, heads, demands, flows and the like, for the
+burst run and its baseline (float64), measured on the bundled run with margin."""
+SECONDS_PER_NODE_STEP = 2e-5
+"""Wall time per node and hydraulic step (both runs) on this machine, from the bundled run."""
+
+
+def check(config: PipeBurstFile, ctx: CheckContext) -> None:
+    """Resolve the network, the valve layer, the pipe, the area and every depot against the city."""
+    city = ctx.city
+    if config.network.inp:
+        ctx.file("[network] inp", config.network.inp)
+    elif city.water_inp is None:
+        raise ctx.fail("[network] inp", None, "the city has no water layer; add one with twin data import-inp")
+    if config.network.valves:
+        ctx.file("[network] valves", config.network.valves)
+    if config.crew.travel_times_file:
+        ctx.file("[crew] travel_times_file", config.crew.travel_times_file)
+    if city.roads is None:
+        raise ctx.fail("[crew] depot", config.crew.depot, "the city has no road layer for the crew; add one with "
+                       "twin data import-osm")
+    inp, _ = network_paths(config, city)
+    if config.burst.pipe != "auto":
+        pipes = [row[0] for row in inp_sections(inp).get("PIPES", [])]
+        if config.burst.pipe not in pipes:
+            raise InputError(f"[burst] pipe = {config.burst.pipe!r}: not a pipe of {inp.name} (nearest: "
+                             f"{', '.join(repr(n) for n in nearest_names(config.burst.pipe, pipes))})", ctx.source)
+    else:
+        _area_polygon(city, config.burst.area, ctx.source)
+    for key, depot in [("[crew] depot", config.crew.depot)] + [
+            (f"[crew] compare_depots[{i}]", d) for i, d in enumerate(config.crew.compare_depots)]:
+        depot_node(city, depot, key, ctx.source)
+
+
+def estimate(config: PipeBurstFile) -> SizeEstimate:
+    """Memory and time from the network's size, the hours simulated and the report step."""
+    inp, _ = network_paths(config, load_city())
+    size = 1000.0
+    if inp.exists():
+        sections = inp_sections(inp)
+        size = float(sum(len(sections.get(k, [])) for k in ("JUNCTIONS", "PIPES", "PUMPS", "VALVES")))
+    hours_s = 24 * 3600.0 + config.scenario.duration_s  # the hydraulics start at midnight
+    steps = hours_s / config.service.report_step_s
+    runs = 1 + len(config.crew.compare_depots)
+    return SizeEstimate(steps * size * BYTES_PER_VALUE * 2, steps * size * SECONDS_PER_NODE_STEP * 2 * runs,
+                        "[scenario] duration_s")
+
+
+def starter(city: City) -> str:
+    """A burst of the city's largest main, the crew by the first plant, compared with a town's depot."""
+    net, _, tags = load_water(PipeBurstFile.model_validate({"scenario": {"kind": "pipe_burst", "name": "x"}}), city)
+    pipe = largest_main(net, tags, None)
+    if pipe is None:
+        raise InputError("the water layer has no pipe to burst", city.water_inp)
+    k = net.link_index(pipe)
+    towns = city.towns
+    town = None
+    if towns is not None and len(towns) and "population" in towns:
+        town = str(towns.sort_values("population", ascending=False).iloc[0]["name_zh"])
+    compare = f'compare_depots = ["{town}"]   # a second depot in the most populous town, to compare\n' if town \
+        else ""
+    return STARTER.format(city=city.name, pipe=pipe, dn=round(1000 * float(net.diameter_m[k])),
+                          length=float(net.length_m[k]), compare=compare)
+
+
+STARTER = """# A burst of the largest main of {city}'s water network (管网爆管), written by `twin scenarios new`.
+[scenario]
+kind = "pipe_burst"
+name = "burst_{pipe}"
+description = "Burst of main {pipe} (DN{dn}, {length:,.0f} m): valves to close, crew, people without water."
+start = 2025-06-03T06:30:00   # a weekday morning, as the peak builds
+duration_s = 43200            # 12 h: detection, isolation, repair and restoration fit in
+
+[burst]
+pipe = "{pipe}"               # the largest main (by diameter, then length) that is not a plant outlet
+at_s = 1800
+area_fraction = 0.5           # a longitudinal split of half the pipe's section
+
+[crew]
+depot = "auto"                # the road nearest the first plant, where utilities keep their crews
+{compare}
+[service]
+service_head_m = 28.0         # GB 50013, six storeys
+"""
+
+scenario_kind(
+    "pipe_burst", PipeBurstFile, "water main burst: detection, crew, valve isolation, repair, service lost",
+    check=check, estimate=estimate, answer=answer, replications=3, starter=starter,
+)(run)

@@ -19,17 +19,22 @@ import numpy as np
 from pydantic import Field
 
 from scenarios.registry import scenario_kind
+from scenarios.validation import CheckContext, SizeEstimate
 from twin.cim import focus_table
-from twin.city.folder import load_city
+from twin.city.folder import City, load_city
 from twin.config import ScenarioFile, StrictModel
 from twin.crs import to_storage
 from twin.engine import Engine
 from twin.errors import InputError
 from twin.paths import data_dir
-from twin.results import RunResult
+from twin.plot_style import in_both_languages
+from twin.results import Answer, RunResult
+from twin.water.burst_figures import lonlat_ticks
 from twin.water.compile import compile_network
 from twin.water.epanet_io import read_inp
 from twin.water.network import CompiledNetwork
+from twin.water.places import OPTIONS_TABLE, PEOPLE_TABLE, inp_sections, junction_places
+from twin.water.town_report import people_short, supply_answer, supply_layers, supply_options
 from twin.water.town_supply import TownSupply, assess_town_supply, junction_towns
 
 if TYPE_CHECKING:
@@ -70,21 +75,29 @@ class TownSupplyFile(ScenarioFile):
     plan: PlanTable = PlanTable()
 
 
-@scenario_kind(
-    "town_supply", TownSupplyFile, "城乡供水一体化: town service pressure at the peak, mains to upsize"
-)
 def run(config: TownSupplyFile, engine: Engine) -> RunResult:  # noqa: ARG001 - no random draws
-    """Assess the bundled (or given) network's town supply."""
-    inp = Path(config.network.inp) if config.network.inp else data_dir() / "water.inp"
+    """Assess the city's (or the given) network's town supply."""
+    city = load_city()
+    inp = network_inp(config, city)
     if not inp.exists():
-        raise InputError("[network] inp: water network not found (build it with gis_data/build.py)", inp)
+        raise InputError("[network] inp: water network not found (import one with twin data import-inp)", inp)
     wn = read_inp(inp)
     net = compile_network(wn, str(inp))
-    return assess(config, net, junction_towns(wn, net))
+    return assess(config, net, junction_places(net, junction_towns(wn, net), city), city=city)
 
 
-def assess(config: TownSupplyFile, net: CompiledNetwork, junction_town: list[str]) -> RunResult:
-    """Run the assessment on a compiled network with a town tag per junction, and report it."""
+def network_inp(config: TownSupplyFile, city: City | None) -> Path:
+    """``[network] inp``, else the city's water layer, else the bundled network."""
+    if config.network.inp:
+        return Path(config.network.inp)
+    if city is not None and city.water_inp is not None:
+        return city.water_inp
+    return data_dir() / "water.inp"
+
+
+def assess(config: TownSupplyFile, net: CompiledNetwork, junction_town: list[str],
+           city: City | None = None) -> RunResult:
+    """Run the assessment on a compiled network with a town (by name) per junction, and report it."""
     # deferred: pandas is slow to import, and the registry imports every kind to discover it
     import pandas as pd
 
@@ -97,24 +110,26 @@ def assess(config: TownSupplyFile, net: CompiledNetwork, junction_town: list[str
     towns = before.merge(
         after[["town", "min_pressure_m", "delivered_pct"]], on="town", suffixes=("", "_after_upsizing")
     )
+    least = supply.as_built.pressure_m[:, : net.n_junctions].min(axis=0)
     return RunResult(
         kpis=kpis,
         tables={
             "towns": towns, "mains_to_upsize": supply.mains, "upsizing_steps": supply.upsizing_steps,
+            OPTIONS_TABLE: supply_options(supply, kpis),
+            PEOPLE_TABLE: people_short(net, supply, junction_town, plan.service_head_m),
             # the CIM render colours the mains by each junction's least pressure of the design day
-            "cim_water_nodes": pd.DataFrame({
-                "node": net.node_names[: net.n_junctions],
-                "pressure_m": supply.as_built.pressure_m[:, : net.n_junctions].min(axis=0),
-            }),
-            "cim_focus": _focus_on(net, failing, f"Least pressure of the design day (demand × {demand.growth:g})"),
+            "cim_water_nodes": pd.DataFrame({"node": net.node_names[: net.n_junctions], "pressure_m": least}),
+            "cim_focus": _focus_on(net, failing, f"Least pressure of the design day (demand × {demand.growth:g})",
+                                   city),
         },
         figures={
-            "town_pressures": _plots(before, after, plan.service_head_m),
-            "upsizing_map": _map(net, supply.plan.steps, before, junction_town),
+            **in_both_languages("town_pressures", lambda lang: _plots(before, after, plan.service_head_m, lang)),
+            **in_both_languages("upsizing_map", lambda lang: _map(net, supply.plan.steps, before, lang)),
         },
         notes=_notes(config, supply, kpis),
         headline=["towns_below_service_head_count", "min_town_pressure_m", "mains_to_upsize_count",
                   "upsizing_cost_cny", "min_town_pressure_after_upsizing_m"],
+        layers=supply_layers(net, supply),
     )
 
 
@@ -165,8 +180,79 @@ def _notes(config: TownSupplyFile, supply: TownSupply, kpis: dict[str, float]) -
     return notes
 
 
+# ---- the answer, validation and the starter -----------------------------------------------------------
+def answer(config: TownSupplyFile, kpis: dict[str, float], result: RunResult) -> Answer:
+    """Which towns fall short at the design-year peak, and which mains to upsize."""
+    return supply_answer(kpis, result.tables, config.demand.growth, config.plan.service_head_m)
+
+
+BYTES_PER_ELEMENT_HOUR = 8.0 * 16
+"""Memory per node or link and simulated hour: the design day's result arrays, twice (as built and
+upsized), float64, with margin."""
+SECONDS_PER_ELEMENT_HOUR = 2e-5
+"""Wall time per node or link and hour of one design day on this machine (the bundled run)."""
+
+
+def check(config: TownSupplyFile, ctx: CheckContext) -> None:
+    """The network must exist: ``[network] inp`` relative to the file, or the city's water layer."""
+    if config.network.inp:
+        ctx.file("[network] inp", config.network.inp)
+    elif ctx.city.water_inp is None:
+        raise ctx.fail("[network] inp", None, "the city has no water layer; add one with twin data import-inp")
+
+
+def estimate(config: TownSupplyFile) -> SizeEstimate:
+    """Every upsizing step solves the design day again: elements × hours × (steps + 2)."""
+    inp = network_inp(config, load_city())
+    size = 1000.0
+    if inp.exists():
+        sections = inp_sections(inp)
+        size = float(sum(len(sections.get(k, [])) for k in ("JUNCTIONS", "PIPES", "PUMPS", "VALVES")))
+    hours = float(config.demand.day_h)
+    days = config.plan.max_upsizes + 2
+    return SizeEstimate(size * hours * BYTES_PER_ELEMENT_HOUR * 2, size * hours * days * SECONDS_PER_ELEMENT_HOUR,
+                        "[plan] max_upsizes")
+
+
+def starter(city: City) -> str:
+    """The design-year check of the city's network: +30 % demand, the GB 50013 six-storey head."""
+    if city.water_inp is None:
+        raise InputError("the city has no water layer; add one with twin data import-inp", city.data_dir)
+    return STARTER.format(city=city.name)
+
+
+STARTER = """# 城乡供水一体化 for {city}: do the mains keep the service head at every town at the design-year
+# peak, and which mains to upsize if not? Written by `twin scenarios new town_supply`.
+[scenario]
+kind = "town_supply"
+name = "town_supply"
+description = "Town service pressure under the design-year peak (demand +30 %), and the mains to upsize."
+
+[demand]
+growth = 1.3                 # design-year demand over today's: a planning horizon of about ten years
+day_h = 24                   # a whole day, so the morning and evening peaks both count
+
+[plan]
+service_head_m = 28.0        # GB 50013: six storeys
+max_upsizes = 60             # one standard diameter per step; enough for a district network
+"""
+
+
 # ---- figures and the CIM's focus ---------------------------------------------------------------------
-def _plots(before: pd.DataFrame, after: pd.DataFrame, service_head: float) -> Figure:
+TEXT = {
+    "as_built": {"zh": "现状", "en": "as built"},
+    "upsized": {"zh": "扩径后", "en": "with upsized mains"},
+    "head": {"zh": "服务水头 {head:g} 米", "en": "service head {head:g} m"},
+    "least": {"zh": "设计日最低水压 (米)", "en": "least pressure over the design day (m)"},
+    "title": {"zh": "设计年高峰各镇街服务水压", "en": "Service pressure at every town under the design-year peak"},
+    "mains": {"zh": "需扩径干管", "en": "mains to upsize"},
+    "sources": {"zh": "水厂与水池", "en": "plants and tanks"},
+    "map_title": {"zh": "各镇街最低水压（现状）与需扩径干管",
+                  "en": "Towns' least pressure (as built) and the mains to upsize"},
+}
+
+
+def _plots(before: pd.DataFrame, after: pd.DataFrame, service_head: float, lang: str) -> Figure:
     """Every town's least pressure as built and with the upsized mains, against the service head."""
     # deferred: matplotlib is slow to import, and the registry imports every kind to discover it
     import matplotlib
@@ -176,20 +262,19 @@ def _plots(before: pd.DataFrame, after: pd.DataFrame, service_head: float) -> Fi
 
     fig, ax = plt.subplots(figsize=(11, 5))
     x = np.arange(len(before))
-    ax.bar(x - 0.2, before["min_pressure_m"], width=0.4, label="as built", color="#9ecae1")
+    ax.bar(x - 0.2, before["min_pressure_m"], width=0.4, label=TEXT["as_built"][lang], color="#9ecae1")
     merged = after.set_index("town").reindex(before["town"])
-    ax.bar(x + 0.2, merged["min_pressure_m"], width=0.4, label="with upsized mains", color="#3182bd")
-    ax.axhline(service_head, color="red", ls="--", lw=1, label=f"service head {service_head:g} m")
+    ax.bar(x + 0.2, merged["min_pressure_m"], width=0.4, label=TEXT["upsized"][lang], color="#3182bd")
+    ax.axhline(service_head, color="red", ls="--", lw=1, label=TEXT["head"][lang].format(head=service_head))
     ax.set_xticks(x, before["town"], rotation=60, ha="right", fontsize=8)
-    ax.set_ylabel("least pressure over the design day (m)")
-    ax.set_title("Service pressure at every town under the design-year peak")
+    ax.set_ylabel(TEXT["least"][lang])
+    ax.set_title(TEXT["title"][lang])
     ax.legend()
     fig.tight_layout()
     return fig
 
 
-
-def _map(net: CompiledNetwork, steps: list[dict], towns_frame: pd.DataFrame, junction_town: list[str]) -> Figure:
+def _map(net: CompiledNetwork, steps: list[dict], towns_frame: pd.DataFrame, lang: str) -> Figure:
     """The towns' least pressure (as built) on the map, and the mains to upsize."""
     # deferred: matplotlib is slow to import, and the registry imports every kind to discover it
     import matplotlib
@@ -204,43 +289,39 @@ def _map(net: CompiledNetwork, steps: list[dict], towns_frame: pd.DataFrame, jun
     ax.add_collection(LineCollection(pipes, colors="#9ecae1", linewidths=0.3 + 3 * net.diameter_m))
     upsized = [net.link_index(s["pipe"]) for s in steps]
     if upsized:
-        ax.add_collection(
-            LineCollection(pipes[upsized], colors="#de2d26", linewidths=3, label="mains to upsize")
-        )
-    low = towns_frame.set_index("worst_junction")
-    for name, row in low.iterrows():
-        i = net.node_index(name)
-        color = "#31a354" if row["meets_service_head"] else "#de2d26"
-        ax.scatter(*xy[i], s=30, color=color, zorder=3)
-        ax.annotate(
-            f"{row['town']} {row['min_pressure_m']:.0f} m",
-            xy[i],
-            fontsize=7,
-            xytext=(3, 3),
-            textcoords="offset points",
-        )
+        ax.add_collection(LineCollection(pipes[upsized], colors="#de2d26", linewidths=3, label=TEXT["mains"][lang]))
+    for _, row in towns_frame.iterrows():
+        i = net.node_index(row["worst_junction"])
+        ax.scatter(*xy[i], s=30, color="#31a354" if row["meets_service_head"] else "#de2d26", zorder=3)
+        ax.annotate(f"{row['town']} {row['min_pressure_m']:.0f} m", xy[i], fontsize=7, xytext=(3, 3),
+                    textcoords="offset points")
     sources = np.flatnonzero(net.node_kind != 0)
-    ax.scatter(xy[sources, 0], xy[sources, 1], marker="s", s=40, color="#2171b5", label="plants and tanks")
+    ax.scatter(xy[sources, 0], xy[sources, 1], marker="s", s=40, color="#2171b5", label=TEXT["sources"][lang])
     ax.set_aspect("equal")
     ax.autoscale_view()
-    ax.set_title("Towns' least pressure (as built) and the mains to upsize")
-    ax.set_xlabel("x (EPSG:4549, m)")
-    ax.set_ylabel("y (m)")
+    lonlat_ticks(ax, lang)
+    ax.set_title(TEXT["map_title"][lang])
     ax.legend(loc="lower left")
     fig.tight_layout()
     return fig
 
 
-
-def _focus_on(net: CompiledNetwork, failing: pd.DataFrame, label: str) -> pd.DataFrame:
+def _focus_on(net: CompiledNetwork, failing: pd.DataFrame, label: str, city: City | None) -> pd.DataFrame:
     """A ``cim_focus`` row around the worst junctions of the towns below the service head, or
-    over the whole district when every town passes."""
-    city = load_city()
+    over the whole network when every town passes."""
     if failing.empty:
-        centre = city.boundary.geometry.iloc[0].centroid
-        return focus_table([centre.x], [centre.y], label, min_radius_m=16_000.0)
+        if city is not None and city.boundary is not None:
+            centre = city.boundary.geometry.iloc[0].centroid
+            return focus_table([centre.x], [centre.y], label, min_radius_m=16_000.0)
+        lon, lat = to_storage(np.array([np.nanmean(net.node_xy[:, 0])]), np.array([np.nanmean(net.node_xy[:, 1])]))
+        return focus_table(lon, lat, label, min_radius_m=3_000.0)
     index = {name: i for i, name in enumerate(net.node_names)}
     xy = net.node_xy[[index[name] for name in failing["worst_junction"]]]
-    names = dict(zip(city.towns["town_id"], city.towns["name_zh"], strict=True)) if city.towns is not None else {}
-    towns = "、".join(names.get(town, town) for town in failing["town"])
+    towns = "、".join(str(town) for town in failing["town"])
     return focus_table(*to_storage(xy[:, 0], xy[:, 1]), f"{label}: {towns}", min_radius_m=3_000.0, margin_m=2_500.0)
+
+
+scenario_kind(
+    "town_supply", TownSupplyFile, "城乡供水一体化: town service pressure at the peak, mains to upsize",
+    check=check, estimate=estimate, answer=answer, replications=1, starter=starter,
+)(run)
