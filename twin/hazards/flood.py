@@ -34,6 +34,23 @@ class FloodGeometry:
     hypsometry: ZoneHypsometry
     link_zone: np.ndarray
     link_elevation_m: np.ndarray
+    terrain: Terrain
+    tree: STRtree
+
+    def locate(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Zone (containing, else nearest) and ground elevation (m) of lon/lat sites (as for links)."""
+        return _locate(self.tree, self.terrain, self.hypsometry, lon, lat)
+
+
+def _locate(tree: STRtree, terrain: Terrain, hyps: ZoneHypsometry, lon: np.ndarray,
+            lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    ny, nx = terrain.shape
+    x, y = to_metric(np.asarray(lon, float), np.asarray(lat, float))
+    zone = np.asarray(tree.query_nearest(points(x, y), all_matches=False)[1], np.int64)
+    i = np.clip(np.rint((x - terrain.x0_m) / terrain.cell_m).astype(np.int64), 0, nx - 1)
+    j = np.clip(np.rint((y - terrain.y0_m) / terrain.cell_m).astype(np.int64), 0, ny - 1)
+    ground = terrain.elevation_m_grid[j, i].astype(float)
+    return zone, np.maximum(ground, hyps.floor_m()[zone])
 
 
 def flood_geometry(zones: gpd.GeoDataFrame, terrain: Terrain, link_lon: np.ndarray,
@@ -50,17 +67,11 @@ def flood_geometry(zones: gpd.GeoDataFrame, terrain: Terrain, link_lon: np.ndarr
     inside, zone = tree.query(points(cx, cy), predicate="within")
     cell_zone[inside] = zone
     hyps = ZoneHypsometry(cell_zone, terrain.elevation_m_grid.ravel(), terrain.cell_m**2, len(metric))
-    lx, ly = to_metric(np.asarray(link_lon, float), np.asarray(link_lat, float))
-    link_points = points(lx, ly)
-    link_zone = np.asarray(tree.query_nearest(link_points, all_matches=False)[1], np.int64)
-    i = np.clip(np.rint((lx - terrain.x0_m) / terrain.cell_m).astype(np.int64), 0, nx - 1)
-    j = np.clip(np.rint((ly - terrain.y0_m) / terrain.cell_m).astype(np.int64), 0, ny - 1)
-    ground = terrain.elevation_m_grid[j, i].astype(float)
-    link_elevation = np.maximum(ground, hyps.floor_m()[link_zone])
+    link_zone, link_elevation = _locate(tree, terrain, hyps, link_lon, link_lat)
     return FloodGeometry(
         zone_id=metric["zone_id"].to_numpy(), zone_town=metric["town_id"].astype(str).to_numpy(),
         zone_residents=metric["residents"].to_numpy(float), area_m2=metric.geometry.area.to_numpy(float),
-        hypsometry=hyps, link_zone=link_zone, link_elevation_m=link_elevation,
+        hypsometry=hyps, link_zone=link_zone, link_elevation_m=link_elevation, terrain=terrain, tree=tree,
     )
 
 
@@ -82,6 +93,10 @@ class Flood:
         """Link depths (m) of the last state at or before ``time_s``."""
         k = int(np.clip(np.searchsorted(self.time_s, time_s, side="right") - 1, 0, len(self.time_s) - 1))
         return self.depth_m[k]
+
+    def site_depth_m(self, zone: np.ndarray, elevation_m: np.ndarray) -> np.ndarray:
+        """``[time, site]`` water depth (m) at sites located with :meth:`FloodGeometry.locate`."""
+        return np.array([link_depth_m(level, zone, elevation_m) for level in self.level_m])
 
 
 def simulate_flood(geometry: FloodGeometry, rain: RainSeries, runoff_coefficient: float,
