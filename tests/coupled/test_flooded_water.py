@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from twin.city.folder import load_city
-from twin.coupled.water import attach_water, outage_intervals, stopped_at, town_shortfall, water_facilities
+from twin.coupled.outages import outage_intervals, stopped_at
+from twin.coupled.water import attach_water, town_shortfall, water_facilities
 from twin.engine import Engine
 from twin.water.compile import compile_network
 from twin.water.epanet_io import read_inp

@@ -21,6 +21,7 @@ import numpy as np
 import simpy
 
 from kernels.hydraulics.codes import PUMP, RESERVOIR
+from twin.coupled.outages import stopped_at
 from twin.crs import to_storage
 from twin.engine import Engine
 from twin.water.network import CompiledNetwork
@@ -56,37 +57,6 @@ def water_facilities(net: CompiledNetwork) -> list[Facility]:
         lon, lat = to_storage(np.array([x]), np.array([y]))
         out.append(Facility(net.node_names[node], "plant", links, float(lon[0]), float(lat[0])))
     return out
-
-
-def outage_intervals(time_s: np.ndarray, depth_m: np.ndarray, flood_depth_m: float,
-                     restart_delay_s: float) -> list[tuple[float, float]]:
-    """When a facility with water ``depth_m[k]`` at ``time_s[k]`` is stopped: ``[(stop_s, restart_s)]``.
-
-    It stops at the first time the depth reaches ``flood_depth_m`` and restarts
-    ``restart_delay_s`` after the first later time the depth is below it again (merged if it floods
-    again before restarting); an outage still on at the end runs to +inf.
-    """
-    wet = np.asarray(depth_m) >= flood_depth_m
-    out: list[tuple[float, float]] = []
-    k = 0
-    while k < len(wet):
-        if not wet[k]:
-            k += 1
-            continue
-        stop = float(time_s[k])
-        while k < len(wet) and wet[k]:
-            k += 1
-        restart = float(time_s[k]) + restart_delay_s if k < len(wet) else np.inf
-        if out and stop <= out[-1][1]:
-            out[-1] = (out[-1][0], restart)
-        else:
-            out.append((stop, restart))
-    return out
-
-
-def stopped_at(intervals: list[tuple[float, float]], time_s: float) -> bool:
-    """Whether ``time_s`` falls in one of the outage ``intervals`` (stop inclusive, restart exclusive)."""
-    return any(start <= time_s < end for start, end in intervals)
 
 
 @dataclass
