@@ -49,6 +49,9 @@ def test_burst_answer_names_valves_depot_and_places(burst_run):
         assert all(v in text for v in valves["valve_id"]), text
         assert "抢修站" in text if lang == "zh" else "depot" in text
         assert "街道" in answer["text"][lang] or "镇" in answer["text"][lang]
+    # people are counted as people (人), not as things (个)
+    assert "个人" not in answer["text"]["zh"] and " 人" in answer["text"]["zh"]
+    assert "people people" not in answer["text"]["en"] and " people lose water" in answer["text"]["en"]
     assert answer["chosen"] in ("depot_1", "depot_2") and answer["versus"] in ("depot_1", "depot_2")
     assert answer["chosen"] != answer["versus"]
     manifest = json.loads((burst_run / "manifest.json").read_text(encoding="utf-8"))
@@ -155,6 +158,7 @@ def test_town_supply_answer_names_the_short_towns_and_the_mains(rural_run):
     for lang in ("zh", "en"):
         assert all(town in answer["text"][lang] for town in short)
         assert mains["pipe"].iloc[0] in answer["text"][lang]
+    assert "个，" not in answer["text"]["zh"] and " people live there" in answer["text"]["en"]
     assert answer["recommendation"]["en"] == "upsized mains"
 
 

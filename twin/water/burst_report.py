@@ -32,9 +32,9 @@ TEXT = {
                  "en": "Burst on {pipe}: which valves to close, where the crew starts, how many people lose "
                        "water or pressure, and for how long?"},
     "answer": {"zh": "关闭{valves}（{n}个阀门）隔离{pipe}；抢修队从{depot}出发，{isolate}后隔离、{restore}后恢复供水。"
-                     "停水{cut}人，水压不足{below}人（{hours}），以{places}为主；漏失{lost}。",
+                     "停水人口{cut}，水压不足人口{below}（{hours}），以{places}为主；漏失{lost}。",
                "en": "Close {valves} ({n} valves) to isolate {pipe}; the crew from {depot} isolates it after "
-                     "{isolate} and service is back after {restore}. {cut} people lose water and {below} fall "
+                     "{isolate} and service is back after {restore}. {cut} lose water and {below} fall "
                      "below service pressure ({hours}), mostly in {places}; {lost} of water is lost."},
     "options": {"zh": "比较的{n}个抢修站中，{best}损失最小（{metric}{value}）。",
                 "en": "Of the {n} depots compared, {best} loses least ({metric} {value})."},

@@ -36,7 +36,7 @@ TEXT = {
                     "扩径{mains}条干管（{pipes}；{km}，估算{cost}）后最低水压升至{after}，"
                     "仍不足的镇街{left}个。",
               "en": "No: {towns} fall below the {head:g} m service head at the design-year peak (least {least}; "
-                    "{people} live there, {short} of them at junctions short of it). Upsizing {mains} mains "
+                    "{people} live there; {short} are at junctions short of it). Upsizing {mains} mains "
                     "({pipes}; {km}, indicative {cost}) lifts the least "
                     "town pressure to {after}, with {left} towns still short."},
     "as_built": {"zh": "现状管网", "en": "as built"},
