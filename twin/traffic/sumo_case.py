@@ -37,7 +37,7 @@ from twin.traffic.sumo_io.config import read_sumocfg, write_sumocfg
 from twin.traffic.sumo_io.netconvert import write_net
 from twin.traffic.sumo_io.network import SumoConnection, SumoNet, read_net
 from twin.traffic.sumo_io.programs import SumoPhase, SumoProgram, read_programs, write_programs
-from twin.traffic.sumo_io.routes import SumoTrip, read_routes, write_routes
+from twin.traffic.sumo_io.routes import SumoTrip, read_routes, unknown_edges, write_routes
 from twin.traffic.trips import Trips, cut_trips, movement_counts, trips_from_sumo
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ class _SumoInputs:
     additional: list[Path]
     begin_s: float
     end_s: float | None
+    ignore_route_errors: bool = False
 
 
 def _sumo_inputs(
@@ -64,18 +65,37 @@ def _sumo_inputs(
 ) -> _SumoInputs:
     """The net, routes, additional files, begin and end: ``sumocfg``'s, overridden by the times given."""
     additional: list[Path] = []
+    ignore = False
     if sumocfg is not None:
         config = read_sumocfg(sumocfg)
         net, routes = config.net_file, list(config.route_files)
         additional = list(config.additional_files)
         begin_s = config.begin_s if begin_s is None else begin_s
         end_s = config.end_s if end_s is None else end_s
-        if not routes:
-            raise InputError("no <route-files> in the configuration", sumocfg)
+        ignore = config.ignore_route_errors
     begin_s = 0.0 if begin_s is None else float(begin_s)
     if end_s is not None and end_s <= begin_s:
         raise InputError(f"--end {end_s:g} must be after --begin {begin_s:g}")
-    return _SumoInputs(net, list(routes), additional, begin_s, end_s)
+    return _SumoInputs(net, list(routes), additional, begin_s, end_s, ignore)
+
+
+def _read_demand(inputs: _SumoInputs, known_edges: set[str], source: Path | None) -> list[SumoTrip]:
+    """Every vehicle of the route files and of the additional files (SUMO reads demand from
+    both) that departs at or after the begin time.
+
+    A route through an edge the network does not have stops the run, as it stops SUMO, unless
+    the configuration sets ``ignore-route-errors`` (then the vehicle is left out and counted).
+    """
+    trips: list[SumoTrip] = []
+    for path in [*inputs.routes, *inputs.additional]:
+        found = read_routes(path)
+        bad = None if inputs.ignore_route_errors else unknown_edges(found, known_edges)
+        if bad is not None:
+            raise InputError(f"vehicle {bad[0]!r} uses edge {bad[1]!r}, which is not in the network", path)
+        trips += found
+    if not trips:
+        raise InputError("no <vehicle>, <trip> or <flow> in the route or additional files", source)
+    return [trip for trip in trips if trip.depart_s >= inputs.begin_s]
 
 
 def run_sumo_inputs(
@@ -107,8 +127,7 @@ def run_sumo_inputs(
     for path in inputs.additional:
         sumo_net.programs.update(read_programs(path))  # the last programme loaded runs, as in SUMO
     network = network_from_sumo(sumo_net, params or TrafficParams())
-    sumo_trips = [trip for path in inputs.routes for trip in read_routes(path)]
-    sumo_trips = [trip for trip in sumo_trips if trip.depart_s >= inputs.begin_s]
+    sumo_trips = _read_demand(inputs, set(sumo_net.edge_key), Path(sumocfg) if sumocfg else None)
     trips, skipped = trips_from_sumo(network, sumo_trips)
     if skipped:
         log.warning(

@@ -10,8 +10,13 @@ from twin.traffic.signals.plan import SignalPlan
 from twin.traffic.signals.strategies.registry import holds_minimum_green
 
 
-def plan_problems(plan: SignalPlan, conflicts: np.ndarray) -> list[str]:
+def plan_problems(plan: SignalPlan, conflicts: np.ndarray, conflicting_greens_allowed: bool = False) -> list[str]:
     """Everything wrong with ``plan``; ``conflicts`` is the bool matrix over its local movements.
+
+    ``conflicting_greens_allowed`` is for programmes read from a SUMO network: SUMO runs two
+    conflicting ``G`` movements in one phase (netconvert writes them for joined junction clusters
+    and for streams whose conflict the junction's right of way resolves), so they are not an
+    error there; the kernel lets the movement of lower rank give way, as everywhere else.
 
     Checks: states have one letter per movement from ``Gg r``; no two conflicting movements
     protected-green in the same phase; a permitted movement never conflicts with a protected
@@ -35,7 +40,7 @@ def plan_problems(plan: SignalPlan, conflicts: np.ndarray) -> list[str]:
                 problems.append(f"phase {i}: {name} = {getattr(phase, name)} < 0")
         if phase.green_s + 1e-9 < phase.min_green_s and holds_minimum_green(plan.strategy):
             problems.append(f"phase {i}: green {phase.green_s:g} s below minimum {phase.min_green_s:g} s")
-        protected = [k for k in range(n) if phase.states[k] == "G"]
+        protected = [] if conflicting_greens_allowed else [k for k in range(n) if phase.states[k] == "G"]
         for a_pos, a in enumerate(protected):
             for b in protected[a_pos + 1 :]:
                 if conflicts[a, b]:
@@ -62,8 +67,10 @@ def plan_problems(plan: SignalPlan, conflicts: np.ndarray) -> list[str]:
     return problems
 
 
-def validate_plan(plan: SignalPlan, conflicts: np.ndarray, source: str = "signal plan") -> None:
+def validate_plan(
+    plan: SignalPlan, conflicts: np.ndarray, source: str = "signal plan", conflicting_greens_allowed: bool = False
+) -> None:
     """Raise :class:`InputError` naming the controller and the first problem, if any."""
-    problems = plan_problems(plan, conflicts)
+    problems = plan_problems(plan, conflicts, conflicting_greens_allowed)
     if problems:
         raise InputError(f"controller {plan.controller}: {problems[0]}", source)

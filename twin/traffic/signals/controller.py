@@ -58,8 +58,9 @@ class SignalController:
         cls, network: TrafficNetwork, plans: list[SignalPlan], timing: TimingParams
     ) -> SignalController:
         """Validate every plan and lay them out as kernel arrays, each run by its strategy."""
+        from_sumo = network.sumo is not None  # SUMO's own programmes may hold conflicting greens
         for plan in plans:
-            validate_plan(plan, network.conflicts_among(plan.movements), "signal plans")
+            validate_plan(plan, network.conflicts_among(plan.movements), "signal plans", from_sumo)
         strategies = [make_strategy(p.strategy) for p in plans]
         return cls(
             plans=list(plans),

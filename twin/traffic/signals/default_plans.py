@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from twin.errors import InputError
 from twin.traffic.junctions import default_phases
 from twin.traffic.signals.plan import Phase, SignalPlan
 from twin.traffic.signals.timing import TimingParams
@@ -70,6 +71,7 @@ def plans_from_sumo(network: TrafficNetwork, timing: TimingParams) -> list[Signa
             by_pair[(network.link_keys[network.mov_in[m]], network.link_keys[network.mov_out[m]])].link_indices
             for m in movements
         ]
+        _check_states(program, links)
         codes = _movement_codes(program, links)
         starts = _green_starts(codes)
         # Rotating the programme to start at a green keeps its absolute timing.
@@ -86,6 +88,27 @@ def plans_from_sumo(network: TrafficNetwork, timing: TimingParams) -> list[Signa
             )
         )
     return plans
+
+
+def _check_states(program: SumoProgram, links: list[tuple[int, ...]]) -> None:
+    """Refuse a programme SUMO itself refuses: a state shorter than the light's link indices, or
+    a letter that is no SUMO signal state."""
+    needed = 1 + max((i for idx in links for i in idx), default=-1)
+    where = f"<tlLogic id={program.tl_id!r} programID={program.program_id!r}>"
+    for k, phase in enumerate(program.phases):
+        if len(phase.state) < needed:
+            raise InputError(
+                f"{where} phase {k}: state {phase.state!r} has {len(phase.state)} letters, "
+                f"but the light controls {needed} links",
+                program.source or None,
+            )
+        unknown = sorted(set(phase.state) - set(SUMO_STATE_CODE))
+        if unknown:
+            raise InputError(
+                f"{where} phase {k}: state letter {unknown[0]!r} is not a SUMO signal state "
+                f"(expected one of {''.join(SUMO_STATE_CODE)})",
+                program.source or None,
+            )
 
 
 def _movement_codes(program: SumoProgram, links: list[tuple[int, ...]]) -> list[list[int]]:

@@ -21,6 +21,7 @@ class SumoConfig:
     additional_files: tuple[Path, ...]
     begin_s: float
     end_s: float | None
+    ignore_route_errors: bool = False  # SUMO's --ignore-route-errors: drop bad routes, do not stop
 
 
 def read_sumocfg(path: str | Path) -> SumoConfig:
@@ -52,6 +53,7 @@ def read_sumocfg(path: str | Path) -> SumoConfig:
         additional_files=tuple((folder / p).resolve() for p in additional),
         begin_s=parse_seconds(begin, "<begin>", path) if begin else 0.0,
         end_s=parse_seconds(end, "<end>", path) if end else None,
+        ignore_route_errors=(value("ignore-route-errors") or "false").lower() in ("true", "1", "yes", "on"),
     )
 
 

@@ -71,7 +71,8 @@ def read_net(path: str | Path) -> SumoNet:
     except Exception as exc:  # noqa: BLE001 - sumolib raises plain exceptions on bad XML
         raise InputError(f"cannot read SUMO network: {exc}", path) from None
     graph, edge_key, junction_type = _road_layer(net, path.stem)
-    return SumoNet(path, graph, edge_key, _connections(net, edge_key), _programs(net), net.hasGeoProj(), junction_type)
+    programs = _programs(net, path)
+    return SumoNet(path, graph, edge_key, _connections(net, edge_key), programs, net.hasGeoProj(), junction_type)
 
 
 def _road_layer(net, name: str) -> tuple[nx.MultiDiGraph, dict[str, tuple], dict[str, str]]:  # noqa: ANN001
@@ -200,7 +201,7 @@ def _internal_path(net, conn) -> tuple[float, float]:  # noqa: ANN001 - sumolib 
     return length, time
 
 
-def _programs(net) -> dict[str, SumoProgram]:  # noqa: ANN001 - a sumolib network
+def _programs(net, path: Path) -> dict[str, SumoProgram]:  # noqa: ANN001 - a sumolib network
     """Each traffic light's programme ``"0"`` (else its first by id)."""
     programs = {}
     for tls in net.getTrafficLights():
@@ -217,5 +218,6 @@ def _programs(net) -> dict[str, SumoProgram]:  # noqa: ANN001 - a sumolib networ
                 SumoPhase(float(p.duration), p.state, optional_float(p.minDur), optional_float(p.maxDur))
                 for p in program.getPhases()
             ),
+            source=str(path),
         )
     return programs

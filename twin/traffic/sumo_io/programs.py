@@ -30,6 +30,7 @@ class SumoProgram:
     kind: str  # static, actuated, ...
     offset_s: float
     phases: tuple[SumoPhase, ...]
+    source: str = ""  # the file it was read from (the network or an additional file)
 
 
 def optional_float(value: object) -> float | None:
@@ -72,6 +73,7 @@ def read_programs(path: str | Path) -> dict[str, SumoProgram]:
             element.get("type", "static"),
             float(element.get("offset", "0")),
             phases,
+            str(path),
         )
     return programs
 

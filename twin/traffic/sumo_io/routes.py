@@ -37,7 +37,9 @@ def read_routes(path: str | Path, seed: int = 0) -> list[SumoTrip]:
 
     Flows expand as SUMO does: ``period`` (or ``vehsPerHour``, or ``number`` spread evenly over
     [begin, end)) gives evenly spaced vehicles ``<flow id>.<i>``; ``probability`` draws one
-    vehicle per second with that probability (seeded by ``seed``).
+    vehicle per second with that probability (seeded by ``seed``). A vehicle or flow whose
+    ``route`` names a ``routeDistribution`` draws each vehicle's route by the members'
+    probabilities. Additional files may hold vehicles too (SUMO reads them from either).
     """
     path = Path(path)
     if not path.exists():
@@ -46,10 +48,7 @@ def read_routes(path: str | Path, seed: int = 0) -> list[SumoTrip]:
         root = ET.parse(path).getroot()
     except ET.ParseError as exc:
         raise InputError(f"not valid XML: {exc}", path) from None
-    named: dict[str, tuple[str, ...]] = {}
-    for element in root.iter("route"):
-        if element.get("id") and element.get("edges"):
-            named[element.get("id")] = tuple(element.get("edges").split())
+    named = _named_routes(root)
     rng = np.random.default_rng(seed)
     trips: list[SumoTrip] = []
     for element in root:
@@ -57,12 +56,8 @@ def read_routes(path: str | Path, seed: int = 0) -> list[SumoTrip]:
         if tag == "vehicle":
             vid = element.get("id", "?")
             depart = parse_seconds(element.get("depart"), f"<vehicle id={vid!r}>", path)
-            inner = element.find("route")
-            if inner is not None and inner.get("edges"):
-                edges = tuple(inner.get("edges").split())
-            elif element.get("route") in named:
-                edges = named[element.get("route")]
-            else:
+            edges = _route_of(element, named, rng)
+            if edges is None:
                 raise InputError(f"<vehicle id={vid!r}>: no <route> and no known route id", path)
             trips.append(SumoTrip(vid, depart, edges=edges))
         elif tag == "trip":
@@ -80,18 +75,59 @@ def read_routes(path: str | Path, seed: int = 0) -> list[SumoTrip]:
     return trips
 
 
+RouteChoice = tuple[str, ...] | list[tuple[tuple[str, ...], float]]
+"""A named route's edges, or a ``routeDistribution``'s routes with their probabilities."""
+
+
+def _named_routes(root: ET.Element) -> dict[str, RouteChoice]:
+    """Routes by id, and each ``routeDistribution`` as its member routes and probabilities."""
+    named: dict[str, RouteChoice] = {}
+    for element in root.iter("route"):
+        if element.get("id") and element.get("edges"):
+            named[element.get("id")] = tuple(element.get("edges").split())
+    for dist in root.iter("routeDistribution"):
+        members = []
+        for route in dist.iter("route"):
+            edges = tuple(route.get("edges").split()) if route.get("edges") else named.get(route.get("refId"))
+            if isinstance(edges, tuple):
+                members.append((edges, float(route.get("probability", "1"))))
+        if dist.get("id") and members:
+            named[dist.get("id")] = members
+    return named
+
+
+def _route_of(element: ET.Element, named: dict[str, RouteChoice], rng: np.random.Generator) -> tuple[str, ...] | None:
+    """The edges a vehicle or flow drives: its own ``<route>``, a named route, or one draw from a
+    named ``routeDistribution`` (by its probabilities, as SUMO draws); ``None`` if none."""
+    inner = element.find("route")
+    if inner is not None and inner.get("edges"):
+        return tuple(inner.get("edges").split())
+    choice = named.get(element.get("route"))
+    if choice is None or isinstance(choice, tuple):
+        return choice
+    weights = np.array([w for _, w in choice], float)
+    pick = int(rng.choice(len(choice), p=weights / weights.sum())) if weights.sum() > 0 else 0
+    return choice[pick][0]
+
+
+def unknown_edges(trips: list[SumoTrip], known: set[str]) -> tuple[str, str] | None:
+    """The first ``(vehicle id, edge id)`` whose route, origin, via or destination is no edge of
+    the network, or ``None``."""
+    for trip in trips:
+        for edge in (*(trip.edges or ()), *(e for e in (trip.from_edge, trip.to_edge) if e), *trip.via):
+            if edge not in known:
+                return trip.id, edge
+    return None
+
+
 def _expand_flow(element, named, rng, path: Path) -> list[SumoTrip]:  # noqa: ANN001
     fid = element.get("id", "?")
     where = f"<flow id={fid!r}>"
     begin = parse_seconds(element.get("begin", "0"), where, path)
     end = parse_seconds(element.get("end", "3600"), where, path)
-    inner = element.find("route")
-    edges = None
-    if inner is not None and inner.get("edges"):
-        edges = tuple(inner.get("edges").split())
-    elif element.get("route") in named:
-        edges = named[element.get("route")]
-    elif not (element.get("from") and element.get("to")):
+    distribution = isinstance(named.get(element.get("route")), list)
+    edges = None if distribution else _route_of(element, named, rng)
+    if edges is None and not distribution and not (element.get("from") and element.get("to")):
         raise InputError(f"{where}: needs a route or from= and to=", path)
     period_text = element.get("period")
     if element.get("probability") is not None:
@@ -116,13 +152,15 @@ def _expand_flow(element, named, rng, path: Path) -> list[SumoTrip]:  # noqa: AN
         if element.get("number") is not None:
             times = times[: int(element.get("number"))]
     via = tuple((element.get("via") or "").split())
+    # On a route distribution each vehicle draws its own route.
+    drawn = [_route_of(element, named, rng) for _ in times] if distribution else [edges] * len(times)
     return [
         SumoTrip(
             f"{fid}.{i}",
             float(t),
-            edges=edges,
-            from_edge=None if edges else element.get("from"),
-            to_edge=None if edges else element.get("to"),
+            edges=drawn[i],
+            from_edge=None if drawn[i] else element.get("from"),
+            to_edge=None if drawn[i] else element.get("to"),
             via=via,
         )
         for i, t in enumerate(times)
