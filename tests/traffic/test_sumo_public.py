@@ -1,6 +1,6 @@
 """Public SUMO scenarios shipped with eclipse-sumo (``sumo/tools/game``), read as SUMO reads them.
 
-* A10KW (an OSM motorway junction near Berlin) has joined junction clusters whose programmes give
+* A10KW (an OSM motorway interchange) has a joined junction cluster whose programme gives
   conflicting movements green together, which SUMO runs: we run it too.
 * square keeps its demand in an additional file, as flows over ``routeDistribution`` s.
 * Programmes and routes that SUMO itself refuses are bad input (exit 2, one line).
