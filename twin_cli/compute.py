@@ -161,12 +161,25 @@ def simulate(
     if arrival_rate_per_h is not None:
         stream = _SyntheticStream(jobs, gpus_per_job, arrival_rate_per_h, mean_duration_h, duration_dist, duration_cv)
     table = _workload(workload, trace_format, year, days, accelerator, precision, stream, engine)
+    _refuse_all_too_large(table, spec, "--gpus-per-job" if stream is not None else str(workload))
     horizon_s = _horizon_s(horizon_days, table)
     result = _run_cluster(engine, table, spec, policy, placement, preemption, failures, horizon_s, warmup_days,
                           drain=horizon_days is None)
     _write_simulation(ctx, out, force, result, time.perf_counter() - started)
     if not quiet:
         _print_summary(result.kpis, spec, len(table), out)
+
+
+def _refuse_all_too_large(table, spec, source: str) -> None:  # noqa: ANN001 - JobTable, ClusterSpec
+    """Exit 2 rather than report a perfect SLA over nothing: every job is larger than the cluster."""
+    from twin.errors import InputError
+
+    if len(table) and int(table.gpus.min()) > spec.gpus:
+        raise InputError(
+            f"every one of the {len(table):,} jobs asks for more devices (at least {int(table.gpus.min()):,}) "
+            f"than the cluster has ({spec.gpus:,}): nothing could run; give a larger cluster or smaller jobs",
+            source,
+        )
 
 
 def _check_simulate_options(
@@ -294,6 +307,9 @@ def _print_summary(kpis: dict[str, float], spec, n_jobs: int, out: Path) -> None
     ):
         table.add_row(name, format_number(kpis[name]))
     Console().print(table)
+    rejected = int(kpis.get("jobs_rejected_jobs", 0))
+    if rejected:  # never a silent success: the KPIs above leave these jobs out
+        Console().print(f"[yellow]{rejected:,} of {n_jobs:,} jobs were rejected (larger than the cluster)[/yellow]")
     Console().print(f"results: {out}")
 
 

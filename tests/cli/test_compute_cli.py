@@ -132,6 +132,10 @@ BAD = {
     "unsupported precision": (["--accelerator", "a100_sxm", "--precision", "fp8"], "no FP8"),
     "missing trace": (["--workload", "missing.csv"], "not found"),
     "bad pue": (["--pue", "0.8"], "PUE 0.8"),
+    "every job larger than the cluster": (
+        ["--gpus", "64", "--gpus-per-job", "100000", "--arrival-rate-per-h", "10", "--jobs", "50"],
+        "--gpus-per-job: every one of the 50 jobs asks for more devices (at least 100,000) than the cluster has (64)",
+    ),
 }
 
 

@@ -43,7 +43,7 @@ def read_inp(path: str | Path) -> wntr.network.WaterNetworkModel:
     level = wntr_log.level
     wntr_log.setLevel(max(level, logging.ERROR))
     try:
-        return wntr.network.WaterNetworkModel(str(path))
+        wn = wntr.network.WaterNetworkModel(str(path))
     except (ValueError, KeyError, IndexError, RuntimeError, UnicodeDecodeError, AttributeError) as exc:
         message = " ".join(str(exc).split()) or type(exc).__name__
         raise InputError(f"not a valid EPANET input file: {message}", path) from None
@@ -54,6 +54,58 @@ def read_inp(path: str | Path) -> wntr.network.WaterNetworkModel:
         raise
     finally:
         wntr_log.setLevel(level)
+    refuse_illegal_valves(wn, path)
+    return wn
+
+
+_REGULATING = ("PRV", "PSV", "FCV")
+
+
+def _valve_clash(kind: str, start: str, end: str, other_kind: str, o_start: str, o_end: str) -> bool:
+    """Whether EPANET 2.2 refuses a ``kind`` valve ``start → end`` beside another valve (its
+    ``valvecheck``: regulating valves that would fight over one node's pressure or flow)."""
+    pair = (other_kind, kind)
+    if pair == ("PRV", "PRV"):  # two PRVs sharing a downstream node, or in series
+        return o_end in (end, start) or o_start == end
+    if pair == ("PSV", "PSV"):  # two PSVs sharing an upstream node, or in series
+        return o_start in (start, end) or o_end == start
+    return (
+        (pair == ("PSV", "PRV") and o_start == end)
+        or (pair == ("PRV", "PSV") and o_end == start)
+        or (pair == ("FCV", "PSV") and o_end == start)
+        or (pair == ("FCV", "PRV") and o_start == end)
+        or (pair == ("PSV", "FCV") and o_start == end)
+        or (pair == ("PRV", "FCV") and o_end == start)
+    )
+
+
+def refuse_illegal_valves(wn: wntr.network.WaterNetworkModel, path: str | Path) -> None:
+    """Refuse the valve layouts EPANET 2.2 refuses when it reads a file.
+
+    Error 219: a PRV, PSV or FCV connected to a tank or reservoir (a fixed-grade node leaves the
+    valve nothing to regulate). Error 220: a PRV, PSV or FCV beside another one in a way that
+    makes both try to set the same node (EPANET's ``valvecheck`` rules, in file order: each valve
+    is checked against those before it).
+    """
+    fixed_grade = set(wn.tank_name_list) | set(wn.reservoir_name_list)
+    seen: list[tuple[str, str, str, str]] = []
+    for name, valve in wn.valves():
+        kind, start, end = valve.valve_type, valve.start_node_name, valve.end_node_name
+        if kind not in _REGULATING:
+            continue
+        if start in fixed_grade or end in fixed_grade:
+            node = start if start in fixed_grade else end
+            raise InputError(
+                f"[VALVES] {name}: a {kind} may not connect to tank or reservoir {node!r} (EPANET error 219)", path
+            )
+        for other, o_kind, o_start, o_end in seen:
+            if _valve_clash(kind, start, end, o_kind, o_start, o_end):
+                raise InputError(
+                    f"[VALVES] {name}: {kind} {start}→{end} beside {o_kind} {other} {o_start}→{o_end} "
+                    "is an illegal valve connection (EPANET error 220)",
+                    path,
+                )
+        seen.append((name, kind, start, end))
 
 
 def write_inp(wn: wntr.network.WaterNetworkModel, path: str | Path, units: str | None = None) -> Path:
