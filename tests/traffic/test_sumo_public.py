@@ -127,3 +127,25 @@ def test_empty_route_file_exits_2(twin_cli, cross_case, content):
     result = _run(twin_cli, cross_case)
     assert result.exit_code == 2 and result.stderr.count("\n") == 1
     assert "cross" in result.stderr
+
+
+def test_route_with_unconnected_edges_exits_2(twin_cli, cross_case):
+    """Two real edges that no connection joins (a route jumping across the junction)."""
+    routes = _route_file(cross_case)
+    text = routes.read_text()
+    first = re.search(r'edges="([^"]+)"', text)
+    edges = first.group(1).split()
+    routes.write_text(text.replace(first.group(0), f'edges="{edges[0]} {edges[0]}"', 1))
+    result = _run(twin_cli, cross_case)
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert f"no connection from edge {edges[0]!r} to edge {edges[0]!r}" in result.stderr
+    assert routes.name in result.stderr
+
+
+def test_undefined_vehicle_type_exits_2(twin_cli, cross_case):
+    routes = _route_file(cross_case)
+    text = routes.read_text()
+    routes.write_text(re.sub(r"<flow ", '<flow type="no_such_type" ', text, count=1))
+    result = _run(twin_cli, cross_case)
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "type 'no_such_type' is not defined" in result.stderr and routes.name in result.stderr

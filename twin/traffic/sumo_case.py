@@ -37,7 +37,14 @@ from twin.traffic.sumo_io.config import read_sumocfg, write_sumocfg
 from twin.traffic.sumo_io.netconvert import write_net
 from twin.traffic.sumo_io.network import SumoConnection, SumoNet, read_net
 from twin.traffic.sumo_io.programs import SumoPhase, SumoProgram, read_programs, write_programs
-from twin.traffic.sumo_io.routes import SumoTrip, read_routes, unknown_edges, write_routes
+from twin.traffic.sumo_io.routes import (
+    SUMO_DEFAULT_TYPES,
+    SumoTrip,
+    read_routes,
+    unknown_edges,
+    vtype_ids,
+    write_routes,
+)
 from twin.traffic.trips import Trips, cut_trips, movement_counts, trips_from_sumo
 
 log = logging.getLogger(__name__)
@@ -79,23 +86,54 @@ def _sumo_inputs(
     return _SumoInputs(net, list(routes), additional, begin_s, end_s, ignore)
 
 
-def _read_demand(inputs: _SumoInputs, known_edges: set[str], source: Path | None) -> list[SumoTrip]:
+def _read_demand(
+    inputs: _SumoInputs, known_edges: set[str], source: Path | None
+) -> tuple[list[SumoTrip], dict[str, Path]]:
     """Every vehicle of the route files and of the additional files (SUMO reads demand from
     both) that departs at or after the begin time.
 
     A route through an edge the network does not have stops the run, as it stops SUMO, unless
     the configuration sets ``ignore-route-errors`` (then the vehicle is left out and counted).
     """
-    trips: list[SumoTrip] = []
-    for path in [*inputs.routes, *inputs.additional]:
-        found = read_routes(path)
+    files = [*inputs.routes, *inputs.additional]
+    by_file = {path: read_routes(path) for path in files}
+    types = set(SUMO_DEFAULT_TYPES).union(*(vtype_ids(path) for path in files))
+    for path, found in by_file.items():
+        untyped = next((t for t in found if t.vtype is not None and t.vtype not in types), None)
+        if untyped is not None:
+            raise InputError(f"vehicle {untyped.id!r}: type {untyped.vtype!r} is not defined by any <vType>", path)
         bad = None if inputs.ignore_route_errors else unknown_edges(found, known_edges)
         if bad is not None:
             raise InputError(f"vehicle {bad[0]!r} uses edge {bad[1]!r}, which is not in the network", path)
-        trips += found
+    trips = [trip for found in by_file.values() for trip in found]
     if not trips:
         raise InputError("no <vehicle>, <trip> or <flow> in the route or additional files", source)
-    return [trip for trip in trips if trip.depart_s >= inputs.begin_s]
+    origin = {trip.id: path for path, found in by_file.items() for trip in found}
+    return [trip for trip in trips if trip.depart_s >= inputs.begin_s], origin
+
+
+def _refuse_unroutable(
+    skipped: list[str], sumo_trips: list[SumoTrip], origin: dict[str, Path], network: TrafficNetwork
+) -> None:
+    """Stop, as SUMO does without ``ignore-route-errors``, at the first vehicle whose route is
+    not connected or whose trip has no route, naming it and the edges."""
+    if not skipped:
+        return
+    trip = next(t for t in sumo_trips if t.id == skipped[0])
+    if trip.edges is None:
+        raise InputError(
+            f"vehicle {trip.id!r}: no route from edge {trip.from_edge!r} to edge {trip.to_edge!r}", origin.get(trip.id)
+        )
+    index = {sid: i for i, sid in enumerate(network.link_ids)}
+    pair = next(
+        ((a, b) for a, b in zip(trip.edges[:-1], trip.edges[1:], strict=True)
+         if (index[a], index[b]) not in network.mov_lookup),
+        (trip.edges[0], trip.edges[-1]),
+    )
+    raise InputError(
+        f"vehicle {trip.id!r}: its route has no connection from edge {pair[0]!r} to edge {pair[1]!r}",
+        origin.get(trip.id),
+    )
 
 
 def run_sumo_inputs(
@@ -127,8 +165,10 @@ def run_sumo_inputs(
     for path in inputs.additional:
         sumo_net.programs.update(read_programs(path))  # the last programme loaded runs, as in SUMO
     network = network_from_sumo(sumo_net, params or TrafficParams())
-    sumo_trips = _read_demand(inputs, set(sumo_net.edge_key), Path(sumocfg) if sumocfg else None)
+    sumo_trips, origin = _read_demand(inputs, set(sumo_net.edge_key), Path(sumocfg) if sumocfg else None)
     trips, skipped = trips_from_sumo(network, sumo_trips)
+    if not inputs.ignore_route_errors:
+        _refuse_unroutable(skipped, sumo_trips, origin, network)
     if skipped:
         log.warning(
             "%d vehicles have no usable route (unknown edges or no connection): %s",

@@ -23,6 +23,7 @@ class SumoTrip:
     from_edge: str | None = None
     to_edge: str | None = None
     via: tuple[str, ...] = ()
+    vtype: str | None = None  # the vehicle's type= (None: SUMO's default type)
 
 
 def parse_seconds(value: str | None, where: str, source: Path) -> float:
@@ -59,7 +60,7 @@ def read_routes(path: str | Path, seed: int = 0) -> list[SumoTrip]:
             edges = _route_of(element, named, rng)
             if edges is None:
                 raise InputError(f"<vehicle id={vid!r}>: no <route> and no known route id", path)
-            trips.append(SumoTrip(vid, depart, edges=edges))
+            trips.append(SumoTrip(vid, depart, edges=edges, vtype=element.get("type")))
         elif tag == "trip":
             vid = element.get("id", "?")
             depart = parse_seconds(element.get("depart"), f"<trip id={vid!r}>", path)
@@ -67,7 +68,10 @@ def read_routes(path: str | Path, seed: int = 0) -> list[SumoTrip]:
                 raise InputError(f"<trip id={vid!r}>: needs from= and to= edges", path)
             via = tuple((element.get("via") or "").split())
             trips.append(
-                SumoTrip(vid, depart, from_edge=element.get("from"), to_edge=element.get("to"), via=via)
+                SumoTrip(
+                    vid, depart, from_edge=element.get("from"), to_edge=element.get("to"), via=via,
+                    vtype=element.get("type"),
+                )
             )
         elif tag == "flow":
             trips += _expand_flow(element, named, rng, path)
@@ -108,6 +112,22 @@ def _route_of(element: ET.Element, named: dict[str, RouteChoice], rng: np.random
     weights = np.array([w for _, w in choice], float)
     pick = int(rng.choice(len(choice), p=weights / weights.sum())) if weights.sum() > 0 else 0
     return choice[pick][0]
+
+
+SUMO_DEFAULT_TYPES = frozenset(
+    {"DEFAULT_VEHTYPE", "DEFAULT_PEDTYPE", "DEFAULT_BIKETYPE", "DEFAULT_TAXITYPE", "DEFAULT_RAILTYPE",
+     "DEFAULT_CONTAINERTYPE"}
+)
+"""Vehicle types SUMO defines without a ``<vType>``."""
+
+
+def vtype_ids(path: str | Path) -> set[str]:
+    """Ids of the ``<vType>`` and ``<vTypeDistribution>`` elements a route or additional file defines."""
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as exc:
+        raise InputError(f"not valid XML: {exc}", path) from None
+    return {e.get("id") for tag in ("vType", "vTypeDistribution") for e in root.iter(tag) if e.get("id")}
 
 
 def unknown_edges(trips: list[SumoTrip], known: set[str]) -> tuple[str, str] | None:
@@ -162,6 +182,7 @@ def _expand_flow(element, named, rng, path: Path) -> list[SumoTrip]:  # noqa: AN
             from_edge=None if drawn[i] else element.get("from"),
             to_edge=None if drawn[i] else element.get("to"),
             via=via,
+            vtype=element.get("type"),
         )
         for i, t in enumerate(times)
     ]
