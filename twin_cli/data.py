@@ -94,6 +94,27 @@ def import_zones(
     typer.echo(f"{out}: {counts['zones']} zones, {counts['residents']:,} residents, {counts['jobs']:,} jobs")
 
 
+@data_app.command("import-inp")
+def import_inp(
+    file: Path = typer.Argument(..., help="EPANET 2.2 input file (.inp), any units."),
+    out: Path = typer.Option(..., "--out", "-o", help="City folder to add the water layer to (created if needed)."),
+    crs: str | None = typer.Option(None, "--crs", help="CRS of the model's coordinates, e.g. EPSG:4547."),
+    place: str | None = typer.Option(
+        None, "--place", help="LON,LAT to centre a model drawn without real coordinates [default: the roads' centre]."
+    ),
+    force: bool = typer.Option(False, "--force", help="Replace the city's water layer."),
+) -> None:
+    """Add an EPANET model as the city's water layer, reprojected (--crs) or placed over the city
+    (--place, or the road layer's centre) at the scale its pipe lengths give."""
+    from twin.water.import_inp import import_inp as run
+    from twin.water.import_inp import parse_place
+
+    counts = run(file, out, crs=crs, place=parse_place(place) if place is not None else None, force=force)
+    placement = counts["placement"]
+    typer.echo(f"{out}: {counts['junctions']} junctions, {counts['pipes']} pipes, {counts['sources']} sources; "
+               f"{placement.how}")
+
+
 @data_app.command("import-gtfs")
 def import_gtfs(
     feed: Path = typer.Argument(..., help="GTFS feed (.zip or folder)."),
