@@ -94,6 +94,28 @@ def import_zones(
     typer.echo(f"{out}: {counts['zones']} zones, {counts['residents']:,} residents, {counts['jobs']:,} jobs")
 
 
+@data_app.command("import-sumo")
+def import_sumo(
+    file: Path = typer.Argument(..., help="SUMO network (.net.xml or .net.xml.gz)."),
+    out: Path = typer.Option(..., "--out", "-o", help="City folder to add the roads to (created if needed)."),
+    place: str | None = typer.Option(
+        None, "--place", help="LON,LAT of the centre of a net without a projection (plain metres)."
+    ),
+    name: str | None = typer.Option(None, "--name", help="The city's name [default: the file's]."),
+    lang: Lang = typer.Option(Lang.zh, "--lang", help="The city's report language (zh or en).", case_sensitive=False),
+    force: bool = typer.Option(False, "--force", help="Replace the city's roads layer."),
+) -> None:
+    """Add a SUMO network's roads (car lanes, speeds, lengths, names, shapes) and traffic-light
+    junctions to a city folder, with the net's own projection (or --place for a net in metres)."""
+    from twin.traffic.import_sumo import import_sumo as run
+    from twin.water.import_inp import parse_place
+
+    counts = run(file, out, place=parse_place(place) if place is not None else None, force=force, city_name=name,
+                 lang=lang.value)
+    typer.echo(f"{out}: {counts['nodes']} nodes ({counts['nodes_read']} read), {counts['edges']} edges, "
+               f"{counts['signals']} signalised nodes")
+
+
 @data_app.command("import-inp")
 def import_inp(
     file: Path = typer.Argument(..., help="EPANET 2.2 input file (.inp), any units."),
