@@ -34,8 +34,9 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from scenarios.registry import scenario_kind
+from scenarios.validation import CheckContext
 from twin.cim import focus_table
-from twin.city.folder import load_city
+from twin.city.folder import City, load_city
 from twin.city.roads import node_lonlat
 from twin.city.travel_times import free_flow_time_s
 from twin.config import ScenarioFile, StrictModel
@@ -49,6 +50,7 @@ from twin.traffic.demand import DemandConfig, gravity_od, sample_trips
 from twin.traffic.metrics import junction_measures, network_measures, rank_strategies
 from twin.traffic.network import TrafficNetwork, network_from_graph
 from twin.traffic.params import TrafficParams
+from twin.traffic.pilot_area import densest_signal_cluster, nodes_in_bbox
 from twin.traffic.signals.los import HCM_LOS_THRESHOLDS_S, GbLosTable
 from twin.traffic.signals.strategies.green_wave import GreenWave
 from twin.traffic.signals.strategies.registry import strategy_names
@@ -64,6 +66,12 @@ class NetworkTable(StrictModel):
         default="city", description="city: the bundled Changle layers; grid: a synthetic town."
     )
     area_id: str = Field(default="binhai", description="Pilot area (areas layer / node attribute area_id).")
+    bbox: list[float] | None = Field(
+        default=None,
+        min_length=4,
+        max_length=4,
+        description="Pilot as a box [lon_min, lat_min, lon_max, lat_max] (degrees), instead of area_id.",
+    )
     scope: Literal["district", "area"] = Field(
         default="district",
         description="district: the whole road network around the pilot; area: the pilot alone.",
@@ -73,6 +81,20 @@ class NetworkTable(StrictModel):
         default=300.0, gt=50, le=2000, description="Synthetic grid: block length (m)."
     )
     grid_residents: float = Field(default=60_000.0, gt=0, description="Synthetic grid: total residents.")
+
+
+    @model_validator(mode="after")
+    def _box(self) -> NetworkTable:
+        if self.bbox is not None:
+            lon_min, lat_min, lon_max, lat_max = self.bbox
+            if not (-180 <= lon_min < lon_max <= 180 and -90 <= lat_min < lat_max <= 90):
+                raise ValueError(f"bbox = {self.bbox}: expected lon_min < lon_max in [-180, 180] and "
+                                 "lat_min < lat_max in [-90, 90]")
+        return self
+
+    def pilot_label(self) -> str:
+        """How the pilot is named in messages: its area id, or its box."""
+        return f"bbox = {self.bbox}" if self.bbox is not None else f"area_id = {self.area_id!r}"
 
 
 class StrategiesTable(StrictModel):
@@ -143,13 +165,10 @@ def load_inputs(table: NetworkTable) -> CityInputs:
         return CityInputs(town.graph, town.zones, town.centre_nodes, f"synthetic {n}×{n} grid town")
     city = load_city()
     graph = city.roads
+    if graph is None:
+        raise InputError("the city has no road layer; add one with twin data import-osm or import-sumo")
     zones = city.zones[["zone_id", "residents", "jobs", "node"]].copy()
-    area = {n for n, d in graph.nodes(data=True) if d.get("area_id") == table.area_id}
-    if not area:
-        known = sorted({str(d.get("area_id")) for _, d in graph.nodes(data=True) if d.get("area_id")})
-        raise InputError(
-            f"[network] area_id = {table.area_id!r}: no road node in that area (known: {', '.join(known)})"
-        )
+    area = pilot_nodes(graph, table)
     if table.scope == "area":
         graph = _largest_strong_component(graph.subgraph(area).copy())
         zones = zones[zones["node"].isin(list(graph.nodes))]
@@ -157,8 +176,25 @@ def load_inputs(table: NetworkTable) -> CityInputs:
         graph,
         zones.reset_index(drop=True),
         area & set(graph.nodes),
-        f"Changle road network ({table.scope}), pilot area {table.area_id}",
+        f"{city.name} road network ({table.scope}), pilot {table.pilot_label()}",
     )
+
+
+def pilot_nodes(graph: nx.MultiDiGraph, table: NetworkTable) -> set:
+    """The road nodes of the pilot (its box, else its area id); none is an error naming the key."""
+    if table.bbox is not None:
+        area = nodes_in_bbox(graph, tuple(table.bbox))
+        if not area:
+            raise InputError(f"[network] bbox = {table.bbox}: no road node inside the box")
+        return area
+    area = {n for n, d in graph.nodes(data=True) if d.get("area_id") == table.area_id}
+    if not area:
+        known = sorted({str(d.get("area_id")) for _, d in graph.nodes(data=True) if d.get("area_id")})
+        raise InputError(
+            f"[network] area_id = {table.area_id!r}: no road node in that area (known: {', '.join(known) or 'none'}; "
+            "or give the pilot as [network] bbox)"
+        )
+    return area
 
 
 def _largest_strong_component(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
@@ -190,9 +226,7 @@ def simulate_strategies(config: SignalTimingFile, inputs: CityInputs, engine: En
         raise InputError("the road network has no signalised junction (highway = traffic_signals)")
     pilot = pilot_controllers(network, inputs.area_nodes)
     if not pilot:
-        raise InputError(
-            f"[network] area_id = {config.network.area_id!r}: no signalised junction in the area"
-        )
+        raise InputError(f"[network] {config.network.pilot_label()}: no signalised junction in the pilot")
     midnight = -(header.start.hour * 3600.0 + header.start.minute * 60.0 + header.start.second)
     od = gravity_od(inputs.zones, inputs.graph, config.demand)
     trips = sample_trips(
@@ -363,9 +397,56 @@ def answer(config: SignalTimingFile, kpis: dict[str, float], result: RunResult) 
                   metric="pilot_delay_s_per_veh", chosen=chosen, versus=baseline)
 
 
+def check(config: SignalTimingFile, ctx: CheckContext) -> None:
+    """Resolve the pilot against the city: its roads, the pilot's nodes and a signal among them."""
+    if config.network.source != "city":
+        return
+    graph = ctx.city.roads
+    if graph is None:
+        raise ctx.fail("[network] source", "city", "the city has no road layer; add one with twin data import-osm "
+                       "or twin data import-sumo")
+    try:
+        area = pilot_nodes(graph, config.network)
+    except InputError as exc:
+        raise InputError(exc.reason, ctx.source) from None
+    if not any(graph.nodes[n].get("highway") == "traffic_signals" for n in area):
+        raise InputError(f"[network] {config.network.pilot_label()}: no signalised junction in the pilot", ctx.source)
+
+
+def starter(city: City) -> str:
+    """The city's densest cluster of signals as the pilot, every strategy compared."""
+    if city.roads is None:
+        raise InputError("the city has no road layer; add one with twin data import-osm or import-sumo", city.data_dir)
+    cluster = densest_signal_cluster(city.roads)
+    if cluster is None:
+        raise InputError("the city's roads have no signalised junction (highway = traffic_signals)", city.data_dir)
+    where = f" around {cluster.road_name}" if cluster.road_name else ""
+    return STARTER.format(city=city.name, name=f"signals_{cluster.centre}", signals=cluster.signals,
+                          radius=cluster.radius_m, where=where, bbox=", ".join(f"{v:.5f}" for v in cluster.bbox))
+
+
+STARTER = """# Signal timing in {city}'s densest cluster of signals (信号配时), written by `twin scenarios new`.
+[scenario]
+kind = "signal_timing"
+name = "{name}"
+description = "Signal strategies compared on the {signals} signals within {radius:.0f} m{where}."
+start = 2025-06-03T07:00:00   # a weekday AM peak
+duration_s = 3600             # the measured hour
+
+[network]
+source = "city"
+bbox = [{bbox}]   # the {radius:.0f} m box around the node with most signals within {radius:.0f} m
+scope = "district"            # the whole road network around the pilot
+
+[strategies]
+baseline = "fixed"            # untimed fixed plans (90 s, equal split) stand for today's
+warmup_s = 900
+"""
+
+
 @scenario_kind(
     "signal_timing", SignalTimingFile, "Signal timing strategies compared in a pilot area (AM peak)",
-    answer=answer,
+    answer=answer, check=check, starter=starter,
 )
 def run(config: SignalTimingFile, engine: Engine) -> RunResult:
     """Compare signal strategies in the pilot area; rank them; report junction and network measures."""
@@ -466,7 +547,8 @@ def _tables(
             }
         )
     if config.network.source == "city":
-        label = f"{config.network.area_id} pilot, {best_name} control: travel-time index"
+        pilot = config.network.area_id if config.network.bbox is None else "box"
+        label = f"{pilot} pilot, {best_name} control: travel-time index"
         tables.update(cim_tables(inputs.graph, inputs.area_nodes, tables["link_times_best"], label))
     adaptive = next((r for r in runs if r.strategy == "adaptive"), None)
     if adaptive is not None and adaptive.model.controller.history:
