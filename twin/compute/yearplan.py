@@ -165,6 +165,7 @@ class YearStage:
     batch_large_p95_s: float
     batch_utilisation: float
     facility_peak_mw: float
+    grid_cap_mw: float
     capped_hours: int
     annual_pue: float
     facility_mwh: float
@@ -264,7 +265,7 @@ def run_stage_year(stage: StagePlan, year: int, table: YearPlanTable, mix: Workl
         batch_offered_gpus=offered, batch_small_p95_s=small_s, batch_large_p95_s=large_s,
         batch_utilisation=utilisation,
         facility_peak_mw=float(np.max(it_load_mw(basis, size.nodes, busy) * pue)),
-        capped_hours=energy.capped_hours, annual_pue=energy.annual_pue, facility_mwh=energy.facility_mwh,
+        grid_cap_mw=stage.grid_cap_mw, capped_hours=energy.capped_hours, annual_pue=energy.annual_pue, facility_mwh=energy.facility_mwh,
         pue_by_month=energy.pue_by_month,
     )
     outcome.short = shortfalls(outcome, table)
@@ -279,16 +280,11 @@ def shortfalls(outcome: YearStage, table: YearPlanTable) -> list[str]:
         "inference": outcome.inference_ttft_s / table.inference.ttft_target_s,
         "batch": max(outcome.batch_small_p95_s / (sla.small_job_p95_wait_h * 3600.0),
                      outcome.batch_large_p95_s / (sla.large_training_p95_wait_h * 3600.0)),
-        "power": outcome.facility_peak_mw / outcome_cap(outcome, table) if outcome.capped_hours else 0.0,
+        "power": outcome.facility_peak_mw / outcome.grid_cap_mw if outcome.capped_hours else 0.0,
         "pue": outcome.annual_pue / PUE_REQUIRED_MAX,
     }
     failing = [name for name in WORKLOAD_CLASSES if over[name] > 1.0]
     return sorted(failing, key=lambda name: -over[name])
-
-
-def outcome_cap(outcome: YearStage, table: YearPlanTable) -> float:
-    """The grid cap (MW) of the outcome's stage."""
-    return next(s.grid_cap_mw for s in table.stages if s.name == outcome.stage)
 
 
 @dataclass(frozen=True)
