@@ -265,8 +265,8 @@ def run_stage_year(stage: StagePlan, year: int, table: YearPlanTable, mix: Workl
         batch_offered_gpus=offered, batch_small_p95_s=small_s, batch_large_p95_s=large_s,
         batch_utilisation=utilisation,
         facility_peak_mw=float(np.max(it_load_mw(basis, size.nodes, busy) * pue)),
-        grid_cap_mw=stage.grid_cap_mw, capped_hours=energy.capped_hours, annual_pue=energy.annual_pue, facility_mwh=energy.facility_mwh,
-        pue_by_month=energy.pue_by_month,
+        grid_cap_mw=stage.grid_cap_mw, capped_hours=energy.capped_hours, annual_pue=energy.annual_pue,
+        facility_mwh=energy.facility_mwh, pue_by_month=energy.pue_by_month,
     )
     outcome.short = shortfalls(outcome, table)
     return outcome
