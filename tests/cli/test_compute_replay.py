@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-ACME_HEADER = "job_id,user,node_num,gpu_num,cpu_num,type,state,submit_time,start_time,end_time,duration,queue,gpu_time\n"
+ACME_HEADER = (
+    "job_id,user,node_num,gpu_num,cpu_num,type,state,submit_time,start_time,end_time,duration,queue,gpu_time\n"
+)
 ACME = ACME_HEADER + (
     "5778432,u5907,1,8,128,Other,FAILED,2023-03-01 00:18:22+08:00,2023-03-01 00:18:54+08:00,"
     "2023-03-01 00:20:51+08:00,117,32,936.0\n"
