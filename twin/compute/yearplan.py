@@ -160,6 +160,7 @@ class YearStage:
     inference_mean_devices: float
     inference_ttft_s: float
     batch_nodes: int
+    batch_jobs: int
     batch_offered_gpus: float
     batch_small_p95_s: float
     batch_large_p95_s: float
@@ -262,6 +263,7 @@ def run_stage_year(stage: StagePlan, year: int, table: YearPlanTable, mix: Workl
         training_goodput=run.goodput, training_goodput_daly=expected_goodput(gang),
         training_days=run.wall_s / 86400.0, inference_peak_devices=int(inference.max()),
         inference_mean_devices=float(inference.mean()), inference_ttft_s=ttft, batch_nodes=batch_nodes,
+        batch_jobs=len(jobs),
         batch_offered_gpus=offered, batch_small_p95_s=small_s, batch_large_p95_s=large_s,
         batch_utilisation=utilisation,
         facility_peak_mw=float(np.max(it_load_mw(basis, size.nodes, busy) * pue)),

@@ -68,7 +68,7 @@ def tables(outcome: YearPlanOutcome, table: YearPlanTable, kpis: dict[str, float
         "training_goodput_ratio": r.training_goodput, "training_goodput_daly_ratio": r.training_goodput_daly,
         "training_wall_time_s": r.training_days * 86400.0, "inference_ttft_s": r.inference_ttft_s,
         "inference_peak_gpus": r.inference_peak_devices, "inference_mean_gpus": r.inference_mean_devices,
-        "batch_nodes": r.batch_nodes, "batch_offered_gpus": r.batch_offered_gpus,
+        "batch_nodes": r.batch_nodes, "batch_jobs": r.batch_jobs, "batch_offered_gpus": r.batch_offered_gpus,
         "batch_small_job_p95_queued_s": r.batch_small_p95_s, "batch_large_training_p95_queued_s": r.batch_large_p95_s,
         "batch_utilisation": r.batch_utilisation, "facility_peak_mw": r.facility_peak_mw,
         "grid_capped_h": r.capped_hours, "annual_pue_ratio": r.annual_pue, "facility_energy_mwh": r.facility_mwh,
