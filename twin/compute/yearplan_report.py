@@ -100,7 +100,9 @@ def _fmt(name: str, kpis: dict[str, float], intervals: dict[str, dict[str, Any]]
     text = info.format(kpis.get(name, math.nan), lang)
     band = intervals.get(name)
     if band and band.get("low") is not None and band.get("high") is not None:
-        text += f" ({info.format(band['low'], lang)}–{info.format(band['high'], lang)})"
+        # a t-interval of three replications can reach below zero; waits and ratios cannot
+        low = max(band["low"], 0.0)
+        text += f" ({info.format(low, lang)}–{info.format(band['high'], lang)})"
     return text
 
 
