@@ -207,9 +207,8 @@ def add_yearplan(config: GpuQueueingFile, table: YearPlanTable, mix: WorkloadCon
     result.figures.update(in_both_languages(
         "pue_by_month", lambda lang: yearplan_report.pue_figure(frames["pue_by_month"], lang)))
     result.notes += yearplan_report.pue_notes(frames["pue_by_month"])
-    last = table.stages[-1].name
     result.headline = [f"{s.name}_{max(table.years)}_short_classes_count" for s in table.stages] + [
-        f"{last}_next_stage_pflops", f"{last}_next_stage_facility_mw", *result.headline]
+        "next_stage_pflops", "next_stage_facility_mw", *result.headline]
 
 
 def answer(config: GpuQueueingFile, kpis: dict[str, float], result: RunResult) -> Answer | None:

@@ -98,7 +98,7 @@ def test_annual_pue_follows_the_cooling_design_and_months_are_warmer_in_summer()
 def test_the_next_stage_carries_the_last_year_it_was_sized_for():
     table = small_table(years=[2028], batch_days=5.0, warmup_days=2.0)
     plan = run_yearplan(table, MIX, Basis(), np.random.default_rng(3), WEATHER)
-    nxt = plan.next_stage["target"]
+    nxt = plan.next_stage
     assert nxt.pflops > 10000.0 and nxt.annual_pue <= 1.25
     sized = StagePlan(name="target", capacity_pflops=nxt.pflops, grid_cap_mw=nxt.facility_mw * 1.02,
                       liquid_share=nxt.liquid_share)
@@ -119,3 +119,11 @@ def test_same_seed_same_kpis():
     a = yearplan_kpis(run_yearplan(table, MIX, Basis(), np.random.default_rng(9), WEATHER))
     b = yearplan_kpis(run_yearplan(table, MIX, Basis(), np.random.default_rng(9), WEATHER))
     assert a == b and "phase1_2026_training_goodput_ratio" in a
+
+
+def test_stages_face_the_same_demand_in_a_year():
+    """Common random numbers: the same jobs and the same gang failures at every stage."""
+    plan = run_yearplan(small_table(years=[2025]), MIX, Basis(), np.random.default_rng(5), WEATHER)
+    phase1, target = plan.rows
+    assert phase1.batch_offered_gpus == target.batch_offered_gpus and phase1.batch_jobs == target.batch_jobs
+    assert phase1.gang_devices == target.gang_devices and phase1.training_days == target.training_days

@@ -25,10 +25,11 @@ any of them misses its target:
   design (:mod:`twin.compute.climate`); the facility must stay under the grid cap (no hour
   capped) and the annual PUE at or below 1.3 (and, reported beside it, 1.25).
 
-The **next stage** for a stage that runs short is sized, not searched: the devices of the last
-year's gang, the peak inference replicas and the batch offered load at ``target_utilisation``
-(80 %: where the capacity search of :mod:`twin.compute.plan` meets the SLA at 10000P), in whole
-nodes; its MW at the worst hour's PUE; its cooling the least liquid share (in tenths) whose
+Every stage of a year faces the same draw of jobs and gang failures (common random numbers), so
+stages differ by their capacity alone. The **next stage** is sized, not searched, for the last
+year's demand: the devices of that year's gang as requested, the peak inference replicas and the
+batch offered load at ``target_utilisation`` (80 %: where the capacity search of
+:mod:`twin.compute.plan` meets the SLA at 10000P), in whole nodes; its MW at the worst hour's PUE; its cooling the least liquid share (in tenths) whose
 annual PUE meets 1.25.
 """
 
@@ -323,11 +324,12 @@ def next_stage(last: YearStage, table: YearPlanTable, basis: Basis, weather: Wea
 
 @dataclass
 class YearPlanOutcome:
-    """Every stage in every year, the first short year of each stage and its next stage."""
+    """Every stage in every year, the first short year of each stage, and the next stage (sized for
+    the last year's demand)."""
 
     rows: list[YearStage]
     first_short: dict[str, YearStage | None]
-    next_stage: dict[str, NextStage]
+    next_stage: NextStage
 
 
 def run_yearplan(table: YearPlanTable, mix: WorkloadConfig, basis: Basis, rng: np.random.Generator,
@@ -336,19 +338,18 @@ def run_yearplan(table: YearPlanTable, mix: WorkloadConfig, basis: Basis, rng: n
     weather = weather or fuzhou_typical_year()
     mix = with_growth(mix, table.tenant_growth_per_year)
     years = sorted(table.years)
-    rows = [run_stage_year(stage, year, table, mix, basis, weather, rng)
+    # common random numbers: every stage faces the same jobs and gang failures in a year, so the
+    # stages differ by their capacity, not by their draws
+    seeds = dict(zip(years, rng.integers(2**63 - 1, size=len(years)).tolist(), strict=True))
+    rows = [run_stage_year(stage, year, table, mix, basis, weather, np.random.default_rng(seeds[year]))
             for stage in table.stages for year in years]
-    first_short: dict[str, YearStage | None] = {}
-    nexts: dict[str, NextStage] = {}
-    for stage in table.stages:
-        mine = [r for r in rows if r.stage == stage.name]
-        first_short[stage.name] = next((r for r in mine if r.short), None)
-        nexts[stage.name] = next_stage(mine[-1], table, basis, weather)
-    return YearPlanOutcome(rows, first_short, nexts)
+    first_short = {stage.name: next((r for r in rows if r.stage == stage.name and r.short), None)
+                   for stage in table.stages}
+    return YearPlanOutcome(rows, first_short, next_stage(rows[-1], table, basis, weather))
 
 
 def yearplan_kpis(outcome: YearPlanOutcome) -> dict[str, float]:
-    """Flat KPIs: ``<stage>_<year>_<metric>`` per row and ``<stage>_next_stage_<metric>`` per stage."""
+    """Flat KPIs: ``<stage>_<year>_<metric>`` per row and ``next_stage_<metric>``."""
     kpis: dict[str, float] = {}
     for r in outcome.rows:
         prefix = f"{r.stage}_{r.year}"
@@ -366,10 +367,10 @@ def yearplan_kpis(outcome: YearPlanOutcome) -> dict[str, float]:
             f"{prefix}_facility_energy_mwh": r.facility_mwh,
             f"{prefix}_short_classes_count": float(len(r.short)),
         })
-    for name, nxt in outcome.next_stage.items():
-        kpis[f"{name}_next_stage_pflops"] = nxt.pflops
-        kpis[f"{name}_next_stage_devices_gpus"] = float(nxt.devices)
-        kpis[f"{name}_next_stage_facility_mw"] = nxt.facility_mw
-        kpis[f"{name}_next_stage_liquid_share_ratio"] = nxt.liquid_share
-        kpis[f"{name}_next_stage_annual_pue_ratio"] = nxt.annual_pue
+    nxt = outcome.next_stage
+    kpis["next_stage_pflops"] = nxt.pflops
+    kpis["next_stage_devices_gpus"] = float(nxt.devices)
+    kpis["next_stage_facility_mw"] = nxt.facility_mw
+    kpis["next_stage_liquid_share_ratio"] = nxt.liquid_share
+    kpis["next_stage_annual_pue_ratio"] = nxt.annual_pue
     return kpis

@@ -130,12 +130,11 @@ def answer(outcome_table: pd.DataFrame, table: YearPlanTable, kpis: dict[str, fl
                 stage=label, year=year, goodput=_fmt(f"{prefix}_training_goodput_ratio", kpis, intervals, lang),
                 small=_fmt(f"{prefix}_batch_small_job_p95_queued_s", kpis, intervals, lang),
                 pue=_fmt(f"{prefix}_annual_pue_ratio", kpis, intervals, lang)))
-        last = table.stages[-1].name
-        nxt = {m: kpis.get(f"{last}_next_stage_{m}", math.nan) for m in
+        nxt = {m: kpis.get(f"next_stage_{m}", math.nan) for m in
                ("devices_gpus", "pflops", "facility_mw", "liquid_share_ratio")}
         parts.append(TEXT["next"][lang].format(
             devices=int(nxt["devices_gpus"]), acc=accelerator, p=nxt["pflops"], mw=nxt["facility_mw"],
-            liquid=nxt["liquid_share_ratio"], pue=kpis.get(f"{last}_next_stage_annual_pue_ratio", math.nan),
+            liquid=nxt["liquid_share_ratio"], pue=kpis.get("next_stage_annual_pue_ratio", math.nan),
             target=PUE_TARGET))
         text[lang] = ("" if lang == "zh" else " ").join(parts)
         recommendation[lang] = f"{nxt['pflops']:,.0f}P / {nxt['facility_mw']:.1f} MW"
