@@ -29,8 +29,8 @@ Every stage of a year faces the same draw of jobs and gang failures (common rand
 stages differ by their capacity alone. The **next stage** is sized, not searched, for the last
 year's demand: the devices of that year's gang as requested, the peak inference replicas and the
 batch offered load at ``target_utilisation`` (80 %: where the capacity search of
-:mod:`twin.compute.plan` meets the SLA at 10000P), in whole nodes; its MW at the worst hour's PUE; its cooling the least liquid share (in tenths) whose
-annual PUE meets 1.25.
+:mod:`twin.compute.plan` meets the SLA at 10000P), in whole nodes; its MW at the worst hour's PUE;
+its cooling the least liquid share (in tenths) whose annual PUE meets 1.25.
 """
 
 from __future__ import annotations
