@@ -64,12 +64,12 @@ def test_yearplan_answers_which_year_each_stage_runs_short(tmp_path, twin_cli):
     assert "2028" in report and "PUE" in report
 
 
-@pytest.mark.parametrize("edit,fragment", [
-    ("tenant_growth_per_year = { ai_hub = 1.6 }", "unknown tenants"),
-    ("batch_days = 3.0", "batch_days"),
+@pytest.mark.parametrize("edit,bad,fragment", [
+    ("tenant_growth_per_year = { ai_hub = 1.6 }", "tenant_growth_per_year = { nobody = 1.6 }", "unknown tenants"),
+    ("batch_days = 3.0", "batch_days = -1.0", "batch_days"),
+    ("years = [2024, 2025, 2028]", "years = [2024, 2024]", "years must be unique"),
 ])
-def test_bad_yearplan_exits_2_with_one_line(tmp_path, twin_cli, edit, fragment):
-    bad = {"unknown tenants": 'tenant_growth_per_year = { nobody = 1.6 }', "batch_days": "batch_days = -1.0"}[fragment]
+def test_bad_yearplan_exits_2_with_one_line(tmp_path, twin_cli, edit, bad, fragment):
     path = tmp_path / "bad.toml"
     path.write_text(SCENARIO.replace(edit, bad).replace("replications = 2", "replications = 1"))
     outcome = twin_cli("run", path, "--out", tmp_path / "o")

@@ -131,6 +131,8 @@ class YearPlanTable(StrictModel):
         names = [s.name for s in self.stages]
         if len(set(names)) != len(names):
             raise ValueError(f"stage names must be unique: {names}")
+        if len(set(self.years)) != len(self.years) or any(not 2020 <= y <= 2050 for y in self.years):
+            raise ValueError(f"years must be unique and within 2020-2050: {self.years}")
         if any(not 0 < g <= 10 for g in self.tenant_growth_per_year.values()):
             raise ValueError("tenant_growth_per_year values must lie in (0, 10]")
         return self
