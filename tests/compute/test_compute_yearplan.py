@@ -127,3 +127,13 @@ def test_stages_face_the_same_demand_in_a_year():
     phase1, target = plan.rows
     assert phase1.batch_offered_gpus == target.batch_offered_gpus and phase1.batch_jobs == target.batch_jobs
     assert phase1.gang_devices == target.gang_devices and phase1.training_days == target.training_days
+
+
+def test_each_years_simulated_goodput_is_within_3_percent_of_daly():
+    """One draw of the flagship gang's failures per stage-year against Daly's closed form (the
+    2028 gang of 2,592 devices fails about every 20 h over its ~60 days)."""
+    plan = run_yearplan(small_table(years=[2024, 2026, 2028], batch_days=1.0, warmup_days=0.0), MIX, Basis(),
+                        np.random.default_rng(11), WEATHER)
+    for row in plan.rows:
+        assert row.training_goodput == pytest.approx(row.training_goodput_daly, rel=0.03), (row.stage, row.year)
+    assert plan.rows[-1].training_goodput_daly < plan.rows[0].training_goodput_daly  # bigger gangs lose more
