@@ -108,3 +108,22 @@ def mdc_mean_wait_s(servers: int, arrival_rate_per_s: float, service_s: float) -
     probabilities = mdc_queue_distribution(servers, arrival_rate_per_s, service_s)
     queue_length = sum(max(n - servers, 0) * p for n, p in enumerate(probabilities))
     return queue_length / arrival_rate_per_s
+
+
+def mdc_mean_wait_approx_s(servers: int, arrival_rate_per_s: float, service_s: float) -> float:
+    """Mean time in queue of M/D/c (s) by Cosmetatos' (1975) correction of the M/M/c wait.
+
+    ``Wq(M/D/c) ≈ ½·[1 + (1 − ρ)(c − 1)(√(4 + 5c) − 2) / (16ρc)] · Wq(M/M/c)``: the factor ½ is the
+    Allen-Cunneen/Kingman scaling ``(ca² + cs²)/2`` for Poisson arrivals (ca² = 1) and deterministic
+    service (cs² = 0), and the bracket corrects it at low loads and few servers. It costs one
+    Erlang B recursion (O(c)), where :func:`mdc_mean_wait_s` solves a Markov chain of at least
+    ``c + λD`` states, which is too slow for the thousands of batch slots of the 10000P centre.
+    ``tests/compute/test_compute_inference.py`` bounds its error against the exact solve at small c.
+    """
+    rho = arrival_rate_per_s * service_s / servers
+    if rho >= 1.0:
+        raise ValueError(f"unstable queue: offered load {rho * servers} ≥ {servers} servers")
+    if rho <= 0.0:
+        return 0.0
+    correction = 1.0 + (1.0 - rho) * (servers - 1) * (math.sqrt(4.0 + 5.0 * servers) - 2.0) / (16.0 * rho * servers)
+    return 0.5 * correction * mmc_mean_wait_s(servers, arrival_rate_per_s, service_s)

@@ -5,6 +5,8 @@
   :class:`~twin.engine.Engine` (its clock, and one seed with a child stream each for the workload
   and the failures) and writes ``jobs.parquet``/``.csv``, ``timeseries``, ``tenants``,
   ``kpis.json`` and ``manifest.json``.
+* ``twin compute replay`` replays a public cluster trace (Alibaba, Philly, Acme) through one of our
+  scheduling policies on a cluster and writes the same folder as ``simulate``.
 * ``twin compute plan`` finds, for each year, the least capacity meeting the SLA, and whether the
   2000P phase and the 10000P target suffice; it writes a table, the answers, a plot and
   ``manifest.json``.
@@ -105,7 +107,7 @@ def simulate(
         "-w",
         help="Trace CSV (Alibaba cluster-trace-gpu-v2023 pods or Philly/Tiresias jobs) or tenant-mix TOML.",
     ),
-    trace_format: str = typer.Option("auto", "--trace-format", help="auto, alibaba or philly."),
+    trace_format: str = typer.Option("auto", "--trace-format", help="auto, alibaba, philly or acme."),
     year: int = typer.Option(2028, "--year", help="Year of the tenant mix's arrival rates (2024-2028)."),
     days: float = typer.Option(30.0, "--days", help="Days of arrivals drawn from a tenant mix."),
     gpus: int | None = typer.Option(None, "--gpus", help="Cluster size in devices (a multiple of 8)."),
@@ -182,6 +184,45 @@ def _refuse_all_too_large(table, spec, source: str) -> None:  # noqa: ANN001 - J
         )
 
 
+@compute_app.command()
+@with_city
+def replay(
+    ctx: typer.Context,
+    trace: Path = typer.Argument(..., help="Trace CSV: Alibaba v2023 pods, Philly/Tiresias jobs or AcmeTrace jobs."),
+    trace_format: str = typer.Option("auto", "--format", help="auto, alibaba, philly or acme."),
+    policy: str = typer.Option("fifo", "--policy", help="fifo, sjf, easy, las or fair."),
+    gpus: int | None = typer.Option(None, "--gpus", help="Cluster size in devices (a multiple of 8)."),
+    pflops: float | None = typer.Option(None, "--pflops", help="Cluster size in P [default: 10000]."),
+    accelerator: str = typer.Option("h100_sxm", "--accelerator", help="Device type (twin compute accelerators)."),
+    placement: str = typer.Option("consolidated", "--placement", help="consolidated or spread."),
+    pue: float = typer.Option(1.25, "--pue", help="Power usage effectiveness for energy (plan: <= 1.3)."),
+    out: Path = typer.Option(Path("results/compute_replay"), "--out", "-o", help="Results folder."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing results folder."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+) -> None:
+    """Replay a cluster trace through a scheduling policy: submissions, GPU counts and run times as
+    recorded; the waits, completion times and utilisation are our policy's. Every job runs to the end."""
+    from twin.compute.traces import read_trace
+    from twin.config import DEFAULT_START
+    from twin.engine import Engine
+
+    set_quiet(quiet)
+    started = time.perf_counter()
+    _check_simulate_options(out, force, policy, placement, "exponential", trace_format)
+    spec = _cluster(gpus, pflops, accelerator, "fp16", False, None, pue)
+    table = read_trace(trace, trace_format)  # type: ignore[arg-type]
+    biggest = int(table.gpus.max())
+    if biggest > spec.gpus:
+        raise InputError(f"a job of {biggest} GPUs is larger than the cluster of {spec.gpus} devices: expected "
+                         f"--gpus or --pflops of at least {biggest} devices", trace)
+    engine = Engine(0, DEFAULT_START, math.inf)
+    horizon_s = float(table.submit_s[-1]) + 1.0
+    result = _run_cluster(engine, table, spec, policy, placement, False, False, horizon_s, 0.0, drain=True)
+    _write_simulation(ctx, out, force, result, time.perf_counter() - started)
+    if not quiet:
+        _print_summary(result.kpis, spec, len(table), out)
+
+
 def _check_simulate_options(
     out: Path, force: bool, policy: str, placement: str, duration_dist: str, trace_format: str
 ) -> None:
@@ -192,7 +233,7 @@ def _check_simulate_options(
     _policy_choice(policy)
     _choice(placement, PLACEMENTS, "--placement")
     _choice(duration_dist, ("exponential", "lognormal"), "--duration-dist")
-    _choice(trace_format, ("auto", "alibaba", "philly"), "--trace-format")
+    _choice(trace_format, ("auto", "alibaba", "philly", "acme"), "--trace-format")
 
 
 @dataclass(frozen=True)

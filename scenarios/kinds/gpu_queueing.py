@@ -25,15 +25,18 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from scenarios.registry import scenario_kind
 from twin.cim import focus_table
 from twin.city.folder import load_city
+from twin.compute import yearplan_report
 from twin.compute.accelerators import ClusterSize, accelerator, size_for_pflops
 from twin.compute.comparison import cluster_for, compare_policies, hardware_summary, offered_pflops
 from twin.compute.metrics import SimulationResult
 from twin.compute.power import PUE_REQUIRED_MAX, annual_energy_mwh
 from twin.compute.settings import FailureConfig, PlacementName, PolicyName, SchedulerConfig
 from twin.compute.workload import WorkloadConfig, generate, load_workload_config
+from twin.compute.yearplan import Basis, YearPlanTable, run_yearplan, yearplan_kpis
 from twin.config import ScenarioFile, StrictModel
 from twin.engine import Engine
-from twin.results import RunResult
+from twin.plot_style import in_both_languages
+from twin.results import Answer, RunResult
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -104,6 +107,8 @@ class GpuQueueingFile(ScenarioFile):
     scheduling: SchedulingTable = SchedulingTable()
     failures: FailureConfig = FailureConfig(enabled=True)
     report: ReportTable = ReportTable()
+    yearplan: YearPlanTable | None = Field(
+        default=None, description="The plan answered year by year (twin/compute/yearplan.py); off if absent.")
 
     # Cross-table checks are field validators (not a model validator) so that an error names
     # its table: a file-level error would carry no location.
@@ -155,7 +160,6 @@ class CaseOutcome:
     waits: pd.DataFrame | None = None
 
 
-@scenario_kind("gpu_queueing", GpuQueueingFile, "AI computing centre: GPU queueing, policies and capacity")
 def run(config: GpuQueueingFile, engine: Engine) -> RunResult:
     """Simulate every case under every policy and compare them."""
     import pandas as pd  # deferred: heavy, and the registry imports every kind to discover kinds
@@ -172,7 +176,7 @@ def run(config: GpuQueueingFile, engine: Engine) -> RunResult:
     headline = [f"{c.name}_{report.focus_policy}_p95_wait_s" for c in config.cases]
     headline += [f"{c.name}_{report.focus_policy}_utilisation" for c in config.cases]
     headline += [f"{config.cases[-1].name}_annual_energy_mwh"]
-    return RunResult(
+    result = RunResult(
         kpis=kpis,
         tables={
             "policy_comparison": comparison_frame,
@@ -185,6 +189,38 @@ def run(config: GpuQueueingFile, engine: Engine) -> RunResult:
         notes=_notes(config, comparison_frame, tenants_frame, hardware, PUE_REQUIRED_MAX),
         headline=headline,
     )
+    if config.yearplan is not None:
+        add_yearplan(config, config.yearplan, mix, engine, result)
+    return result
+
+
+def add_yearplan(config: GpuQueueingFile, table: YearPlanTable, mix: WorkloadConfig, engine: Engine,
+                 result: RunResult) -> None:
+    """The year-by-year plan's KPIs, tables, PUE figure and notes, on the run's own child stream."""
+    centre = config.centre
+    basis = Basis(centre.accelerator, centre.precision, centre.sparse)
+    outcome = run_yearplan(table, mix, basis, engine.rng("gpu_queueing.yearplan"))
+    kpis = yearplan_kpis(outcome)
+    result.kpis.update(kpis)
+    frames = yearplan_report.tables(outcome, table, kpis)
+    result.tables.update(frames)
+    result.figures.update(in_both_languages(
+        "pue_by_month", lambda lang: yearplan_report.pue_figure(frames["pue_by_month"], lang)))
+    result.notes += yearplan_report.pue_notes(frames["pue_by_month"])
+    result.headline = [f"{s.name}_{max(table.years)}_short_classes_count" for s in table.stages] + [
+        "next_stage_pflops", "next_stage_facility_mw", *result.headline]
+
+
+def answer(config: GpuQueueingFile, kpis: dict[str, float], result: RunResult) -> Answer | None:
+    """With a ``[yearplan]``: which year each stage runs short, on what, and the next stage (means
+    and intervals over the replications); the year-by-year table shows the means."""
+    table = config.yearplan
+    if table is None or "yearplan" not in result.tables:
+        return None
+    frames = yearplan_report.tables_from_means(result.tables["options"], kpis)
+    result.tables["options"] = frames
+    return yearplan_report.answer(result.tables["yearplan"], table, kpis, result.intervals,
+                                  config.centre.accelerator)
 
 
 def schedulers_of(table: SchedulingTable) -> list[SchedulerConfig]:
@@ -451,3 +487,7 @@ def _tenant_p95_figure(config: GpuQueueingFile, tenants):
         ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+scenario_kind("gpu_queueing", GpuQueueingFile, "AI computing centre: GPU queueing, policies and capacity",
+              answer=answer)(run)

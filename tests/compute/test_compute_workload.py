@@ -123,7 +123,8 @@ def test_philly_tiresias_job_list(tmp_path):
 
 
 @pytest.mark.parametrize("text,fragment", [
-    ("job_id,num_gpu,submit_time\n1,1,0\n", "unknown trace columns"),
+    ("job_id,num_gpu,submit_time\n1,1,0\n", "missing columns ['duration'] of the philly trace format"),
+    ("a,b\n1,2\n", "unknown trace columns"),
     ("job_id,num_gpu,submit_time,duration\n1,two,0,5\n", "'num_gpu', data row 1"),
     ("job_id,num_gpu,submit_time,duration\n1,1,0,5\n2,0,3,5\n", "'num_gpu', data row 2"),
     ("job_id,num_gpu,submit_time,duration\n1,1,0,-5\n", "'duration', data row 1"),

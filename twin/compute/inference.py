@@ -16,7 +16,9 @@ Queueing: with continuous batching a replica serves up to B requests at once, ea
 so the service is modelled as ``replicas · B`` deterministic servers fed by Poisson arrivals, an
 M/D/c queue. Time to first token (TTFT) = wait + prefill; end-to-end latency = wait + D(B).
 :func:`simulate_waits` simulates the FCFS queue request by request and is validated against the
-exact M/D/c mean wait (:func:`twin.queueing.mdc_mean_wait_s`) and M/M/c (Erlang C). Left out: the
+exact M/D/c mean wait (:func:`twin.queueing.mdc_mean_wait_s`) and M/M/c (Erlang C). Above
+:data:`EXACT_MDC_MAX_SERVERS` slots the wait is Cosmetatos' approximation, checked against the
+exact solve at small c. Left out: the
 interference of a prefill with the decode steps of other requests in the same batch, and
 preemption of batch jobs (the replicas are taken as reserved capacity).
 """
@@ -30,7 +32,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from twin.errors import InputError
-from twin.queueing import mdc_mean_wait_s
+from twin.queueing import mdc_mean_wait_approx_s, mdc_mean_wait_s
+
+EXACT_MDC_MAX_SERVERS = 64
+"""Above this many batch slots the M/D/c wait comes from Cosmetatos' approximation
+(:func:`twin.queueing.mdc_mean_wait_approx_s`, within a few % of the exact solve where the wait
+matters); the exact Markov-chain solve grows with the square of the slots and takes seconds at
+the ~8,000 slots of the 10000P centre."""
 
 
 @dataclass(frozen=True)
@@ -120,7 +128,8 @@ class InferenceService:
             return self.prefill_s
         if rate_per_s * self.service_s() >= servers:
             return math.inf
-        return mdc_mean_wait_s(servers, rate_per_s, self.service_s()) + self.prefill_s
+        wait = mdc_mean_wait_s if servers <= EXACT_MDC_MAX_SERVERS else mdc_mean_wait_approx_s
+        return wait(servers, rate_per_s, self.service_s()) + self.prefill_s
 
     def replicas_for(self, rate_per_s: float) -> int:
         """The fewest replicas (at least one) whose mean TTFT meets the target at ``rate_per_s``."""

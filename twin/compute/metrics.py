@@ -8,6 +8,7 @@ KPIs cover the jobs submitted after the warm-up; time averages cover the window 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -232,13 +233,21 @@ def tenant_table(window: pd.DataFrame, tenant_names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def kpi_token(name: str) -> str:
+    """A tenant name as a KPI-name token: trace labels (``LS``, ``vcA``, ``Pretrain``) in
+    lower snake case, starting with a letter; the Changle mix's names are already tokens."""
+    token = re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_")
+    return token if token[:1].isalpha() else f"tenant_{token}"
+
+
 def tenant_kpis(tenants: pd.DataFrame) -> dict[str, float]:
     """``<tenant>_mean_wait_s``, ``<tenant>_p95_wait_s`` and ``<tenant>_sla_pct`` of every tenant."""
     kpis: dict[str, float] = {}
     for row in tenants.to_dict("records"):
-        kpis[f"{row['tenant']}_mean_wait_s"] = row["mean_wait_s"]
-        kpis[f"{row['tenant']}_p95_wait_s"] = row["p95_wait_s"]
-        kpis[f"{row['tenant']}_sla_pct"] = row["sla_attainment_pct"]
+        token = kpi_token(row["tenant"])
+        kpis[f"{token}_mean_wait_s"] = row["mean_wait_s"]
+        kpis[f"{token}_p95_wait_s"] = row["p95_wait_s"]
+        kpis[f"{token}_sla_pct"] = row["sla_attainment_pct"]
     return kpis
 
 

@@ -16,6 +16,14 @@ Two formats:
     in seconds; extra columns such as Tiresias's ``iterations``/``model_name`` are ignored). If a
     ``vc``, ``user`` or ``tenant`` column is present it becomes the tenant.
 
+``acme`` - a job trace of Shanghai AI Lab's AcmeTrace (Hu et al., NSDI'24; ``trace_seren.csv``,
+    ``trace_kalos.csv``: ``job_id, user, node_num, gpu_num, cpu_num, type, state, submit_time,
+    start_time, end_time, duration, queue, gpu_time``; times are ISO datetimes with a UTC offset,
+    ``duration`` = end - start in seconds). Submission is ``submit_time``; the run time is
+    ``duration`` whatever the final ``state`` (failed and cancelled jobs held their GPUs too).
+    CPU-only jobs (``gpu_num == 0``) and jobs that never started (no ``start_time``) are dropped.
+    The tenant is the workload ``type`` (pretraining, SFT, evaluation, debugging, ...).
+
 Bad files are :class:`~twin.errors.InputError` s naming the file, the column and the first bad row.
 """
 
@@ -46,8 +54,11 @@ ALIBABA_COLUMNS = (
     "scheduled_time",
 )
 PHILLY_COLUMNS = ("job_id", "num_gpu", "submit_time", "duration")
+ACME_COLUMNS = ("job_id", "gpu_num", "type", "state", "submit_time", "start_time", "duration")
+"""The AcmeTrace columns the replay reads (``user``, ``node_num``, ``end_time``, ... are ignored)."""
 PRIORITY_QOS = ("LS", "Guaranteed")
-TraceFormat = Literal["auto", "alibaba", "philly"]
+TraceFormat = Literal["auto", "alibaba", "philly", "acme"]
+TRACE_FORMATS = ("auto", "alibaba", "philly", "acme")
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -70,9 +81,18 @@ def detect_format(columns: list[str], path: Path) -> str:
         return "alibaba"
     if set(PHILLY_COLUMNS) <= present:
         return "philly"
+    if set(ACME_COLUMNS) <= present:
+        return "acme"
+    formats = {"alibaba": ALIBABA_COLUMNS, "philly": PHILLY_COLUMNS, "acme": ACME_COLUMNS}
+    overlap = {name: len(present & set(columns)) for name, columns in formats.items()}
+    closest = max(overlap, key=overlap.__getitem__)
+    if overlap[closest] >= 2:  # clearly meant as that format: say what it lacks
+        missing = [c for c in formats[closest] if c not in present]
+        raise InputError(f"missing columns {missing} of the {closest} trace format (found {sorted(present)})", path)
     raise InputError(
         f"unknown trace columns {sorted(present)}: expected the Alibaba pod list "
-        f"({', '.join(ALIBABA_COLUMNS)}) or a Philly/Tiresias job list ({', '.join(PHILLY_COLUMNS)})",
+        f"({', '.join(ALIBABA_COLUMNS)}), a Philly/Tiresias job list ({', '.join(PHILLY_COLUMNS)}) "
+        f"or an AcmeTrace job trace ({', '.join(ACME_COLUMNS)})",
         path,
     )
 
@@ -181,6 +201,44 @@ def read_philly(path: Path) -> JobTable:
     return _table(submit, duration, num_gpu, labels, np.zeros(len(frame), np.int64), path)
 
 
+def _times_s(frame: pd.DataFrame, column: str, path: Path, allow_missing: bool = False) -> np.ndarray:
+    """ISO datetimes (with their UTC offsets) as seconds since the epoch; NaN where missing."""
+    import pandas as pd  # deferred: heavy, and only a trace import needs it
+
+    times = pd.to_datetime(frame[column], errors="coerce", utc=True, format="ISO8601")
+    bad = times.isna() & (~frame[column].isna() if allow_missing else True)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(
+            f"column {column!r}, data row {row + 1}: {frame[column].iloc[row]!r} is not a date and time", path
+        )
+    seconds = (times - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds()
+    return seconds.to_numpy(dtype=float, na_value=np.nan)
+
+
+def read_acme(path: Path) -> JobTable:
+    """Jobs of an AcmeTrace job trace (``trace_seren.csv``, ``trace_kalos.csv``; see the module docstring)."""
+    frame = _read_csv(path)
+    _require(frame, ACME_COLUMNS, path)
+    gpu_num = _numeric(frame, "gpu_num", path)
+    bad = (gpu_num < 0) | (gpu_num != np.round(gpu_num))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"column 'gpu_num', data row {row + 1}: {gpu_num[row]!r} is not a device count >= 0", path
+        )
+    submit = _times_s(frame, "submit_time", path)
+    started = _times_s(frame, "start_time", path, allow_missing=True)
+    duration = _numeric(frame, "duration", path, allow_missing=True)
+    keep = (gpu_num >= 1) & ~np.isnan(started)
+    if np.any(keep & (np.isnan(duration) | (duration < 0))):
+        row = int(np.flatnonzero(keep & (np.isnan(duration) | (duration < 0)))[0])
+        raise InputError(f"column 'duration', data row {row + 1}: {duration[row]!r} must be >= 0 s", path)
+    kinds = frame["type"].fillna("unknown").astype(str).to_numpy()
+    return _table(submit[keep], duration[keep], gpu_num[keep], kinds[keep], np.zeros(int(keep.sum()), np.int64),
+                  path)
+
+
 def read_trace(path: Path, fmt: TraceFormat = "auto") -> JobTable:
     """Read a trace file in ``fmt`` (``auto``: recognised from its header)."""
     path = Path(path)
@@ -190,4 +248,6 @@ def read_trace(path: Path, fmt: TraceFormat = "auto") -> JobTable:
         return read_alibaba(path)
     if fmt == "philly":
         return read_philly(path)
-    raise InputError(f"trace format {fmt!r}: expected auto, alibaba or philly", path)
+    if fmt == "acme":
+        return read_acme(path)
+    raise InputError(f"trace format {fmt!r}: expected {', '.join(TRACE_FORMATS)}", path)
