@@ -28,11 +28,21 @@ from twin.errors import InputError
 from twin.kpis import LANGS, kpi_info
 from twin.plot_style import in_both_languages
 from twin.results import Answer, RunResult
-from twin.robotaxi.fleet import VEHICLE_TYPES, ChargingRules, Fleet, Station, make_fleet, simulate, station_load_kw
-from twin.robotaxi.requests import Flow, draw_requests
+from twin.robotaxi.fleet import (
+    VEHICLE_TYPES,
+    ChargingRules,
+    Fleet,
+    Station,
+    VehicleType,
+    make_fleet,
+    simulate,
+    station_load_kw,
+)
+from twin.robotaxi.requests import Flow, Requests, draw_requests, read_table
 from twin.robotaxi.service_area import connected_core, pickup_points
 from twin.robotaxi.sizing import ServiceTarget, TaxiCosts, cost_per_trip_cny, share_within, smallest_fleet
 from twin.robotaxi.tables import place_tables
+from twin.robotaxi.trip_file import read_trip_file
 
 BYTES_PER_PLACE_PAIR_BIN = 16.0  # a time and a length per pair of pickup points and time bin
 SECONDS_PER_REQUEST_VEHICLE = 2e-9  # the kernel's inner loop, measured on the bundled run
@@ -87,6 +97,24 @@ class SizingConfig(StrictModel):
                                    description="Fleet sizes of the curve (the bisection adds more).")
 
 
+class RequestsConfig(StrictModel):
+    """A trip file of requests, instead of (or besides) the ``[[flows]]``."""
+
+    file: str | None = Field(default=None, description=(
+        "Parquet/CSV: origin_node, destination_node (or origin_lon, origin_lat, destination_lon, "
+        "destination_lat in degrees), request_time_s (s from the start), optional party_size, max_wait_s."))
+    max_snap_m: float = Field(default=250.0, gt=0, le=5000, description=(
+        "A lon/lat point farther than this from the connected road network is outside it (m)."))
+
+
+class VehicleTypeConfig(StrictModel):
+    """A vehicle type of the scenario's own (or new figures for a built-in one)."""
+
+    battery_kwh: float = Field(gt=0, le=500, description="Usable battery (kWh).")
+    kwh_per_km: float = Field(gt=0, le=2, description="Consumption at 18-26 °C (kWh/km).")
+    seats: int = Field(ge=1, le=8, description="Rider seats.")
+
+
 class RoadsConfig(StrictModel):
     travel_times_file: str | None = Field(default=None, description="A traffic run's link times; none: free flow.")
 
@@ -94,8 +122,10 @@ class RoadsConfig(StrictModel):
 class RobotaxiFile(ScenarioFile):
     """A ``robotaxi_fleet`` scenario file."""
 
-    flows: list[FlowConfig] = Field(min_length=1)
+    flows: list[FlowConfig] = Field(default=[], description="Area-to-area demand (or a [requests] file).")
     demand: DemandConfig = DemandConfig()
+    requests: RequestsConfig = RequestsConfig()
+    vehicle_types: dict[str, VehicleTypeConfig] = Field(default={}, description="Types besides the built-in ones.")
     fleet: FleetConfig
     stations: list[StationConfig] = Field(min_length=1)
     charging: ChargingConfig = ChargingConfig()
@@ -106,8 +136,10 @@ class RobotaxiFile(ScenarioFile):
 
 
 def check(config: RobotaxiFile, ctx: CheckContext) -> None:
-    """Areas and station places resolve in the city; vehicle types exist; charging rules agree."""
-
+    """Areas and station places resolve in the city; vehicle types exist; charging rules agree;
+    the trip file's requests are on the road network and within the horizon."""
+    if not config.flows and config.requests.file is None:
+        raise ctx.fail("[[flows]]", [], "at least one flow, or a [requests] file")
     for i, flow in enumerate(config.flows):
         resolve_area(ctx.city, flow.origin, f"[[flows]] {i} origin", ctx.source)
         resolve_area(ctx.city, flow.destination, f"[[flows]] {i} destination", ctx.source)
@@ -115,8 +147,8 @@ def check(config: RobotaxiFile, ctx: CheckContext) -> None:
     for i, station in enumerate(config.stations):
         resolve_point(ctx.city, station.place, f"[[stations]] {i} place", ctx.source)
     for name, count in config.fleet.vehicles.items():
-        if name not in VEHICLE_TYPES:
-            raise ctx.fail("[fleet] vehicles", name, f"a vehicle type, one of {sorted(VEHICLE_TYPES)}")
+        if name not in _vehicle_types(config):
+            raise ctx.fail("[fleet] vehicles", name, f"a vehicle type, one of {sorted(_vehicle_types(config))}")
         if count < 0:
             raise ctx.fail(f"[fleet] vehicles.{name}", count, "a count of 0 or more")
     if sum(config.fleet.vehicles.values()) < 1:
@@ -127,6 +159,26 @@ def check(config: RobotaxiFile, ctx: CheckContext) -> None:
         raise ctx.fail("[sizing] fleet_sizes", config.sizing.fleet_sizes, "sizes of 1 vehicle or more")
     if config.roads.travel_times_file is not None:
         ctx.file("[roads] travel_times_file", config.roads.travel_times_file)
+    if config.requests.file is not None:
+        _file_requests(config, ctx.city.roads, connected_core(ctx.city.roads),
+                       ctx.file("[requests] file", config.requests.file))
+
+
+def _vehicle_types(config: RobotaxiFile) -> dict[str, VehicleType]:
+    """The built-in vehicle types with the scenario's ``[vehicle_types]`` added or replacing them."""
+    own = {k: VehicleType(v.battery_kwh, v.kwh_per_km, v.seats) for k, v in config.vehicle_types.items()}
+    return {**VEHICLE_TYPES, **own}
+
+
+def _file_requests(config: RobotaxiFile, graph: Any, core: set[int], path: Path) -> Requests:
+    """The ``[requests] file`` requests on the connected road network, at most MAX_PLACES nodes."""
+    requests = read_trip_file(path, graph, core, config.scenario.duration_s, config.requests.max_snap_m,
+                              config.demand.max_wait_s, "[requests] file")
+    distinct = len(np.union1d(requests.origin_node, requests.destination_node))
+    if distinct > MAX_PLACES:
+        raise InputError(f"[requests] file ({path.name}): {distinct} distinct pickup and drop-off nodes, "
+                         f"expected at most {MAX_PLACES} (the run tabulates times between them)")
+    return requests
 
 
 def _n_bins(config: RobotaxiFile) -> int:
@@ -140,6 +192,10 @@ def estimate(config: RobotaxiFile) -> SizeEstimate:
     places = len(areas) * config.demand.pickup_points_per_area + len(config.stations) + 1
     days = config.scenario.duration_s / 86400.0
     requests = sum(f.requests_per_day for f in config.flows) * days
+    if config.requests.file is not None:  # at most MAX_PLACES nodes (checked); rows from the file
+        places += MAX_PLACES
+        path = Path(config.requests.file)
+        requests += len(read_table(path, "[requests] file")) if path.is_file() else 0.0
     runs = 1 + len(config.sizing.fleet_sizes) + 8
     vehicles = max([sum(config.fleet.vehicles.values()), *config.sizing.fleet_sizes])
     return SizeEstimate(min(places, MAX_PLACES) ** 2 * _n_bins(config) * BYTES_PER_PLACE_PAIR_BIN,
@@ -196,12 +252,21 @@ class Study:
             self.stations.append(Station(place.name, int(place.node), s.plugs, s.power_kw))
         self.points, self.graph = points, graph
         self.flows = [Flow(points[f.origin], points[f.destination], f.requests_per_day) for f in config.flows]
+        self.file_requests = None if config.requests.file is None else _file_requests(
+            config, graph, core, Path(config.requests.file))
         file = config.roads.travel_times_file
         times = FreeFlowTravelTimes(graph) if file is None else read_link_times(
             Path(file), graph, f"[roads] travel_times_file = {file!r}")
         self.free_flow = file is None
-        nodes = np.concatenate([*points.values(), [s.node for s in self.stations]])
+        nodes = np.concatenate([*points.values(), [s.node for s in self.stations]]).astype(np.int64)
+        if self.file_requests is not None:
+            nodes = np.concatenate([nodes, self.file_requests.origin_node, self.file_requests.destination_node])
         self.tables = place_tables(graph, times, nodes, np.arange(_n_bins(config)) * 3600.0)
+
+
+def _merged(a: Requests, b: Requests) -> Requests:
+    """Both sets of requests, sorted by request time."""
+    return Requests(*(np.concatenate([getattr(a, f), getattr(b, f)]) for f in Requests.__dataclass_fields__)).sorted()
 
 
 def _run_fleet(config: RobotaxiFile, study: Study, requests: Any, n_veh: int | None, engine: Engine):
@@ -215,7 +280,8 @@ def _run_fleet(config: RobotaxiFile, study: Study, requests: Any, n_veh: int | N
         scaled[int(np.argmax(shares))] += n_veh - scaled.sum()
         counts = dict(zip(names, scaled.tolist(), strict=True))
     fleet: Fleet = make_fleet(counts, study.points[config.fleet.start_area], config.fleet.air_temp_c,
-                              config.fleet.initial_soc, np.random.default_rng(engine.seed_sequence("robotaxi.fleet")))
+                              config.fleet.initial_soc, np.random.default_rng(engine.seed_sequence("robotaxi.fleet")),
+                              _vehicle_types(config))
     rules = ChargingRules(config.charging.charge_below, config.charging.charge_to, config.charging.taper_from)
     return simulate(study.tables, requests, fleet, study.stations, rules, config.scenario.duration_s), rules
 
@@ -335,6 +401,8 @@ def run(config: RobotaxiFile, engine: Engine) -> RunResult:
     start = config.scenario.start
     requests = draw_requests(engine.rng("robotaxi.requests"), study.flows, start.hour + start.minute / 60.0,
                              config.scenario.duration_s, config.demand.max_wait_s)
+    if study.file_requests is not None:  # the trip file's requests, with any drawn from the flows
+        requests = _merged(study.file_requests, requests)
     fleet_run, rules = _run_fleet(config, study, requests, None, engine)
     target = ServiceTarget(config.target.share, config.target.wait_s)
     sizing = smallest_fleet(lambda n: _run_fleet(config, study, requests, n, engine)[0], target,

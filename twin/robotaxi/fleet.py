@@ -86,13 +86,15 @@ class Fleet:
 
 
 def make_fleet(counts: dict[str, int], start_nodes: np.ndarray, air_temp_c: float, initial_soc: float,
-               rng: np.random.Generator) -> Fleet:
-    """``counts[type]`` vehicles of each :data:`VEHICLE_TYPES` type at random ``start_nodes``."""
+               rng: np.random.Generator, vehicle_types: dict[str, VehicleType] | None = None) -> Fleet:
+    """``counts[type]`` vehicles of each type at random ``start_nodes``; the types are
+    ``vehicle_types`` (default :data:`VEHICLE_TYPES`)."""
+    known = VEHICLE_TYPES if vehicle_types is None else vehicle_types
     names = [name for name, n in counts.items() for _ in range(int(n))]
     for name in counts:
-        if name not in VEHICLE_TYPES:
-            raise InputError(f"vehicle type {name!r} unknown, expected one of {sorted(VEHICLE_TYPES)}")
-    types = [VEHICLE_TYPES[n] for n in names]
+        if name not in known:
+            raise InputError(f"vehicle type {name!r} unknown, expected one of {sorted(known)}")
+    types = [known[n] for n in names]
     battery = np.array([t.battery_kwh for t in types], float)
     return Fleet(
         start_node=rng.choice(np.asarray(start_nodes, np.int64), len(names)),
