@@ -82,7 +82,12 @@ def test_kernel_equals_reference(case):
 @settings(max_examples=60, deadline=None)
 @given(cases)
 def test_invariants(case):
-    req_vehicle, req_out, ses_out, ses_int, soc, _, _ = dispatch(**case)
+    check_invariants(case, dispatch(**case))
+
+
+def check_invariants(case, outputs) -> None:
+    """What any dispatch policy's outputs must satisfy (served once, one place, SoC, plugs, energy)."""
+    req_vehicle, req_out, ses_out, ses_int, soc, _, _ = outputs
     served = req_vehicle >= 0
     # A rider is served at most once: each request has one vehicle, and the vehicle's jobs
     # (pickup + trip, then any charging) never overlap in time: a vehicle is in one place.

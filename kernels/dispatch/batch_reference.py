@@ -1,0 +1,114 @@
+"""The plain-Python twin of :func:`kernels.dispatch.batch.batch_dispatch`, for the property tests.
+
+Lists and dictionaries instead of arrays, the same rules: at every multiple ``T`` of ``batch_s``
+(from the first one at or after the earliest waiting request), requests that have arrived join
+the waiting list, those that have waited past their maximum leave it unserved, and the waiting
+requests are matched to the idle vehicles (free by ``T``) by SciPy's assignment solver over pickup
+travel times, infeasible pairs (seats, charge for pickup + trip + drive to the nearest station,
+the rider's maximum wait) costing :data:`~kernels.dispatch.layout.INFEASIBLE_S`. Matched pairs are
+served in the solver's row order; a drop-off below the threshold sends the vehicle to charge as in
+:mod:`kernels.dispatch.reference`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from kernels.dispatch.layout import (
+    INFEASIBLE_S,
+    N_REQ_OUT,
+    N_SES_INT,
+    N_SES_OUT,
+    P_CHARGE_BELOW,
+    P_CHARGE_TO,
+    P_TAPER_FROM,
+)
+from kernels.dispatch.reference import _bin, _nearest_station, charge_time_reference
+
+
+def _cost(t, r, v, case, pos, soc) -> float:
+    """Pickup time of vehicle ``v`` for request ``r`` at batch time ``t``, or INFEASIBLE_S."""
+    time_s, dist_km = case["time_s"], case["dist_km"]
+    o, d = int(case["req_origin"][r]), int(case["req_dest"][r])
+    if case["veh_seats"][v] < case["req_party"][r]:
+        return INFEASIBLE_S
+    b0 = _bin(case["bin_start_s"], t)
+    pick = t + time_s[b0, pos[v], o]
+    if pick - case["req_time_s"][r] > case["req_max_wait_s"][r]:
+        return INFEASIBLE_S
+    b1 = _bin(case["bin_start_s"], pick)
+    b2 = _bin(case["bin_start_s"], pick + time_s[b1, o, d])
+    c = _nearest_station(time_s, case["station_place"], b2, d)
+    on_km = dist_km[b2, d, case["station_place"][c]] if c >= 0 else 0.0
+    if soc[v] - (dist_km[b0, pos[v], o] + dist_km[b1, o, d] + on_km) * case["veh_kwh_per_km"][v] < 0:
+        return INFEASIBLE_S
+    return float(time_s[b0, pos[v], o])
+
+
+def _serve(t, r, v, case, state, out) -> None:
+    """Vehicle ``v`` serves request ``r`` from batch time ``t``, then charges if it must."""
+    pos, soc, free, plug_free = state
+    time_s, dist_km, bins = case["time_s"], case["dist_km"], case["bin_start_s"]
+    o, d = int(case["req_origin"][r]), int(case["req_dest"][r])
+    b0 = _bin(bins, t)
+    pick = t + time_s[b0, pos[v], o]
+    b1 = _bin(bins, pick)
+    drop = pick + time_s[b1, o, d]
+    b2 = _bin(bins, drop)
+    energy = (dist_km[b0, pos[v], o] + dist_km[b1, o, d]) * case["veh_kwh_per_km"][v]
+    out["vehicle"][r] = v
+    out["req"][r] = (t, pick, drop, dist_km[b0, pos[v], o], dist_km[b1, o, d], energy)
+    soc[v] -= energy
+    pos[v], free[v] = d, drop
+    capacity, params = case["veh_battery_kwh"][v], case["params"]
+    c = _nearest_station(time_s, case["station_place"], b2, d)
+    if c < 0 or soc[v] >= params[P_CHARGE_BELOW] * capacity:
+        return
+    place = int(case["station_place"][c])
+    drive = dist_km[b2, d, place] * case["veh_kwh_per_km"][v]
+    arrive = drop + time_s[b2, d, place]
+    soc[v] -= drive
+    plug = min(range(int(case["plug_ptr"][c]), int(case["plug_ptr"][c + 1])), key=lambda p: (plug_free[p], p))
+    begin = max(arrive, plug_free[plug])
+    target = max(params[P_CHARGE_TO] * capacity, soc[v])
+    end = begin + charge_time_reference(soc[v] / capacity, target / capacity, capacity,
+                                        case["station_power_kw"][c], params[P_TAPER_FROM])
+    plug_free[plug] = end
+    out["ses"].append((arrive, begin, end, target - soc[v], soc[v] / capacity, target / capacity, drive))
+    out["ses_int"].append((v, c, plug, r))
+    soc[v], pos[v], free[v] = target, place, end
+
+
+def batch_dispatch_reference(**case):
+    """Same inputs (as keywords) and outputs as :func:`kernels.dispatch.batch.batch_dispatch`."""
+    req_time, max_wait, batch_s = case["req_time_s"], case["req_max_wait_s"], case["batch_s"]
+    n_req, n_veh = len(req_time), len(case["veh_place"])
+    state = ([int(p) for p in case["veh_place"]], [float(s) for s in case["veh_soc_kwh"]], [0.0] * n_veh,
+             [0.0] * (int(case["plug_ptr"][-1]) if len(case["plug_ptr"]) else 0))
+    out = {"vehicle": np.full(n_req, -1, np.int64), "req": np.full((n_req, N_REQ_OUT), np.nan),
+           "ses": [], "ses_int": []}
+    pending = list(range(n_req))  # not yet arrived
+    waiting: list[int] = []
+    t = 0.0
+    while pending or waiting:
+        if not waiting:
+            t = max(t, math.ceil(req_time[pending[0]] / batch_s) * batch_s)
+        while pending and req_time[pending[0]] <= t:
+            waiting.append(pending.pop(0))
+        waiting = [r for r in waiting if t - req_time[r] <= max_wait[r]]
+        idle = [v for v in range(n_veh) if state[2][v] <= t]
+        if waiting and idle:
+            cost = np.array([[_cost(t, r, v, case, state[0], state[1]) for v in idle] for r in waiting])
+            rows, cols = linear_sum_assignment(cost)
+            matched = [(waiting[i], idle[j]) for i, j in zip(rows, cols, strict=True) if cost[i, j] < INFEASIBLE_S]
+            for r, v in matched:
+                _serve(t, r, v, case, state, out)
+            served = {r for r, _ in matched}
+            waiting = [r for r in waiting if r not in served]
+        t += batch_s
+    return (out["vehicle"], out["req"], np.array(out["ses"], float).reshape(-1, N_SES_OUT),
+            np.array(out["ses_int"], np.int64).reshape(-1, N_SES_INT), np.array(state[1], float),
+            np.array(state[0], np.int64), np.array(state[2], float))
