@@ -12,7 +12,7 @@ is :func:`twin.robotaxi.sizing.smallest_fleet` over ``[sizing] fleet_sizes``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -38,6 +38,7 @@ from twin.robotaxi.fleet import (
     simulate,
     station_load_kw,
 )
+from twin.robotaxi.policies import make_policy
 from twin.robotaxi.requests import Flow, Requests, draw_requests, read_table
 from twin.robotaxi.service_area import connected_core, pickup_points
 from twin.robotaxi.sizing import ServiceTarget, TaxiCosts, cost_per_trip_cny, share_within, smallest_fleet
@@ -115,6 +116,15 @@ class VehicleTypeConfig(StrictModel):
     seats: int = Field(ge=1, le=8, description="Rider seats.")
 
 
+class DispatchConfig(StrictModel):
+    """Which dispatch policy serves the requests (twin.robotaxi.policies)."""
+
+    policy: Literal["nearest", "batch"] = Field(default="nearest", description=(
+        "nearest: each request at once to the vehicle that reaches the rider first; batch: every batch_s, "
+        "waiting requests to idle vehicles by least total pickup time (an assignment solver)."))
+    batch_s: float = Field(default=30.0, gt=0, le=600, description="Batch interval of the batch policy (s).")
+
+
 class RoadsConfig(StrictModel):
     travel_times_file: str | None = Field(default=None, description="A traffic run's link times; none: free flow.")
 
@@ -131,6 +141,7 @@ class RobotaxiFile(ScenarioFile):
     charging: ChargingConfig = ChargingConfig()
     target: TargetConfig = TargetConfig()
     sizing: SizingConfig = SizingConfig()
+    dispatch: DispatchConfig = DispatchConfig()
     roads: RoadsConfig = RoadsConfig()
     costs: TaxiCosts = TaxiCosts()
 
@@ -283,7 +294,8 @@ def _run_fleet(config: RobotaxiFile, study: Study, requests: Any, n_veh: int | N
                               config.fleet.initial_soc, np.random.default_rng(engine.seed_sequence("robotaxi.fleet")),
                               _vehicle_types(config))
     rules = ChargingRules(config.charging.charge_below, config.charging.charge_to, config.charging.taper_from)
-    return simulate(study.tables, requests, fleet, study.stations, rules, config.scenario.duration_s), rules
+    policy = make_policy(config.dispatch.policy, config.dispatch.batch_s)
+    return simulate(study.tables, requests, fleet, study.stations, rules, config.scenario.duration_s, policy), rules
 
 
 def _kpis(config: RobotaxiFile, run: Any, load: Any, smallest: int | None) -> dict[str, float]:
@@ -416,8 +428,9 @@ def run(config: RobotaxiFile, engine: Engine) -> RunResult:
         f"{kpis['robotaxi_within_target_pct']:.1f}% picked up within {config.target.wait_s / 60:.0f} min.",
         "Link times: free flow (no traffic-model table given)." if study.free_flow
         else "Link times: the traffic model's time-of-day table.",
-        "Dispatch: each request goes to the vehicle that can reach the rider first; idle vehicles wait where "
-        "they dropped off (no rebalancing); no pooling.",
+        ("Dispatch: each request goes to the vehicle that can reach the rider first" if config.dispatch.policy
+         == "nearest" else f"Dispatch: every {config.dispatch.batch_s:g} s, waiting requests are matched to idle "
+         "vehicles by least total pickup time") + "; idle vehicles wait where they dropped off; no pooling.",
     ]
     return RunResult(
         kpis=kpis,

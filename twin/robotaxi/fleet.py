@@ -38,8 +38,8 @@ from kernels.dispatch.layout import (
     SI_STATION,
     SI_VEHICLE,
 )
-from kernels.dispatch.loop import dispatch
 from twin.errors import InputError
+from twin.robotaxi.policies import DispatchPolicy, NearestVehicle
 from twin.robotaxi.requests import Requests
 from twin.robotaxi.tables import PlaceTables
 
@@ -144,22 +144,24 @@ class FleetRun:
 
 
 def simulate(tables: PlaceTables, requests: Requests, fleet: Fleet, stations: list[Station],
-             rules: ChargingRules, duration_s: float) -> FleetRun:
-    """Serve ``requests`` with ``fleet`` and ``stations`` on ``tables`` (the dispatch kernel)."""
+             rules: ChargingRules, duration_s: float, policy: DispatchPolicy | None = None) -> FleetRun:
+    """Serve ``requests`` with ``fleet`` and ``stations`` on ``tables`` by ``policy`` (default
+    :class:`~twin.robotaxi.policies.NearestVehicle`)."""
     if len(fleet) == 0:
         raise InputError("the fleet has no vehicles")
     plugs = np.array([s.plugs for s in stations], np.int64)
-    req_vehicle, req_out, ses_out, ses_int, soc, _, _ = dispatch(
-        requests.request_time_s.astype(float),
-        tables.place_of(requests.origin_node, "request origin"),
-        tables.place_of(requests.destination_node, "request destination"),
-        requests.max_wait_s.astype(float), requests.party_size.astype(np.int64),
-        tables.bin_start_s, tables.time_s, tables.dist_km,
-        tables.place_of(fleet.start_node, "vehicle start"), fleet.soc_kwh.astype(float),
-        fleet.battery_kwh.astype(float), fleet.kwh_per_km.astype(float), fleet.seats.astype(np.int64),
-        tables.place_of([s.node for s in stations], "station"),
-        np.array([s.power_kw for s in stations], float),
-        np.concatenate([[0], np.cumsum(plugs)]).astype(np.int64), rules.params(),
+    req_vehicle, req_out, ses_out, ses_int, soc, _, _ = (policy or NearestVehicle()).run(
+        req_time_s=requests.request_time_s.astype(float),
+        req_origin=tables.place_of(requests.origin_node, "request origin"),
+        req_dest=tables.place_of(requests.destination_node, "request destination"),
+        req_max_wait_s=requests.max_wait_s.astype(float), req_party=requests.party_size.astype(np.int64),
+        bin_start_s=tables.bin_start_s, time_s=tables.time_s, dist_km=tables.dist_km,
+        veh_place=tables.place_of(fleet.start_node, "vehicle start"), veh_soc_kwh=fleet.soc_kwh.astype(float),
+        veh_battery_kwh=fleet.battery_kwh.astype(float), veh_kwh_per_km=fleet.kwh_per_km.astype(float),
+        veh_seats=fleet.seats.astype(np.int64),
+        station_place=tables.place_of([s.node for s in stations], "station"),
+        station_power_kw=np.array([s.power_kw for s in stations], float),
+        plug_ptr=np.concatenate([[0], np.cumsum(plugs)]).astype(np.int64), params=rules.params(),
     )
     trips = requests.to_frame().assign(
         vehicle=req_vehicle,
