@@ -31,6 +31,7 @@ from kernels.dispatch.layout import (
     P_TAPER_FROM,
 )
 from kernels.dispatch.loop import _charge, nearest_stations, time_bin
+from kernels.dispatch.rebalance import N_MOVE_INT, N_MOVE_OUT, rebalance
 
 
 @njit(cache=True)
@@ -103,10 +104,17 @@ def batch_dispatch(  # long: the batch clock around the solver, the cost kernel 
     bin_start_s, time_s, dist_km,
     veh_place, veh_soc_kwh, veh_battery_kwh, veh_kwh_per_km, veh_seats,
     station_place, station_power_kw, plug_ptr, params, batch_s,
+    rebalance_s=0.0, lookahead_s=1800.0, place_zone=None, zone_anchor=None, forecast_bin_s=3600.0,
+    forecast_rate=None,
 ):
     """Serve requests (sorted by time, s) by batch assignment every ``batch_s`` seconds.
 
-    Inputs and outputs as :func:`kernels.dispatch.loop.dispatch`, plus ``batch_s`` (s).
+    Inputs and outputs as :func:`kernels.dispatch.loop.dispatch`, plus ``batch_s`` (s), and the
+    rebalancing moves ``mov_out``, ``mov_int`` (:mod:`kernels.dispatch.rebalance`). With
+    ``rebalance_s > 0``, at the first batch time of every ``rebalance_s`` (s) idle vehicles move
+    toward the zones of largest deficit: ``place_zone[place]`` (−1: no zone), ``zone_anchor[z]``
+    (the place a vehicle goes to), ``forecast_rate[k, z]`` (forecast requests/s from zone ``z`` in
+    the ``k``-th ``forecast_bin_s`` of the run) over ``lookahead_s`` (s).
     """
     n_req, n_veh = len(req_time_s), len(veh_place)
     pos = np.asarray(veh_place, np.int64).copy()
@@ -121,9 +129,11 @@ def batch_dispatch(  # long: the batch clock around the solver, the cost kernel 
     nearest = nearest_stations(time_s, station_place)
     waiting = np.zeros(0, np.int64)
     nxt, t_now = 0, 0.0
+    moves = []
+    next_move_s = 0.0 if rebalance_s > 0 else math.inf
     while nxt < n_req or len(waiting):
-        if not len(waiting):  # jump to the first batch time at or after the next request
-            t_now = max(t_now, math.ceil(req_time_s[nxt] / batch_s) * batch_s)
+        if not len(waiting):  # jump to the first batch time at or after the next request or move
+            t_now = max(t_now, math.ceil(min(req_time_s[nxt], next_move_s) / batch_s) * batch_s)
         arrived = int(np.searchsorted(req_time_s, t_now, side="right"))
         waiting = np.concatenate([waiting, np.arange(nxt, arrived, dtype=np.int64)])
         nxt = arrived
@@ -141,5 +151,14 @@ def batch_dispatch(  # long: the batch clock around the solver, the cost kernel 
                                 plug_ptr, params, nearest, pos, soc, free, plug_free, req_vehicle, req_out,
                                 ses_out, ses_int, n_ses)
             waiting = np.delete(waiting, rows)
+        if t_now >= next_move_s:
+            k = min(int(t_now // forecast_bin_s), len(forecast_rate) - 1)
+            moves.append(rebalance(t_now, lookahead_s, forecast_rate[k] * lookahead_s, place_zone, zone_anchor,
+                                   bin_start_s, time_s, dist_km, pos, soc, free, veh_battery_kwh, veh_kwh_per_km,
+                                   params[P_CHARGE_BELOW], nearest, station_place))
+            next_move_s = (math.floor(t_now / rebalance_s) + 1) * rebalance_s
         t_now += batch_s
-    return req_vehicle, req_out, ses_out[:n_ses].copy(), ses_int[:n_ses].copy(), soc, pos, free
+    mov_out = np.concatenate([m[0] for m in moves]) if moves else np.zeros((0, N_MOVE_OUT))
+    mov_int = np.concatenate([m[1] for m in moves]) if moves else np.zeros((0, N_MOVE_INT), np.int64)
+    return (req_vehicle, req_out, ses_out[:n_ses].copy(), ses_int[:n_ses].copy(), soc, pos, free,
+            mov_out, mov_int)

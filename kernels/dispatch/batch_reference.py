@@ -82,6 +82,50 @@ def _serve(t, r, v, case, state, out) -> None:
     soc[v], pos[v], free[v] = target, place, end
 
 
+def _rebalance(t, demand, case, state) -> list[tuple]:
+    """One round of moves (the rules of :mod:`kernels.dispatch.rebalance`), as plain lists."""
+    pos, soc, free, _ = state
+    zone, anchor = case["place_zone"], case["zone_anchor"]
+    time_s, dist_km, kwh_per_km = case["time_s"], case["dist_km"], case["veh_kwh_per_km"]
+    b = _bin(case["bin_start_s"], t)
+    deficit = [float(x) for x in demand]
+    for v in range(len(pos)):
+        if zone[pos[v]] >= 0 and free[v] <= t + case["lookahead_s"]:
+            deficit[zone[pos[v]]] -= 1.0
+    moves, moved = [], set()
+    while deficit:
+        zt = max(range(len(deficit)), key=lambda z: (deficit[z], -z))
+        if deficit[zt] < 1.0:
+            break
+        a = int(anchor[zt])
+        c = _nearest_station(time_s, case["station_place"], b, a)
+        on_km = dist_km[b, a, case["station_place"][c]] if c >= 0 else 0.0
+        options = []
+        for v in range(len(pos)):
+            zs = zone[pos[v]]
+            if v in moved or free[v] > t or zs == zt or (zs >= 0 and deficit[zs] > -1.0):
+                continue
+            energy = dist_km[b, pos[v], a] * kwh_per_km[v]
+            if soc[v] - energy < case["params"][P_CHARGE_BELOW] * case["veh_battery_kwh"][v]:
+                continue
+            if soc[v] - energy - on_km * kwh_per_km[v] < 0:
+                continue
+            options.append((time_s[b, pos[v], a], v))
+        if not options:
+            deficit[zt] = 0.0
+            continue
+        tt, v = min(options)
+        km = dist_km[b, pos[v], a]
+        moves.append(((t, t + tt, km, km * kwh_per_km[v]), (v, a)))
+        if zone[pos[v]] >= 0:
+            deficit[zone[pos[v]]] += 1.0
+        deficit[zt] -= 1.0
+        soc[v] -= km * kwh_per_km[v]
+        pos[v], free[v] = a, t + tt
+        moved.add(v)
+    return moves
+
+
 def batch_dispatch_reference(**case):
     """Same inputs (as keywords) and outputs as :func:`kernels.dispatch.batch.batch_dispatch`."""
     req_time, max_wait, batch_s = case["req_time_s"], case["req_max_wait_s"], case["batch_s"]
@@ -93,9 +137,12 @@ def batch_dispatch_reference(**case):
     pending = list(range(n_req))  # not yet arrived
     waiting: list[int] = []
     t = 0.0
+    moves: list[tuple] = []
+    rebalance_s = case.get("rebalance_s", 0.0)
+    next_move = 0.0 if rebalance_s > 0 else math.inf
     while pending or waiting:
         if not waiting:
-            t = max(t, math.ceil(req_time[pending[0]] / batch_s) * batch_s)
+            t = max(t, math.ceil(min(req_time[pending[0]], next_move) / batch_s) * batch_s)
         while pending and req_time[pending[0]] <= t:
             waiting.append(pending.pop(0))
         waiting = [r for r in waiting if t - req_time[r] <= max_wait[r]]
@@ -108,7 +155,13 @@ def batch_dispatch_reference(**case):
                 _serve(t, r, v, case, state, out)
             served = {r for r, _ in matched}
             waiting = [r for r in waiting if r not in served]
+        if t >= next_move:
+            rate = case["forecast_rate"][min(int(t // case["forecast_bin_s"]), len(case["forecast_rate"]) - 1)]
+            moves += _rebalance(t, [x * case["lookahead_s"] for x in rate], case, state)
+            next_move = (math.floor(t / rebalance_s) + 1) * rebalance_s
         t += batch_s
     return (out["vehicle"], out["req"], np.array(out["ses"], float).reshape(-1, N_SES_OUT),
             np.array(out["ses_int"], np.int64).reshape(-1, N_SES_INT), np.array(state[1], float),
-            np.array(state[0], np.int64), np.array(state[2], float))
+            np.array(state[0], np.int64), np.array(state[2], float),
+            np.array([m[0] for m in moves], float).reshape(-1, 4),
+            np.array([m[1] for m in moves], np.int64).reshape(-1, 2))

@@ -14,9 +14,26 @@ from kernels.dispatch.batch_reference import batch_dispatch_reference
 from kernels.dispatch.layout import R_DEPART, R_PICKUP
 from kernels.dispatch.loop import dispatch
 
+
+def with_zones(case: dict, batch_s: float, rebalance_s: float, n_zones: int, seed: int) -> dict:
+    """``case`` with batch and rebalancing inputs: random zones, each anchored at one of its places."""
+    rng = np.random.default_rng(seed)
+    n_places = case["time_s"].shape[1]
+    n_zones = min(n_zones, n_places)
+    place_zone = rng.integers(-1, n_zones, n_places)
+    anchor = rng.choice(n_places, n_zones, replace=False)
+    place_zone[anchor] = np.arange(n_zones)
+    return {**case, "batch_s": batch_s, "rebalance_s": rebalance_s, "lookahead_s": 1200.0,
+            "place_zone": place_zone, "zone_anchor": anchor.astype(np.int64), "forecast_bin_s": 1800.0,
+            "forecast_rate": rng.uniform(0.0, 0.01, (4, n_zones))}
+
+
 cases = st.builds(
-    lambda batch_s, **kw: {**random_case(**kw), "batch_s": batch_s},
+    lambda batch_s, rebalance_s, n_zones, **kw: with_zones(random_case(**kw), batch_s, rebalance_s, n_zones,
+                                                          kw["seed"] + 1),
     batch_s=st.sampled_from([10.0, 30.0, 120.0, 600.0]),
+    rebalance_s=st.sampled_from([0.0, 300.0, 900.0]),
+    n_zones=st.integers(1, 3),
     seed=st.integers(0, 2**31),
     n_places=st.integers(1, 8),
     n_bins=st.integers(1, 4),

@@ -38,6 +38,7 @@ from kernels.dispatch.layout import (
     SI_STATION,
     SI_VEHICLE,
 )
+from kernels.dispatch.rebalance import M_END, M_KM, M_KWH, M_START, MI_PLACE, MI_VEHICLE
 from twin.errors import InputError
 from twin.robotaxi.policies import DispatchPolicy, NearestVehicle
 from twin.robotaxi.requests import Requests
@@ -133,7 +134,8 @@ class ChargingRules:
 
 @dataclass
 class FleetRun:
-    """What a run gives: one row per request (``trips``), per charging session (``sessions``)."""
+    """What a run gives: one row per request (``trips``), per charging session (``sessions``) and
+    per rebalancing drive (``moves``)."""
 
     trips: pd.DataFrame
     sessions: pd.DataFrame
@@ -141,6 +143,7 @@ class FleetRun:
     duration_s: float
     stations: list[Station]
     fleet: Fleet
+    moves: pd.DataFrame = field(default_factory=pd.DataFrame)  # rebalancing drives, one row each
 
 
 def simulate(tables: PlaceTables, requests: Requests, fleet: Fleet, stations: list[Station],
@@ -150,7 +153,8 @@ def simulate(tables: PlaceTables, requests: Requests, fleet: Fleet, stations: li
     if len(fleet) == 0:
         raise InputError("the fleet has no vehicles")
     plugs = np.array([s.plugs for s in stations], np.int64)
-    req_vehicle, req_out, ses_out, ses_int, soc, _, _ = (policy or NearestVehicle()).run(
+    req_vehicle, req_out, ses_out, ses_int, soc, _, _, mov_out, mov_int = (policy or NearestVehicle()).run(
+        place_nodes=tables.nodes,
         req_time_s=requests.request_time_s.astype(float),
         req_origin=tables.place_of(requests.origin_node, "request origin"),
         req_dest=tables.place_of(requests.destination_node, "request destination"),
@@ -178,7 +182,12 @@ def simulate(tables: PlaceTables, requests: Requests, fleet: Fleet, stations: li
         "drive_kwh": ses_out[:, S_DRIVE_KWH],
     })
     sessions["queue_s"] = sessions["start_s"] - sessions["arrive_s"]
-    return FleetRun(trips, sessions, soc, duration_s, stations, fleet)
+    moves = pd.DataFrame({
+        "vehicle": mov_int[:, MI_VEHICLE], "to_node": tables.nodes[mov_int[:, MI_PLACE]],
+        "start_s": mov_out[:, M_START], "end_s": mov_out[:, M_END], "km": mov_out[:, M_KM],
+        "energy_kwh": mov_out[:, M_KWH],
+    })
+    return FleetRun(trips, sessions, soc, duration_s, stations, fleet, moves)
 
 
 def station_load_kw(run: FleetRun, rules: ChargingRules, bin_s: float = 900.0) -> pd.DataFrame:
