@@ -88,7 +88,9 @@ def _rebalance(t, demand, case, state) -> list[tuple]:
     zone, anchor = case["place_zone"], case["zone_anchor"]
     time_s, dist_km, kwh_per_km = case["time_s"], case["dist_km"], case["veh_kwh_per_km"]
     b = _bin(case["bin_start_s"], t)
-    deficit = [float(x) for x in demand]
+    available = sum(1.0 for v in range(len(pos)) if free[v] <= t + case["lookahead_s"])
+    total = sum(float(x) for x in demand)
+    deficit = [available * float(x) / total if total > 0 else 0.0 for x in demand]
     for v in range(len(pos)):
         if zone[pos[v]] >= 0 and free[v] <= t + case["lookahead_s"]:
             deficit[zone[pos[v]]] -= 1.0

@@ -1,8 +1,9 @@
 """Rebalancing: send idle vehicles toward the zone with the largest forecast demand deficit.
 
-At a rebalancing time ``T`` each zone's *deficit* is its forecast requests over the look-ahead
-(``demand[z]``, riders) minus its *supply*: the vehicles whose place (where they are, or where
-they will be when free) is in the zone and that are free by ``T + lookahead_s``. While some zone
+At a rebalancing time ``T`` the vehicles free by ``T + lookahead_s`` are *available*. Each zone's
+*share* of them is proportional to its forecast requests over the look-ahead (``demand[z]``), and
+its *deficit* is that share minus its *supply*: the available vehicles whose place (where they
+are, or where they will be when free) is in the zone. While some zone
 has a deficit of at least one vehicle, the idle vehicle nearest (by time) to that zone's anchor
 place is sent there, taken from a zone with a surplus of at least one vehicle or from outside
 every zone (a station); ties go to the lower zone and the lower vehicle index. A vehicle moves only
@@ -37,7 +38,17 @@ def rebalance(  # long: one round of moves; the zone and vehicle searches are on
     """One round of moves at ``t_now`` (s). Updates ``pos``, ``soc`` (kWh) and ``free`` (s) in
     place; returns the moves as ``(mov_out[n, N_MOVE_OUT], mov_int[n, N_MOVE_INT])``."""
     n_veh, n_zones = len(pos), len(zone_anchor)
-    deficit = demand.astype(np.float64).copy()
+    available = 0.0
+    for v in range(n_veh):
+        if free[v] <= t_now + lookahead_s:
+            available += 1.0
+    total = 0.0
+    for z in range(n_zones):
+        total += demand[z]
+    deficit = np.zeros(n_zones)
+    if total > 0:
+        for z in range(n_zones):
+            deficit[z] = available * demand[z] / total
     for v in range(n_veh):
         z = place_zone[pos[v]]
         if z >= 0 and free[v] <= t_now + lookahead_s:

@@ -11,6 +11,7 @@ is :func:`twin.robotaxi.sizing.smallest_fleet` over ``[sizing] fleet_sizes``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,10 +39,18 @@ from twin.robotaxi.fleet import (
     simulate,
     station_load_kw,
 )
+from twin.robotaxi.forecast import hourly_zone_rates, zone_rebalancing
 from twin.robotaxi.policies import make_policy
 from twin.robotaxi.requests import Flow, Requests, draw_requests, read_table
 from twin.robotaxi.service_area import connected_core, pickup_points
-from twin.robotaxi.sizing import ServiceTarget, TaxiCosts, cost_per_trip_cny, share_within, smallest_fleet
+from twin.robotaxi.sizing import (
+    ServiceTarget,
+    TaxiCosts,
+    cost_per_trip_cny,
+    fewest_plugs,
+    share_within,
+    smallest_fleet,
+)
 from twin.robotaxi.tables import place_tables
 from twin.robotaxi.trip_file import read_trip_file
 
@@ -96,6 +105,9 @@ class TargetConfig(StrictModel):
 class SizingConfig(StrictModel):
     fleet_sizes: list[int] = Field(default=[25, 50, 100, 150, 200], min_length=1,
                                    description="Fleet sizes of the curve (the bisection adds more).")
+    chargers: bool = Field(default=False, description=(
+        "Also find the least plugs per station that keep the target with the configured fleet "
+        "(greedy plug removal)."))
 
 
 class RequestsConfig(StrictModel):
@@ -123,6 +135,10 @@ class DispatchConfig(StrictModel):
         "nearest: each request at once to the vehicle that reaches the rider first; batch: every batch_s, "
         "waiting requests to idle vehicles by least total pickup time (an assignment solver)."))
     batch_s: float = Field(default=30.0, gt=0, le=600, description="Batch interval of the batch policy (s).")
+    rebalance_s: float = Field(default=0.0, ge=0, le=7200, description=(
+        "Batch policy: every this many s, idle vehicles move toward the area of largest forecast deficit "
+        "(0: no rebalancing)."))
+    lookahead_s: float = Field(default=1800.0, gt=0, le=7200, description="Forecast horizon of rebalancing (s).")
 
 
 class RoadsConfig(StrictModel):
@@ -164,6 +180,8 @@ def check(config: RobotaxiFile, ctx: CheckContext) -> None:
             raise ctx.fail(f"[fleet] vehicles.{name}", count, "a count of 0 or more")
     if sum(config.fleet.vehicles.values()) < 1:
         raise ctx.fail("[fleet] vehicles", config.fleet.vehicles, "at least one vehicle")
+    if config.dispatch.rebalance_s > 0 and config.dispatch.policy != "batch":
+        raise ctx.fail("[dispatch] rebalance_s", config.dispatch.rebalance_s, 'rebalancing needs policy = "batch"')
     if config.charging.charge_to <= config.charging.charge_below:
         raise ctx.fail("[charging] charge_to", config.charging.charge_to, "above charge_below")
     if any(n < 1 for n in config.sizing.fleet_sizes):
@@ -273,6 +291,15 @@ class Study:
         if self.file_requests is not None:
             nodes = np.concatenate([nodes, self.file_requests.origin_node, self.file_requests.destination_node])
         self.tables = place_tables(graph, times, nodes, np.arange(_n_bins(config)) * 3600.0)
+        self.rebalancing = None
+        if config.dispatch.rebalance_s > 0 and config.flows:  # zones: the areas the flows leave from
+            zones = sorted({f.origin for f in config.flows})
+            start = config.scenario.start
+            rate = hourly_zone_rates([zones.index(f.origin) for f in config.flows],
+                                     [f.requests_per_day for f in config.flows], len(zones),
+                                     start.hour + start.minute / 60.0, config.scenario.duration_s)
+            self.rebalancing = zone_rebalancing(self.tables, [points[z] for z in zones], rate,
+                                                config.dispatch.rebalance_s, config.dispatch.lookahead_s)
 
 
 def _merged(a: Requests, b: Requests) -> Requests:
@@ -280,7 +307,8 @@ def _merged(a: Requests, b: Requests) -> Requests:
     return Requests(*(np.concatenate([getattr(a, f), getattr(b, f)]) for f in Requests.__dataclass_fields__)).sorted()
 
 
-def _run_fleet(config: RobotaxiFile, study: Study, requests: Any, n_veh: int | None, engine: Engine):
+def _run_fleet(config: RobotaxiFile, study: Study, requests: Any, n_veh: int | None, engine: Engine,
+               plugs: list[int] | None = None):
 
     counts = dict(config.fleet.vehicles)
     if n_veh is not None:  # the sizing scales the configured mix to n_veh vehicles
@@ -294,8 +322,10 @@ def _run_fleet(config: RobotaxiFile, study: Study, requests: Any, n_veh: int | N
                               config.fleet.initial_soc, np.random.default_rng(engine.seed_sequence("robotaxi.fleet")),
                               _vehicle_types(config))
     rules = ChargingRules(config.charging.charge_below, config.charging.charge_to, config.charging.taper_from)
-    policy = make_policy(config.dispatch.policy, config.dispatch.batch_s)
-    return simulate(study.tables, requests, fleet, study.stations, rules, config.scenario.duration_s, policy), rules
+    policy = make_policy(config.dispatch.policy, config.dispatch.batch_s, study.rebalancing)
+    stations = study.stations if plugs is None else [replace(s, plugs=p) for s, p in zip(study.stations, plugs,
+                                                                                          strict=True)]
+    return simulate(study.tables, requests, fleet, stations, rules, config.scenario.duration_s, policy), rules
 
 
 def _kpis(config: RobotaxiFile, run: Any, load: Any, smallest: int | None) -> dict[str, float]:
@@ -303,16 +333,22 @@ def _kpis(config: RobotaxiFile, run: Any, load: Any, smallest: int | None) -> di
 
     trips, sessions = run.trips, run.sessions
     served = trips[trips["vehicle"] >= 0]
-    km = served["pickup_km"].sum() + served["trip_km"].sum()
+    moved_km = float(run.moves["km"].sum()) if len(run.moves) else 0.0
+    km = served["pickup_km"].sum() + served["trip_km"].sum() + moved_km
+    empty_km = served["pickup_km"].sum() + moved_km
     costs = cost_per_trip_cny(run, config.costs, config.scenario.duration_s / 3600.0)
-    return {
+    extra = {}
+    if config.dispatch.rebalance_s > 0:  # only then: a run without it keeps its KPI set
+        extra = {"robotaxi_rebalancing_distance_m": 1000.0 * moved_km,
+                 "robotaxi_rebalancing_moves_count": float(len(run.moves))}
+    return extra | {
         "robotaxi_requests_count": float(len(trips)),
         "robotaxi_served_pct": 100.0 * len(served) / max(len(trips), 1),
         "robotaxi_within_target_pct": 100.0 * share_within(run, config.target.wait_s),
         "robotaxi_mean_wait_s": float(served["wait_s"].mean()) if len(served) else 0.0,
         "robotaxi_p95_wait_s": float(served["wait_s"].quantile(0.95)) if len(served) else 0.0,
         "robotaxi_mean_trip_time_s": float(served["trip_time_s"].mean()) if len(served) else 0.0,
-        "robotaxi_empty_km_pct": 100.0 * float(served["pickup_km"].sum() / km) if km > 0 else 0.0,
+        "robotaxi_empty_km_pct": 100.0 * float(empty_km / km) if km > 0 else 0.0,
         "robotaxi_fleet_veh": float(len(run.fleet)),
         "robotaxi_smallest_fleet_veh": float(smallest) if smallest is not None else float("nan"),
         "robotaxi_charged_mwh": float(sessions["charged_kwh"].sum()) / 1000.0,
@@ -421,6 +457,18 @@ def run(config: RobotaxiFile, engine: Engine) -> RunResult:
                             config.sizing.fleet_sizes)
     load = station_load_kw(fleet_run, rules)
     kpis = _kpis(config, fleet_run, load, sizing.smallest)
+    tables = {"trips": fleet_run.trips, "charging_sessions": fleet_run.sessions, "station_load": load}
+    if len(fleet_run.moves):
+        tables["rebalancing_moves"] = fleet_run.moves
+    if config.sizing.chargers:
+        plugs = fewest_plugs(lambda p: _run_fleet(config, study, requests, None, engine, p)[0], target,
+                             [s.plugs for s in study.stations])
+        kpis["robotaxi_least_plugs_count"] = float(sum(plugs.plugs)) if plugs.plugs is not None else float("nan")
+        kpis["robotaxi_configured_plugs_count"] = float(sum(s.plugs for s in study.stations))
+        tables["charger_sizing"] = pd.DataFrame({
+            "station": [s.name for s in study.stations], "plugs": [s.plugs for s in study.stations],
+            "least_plugs": plugs.plugs if plugs.plugs is not None else [np.nan] * len(study.stations),
+            "power_kw": [s.power_kw for s in study.stations]})
     curve = pd.DataFrame({"fleet_veh": list(sizing.curve),
                           "within_target_pct": [100 * v for v in sizing.curve.values()]})
     notes = [
@@ -430,12 +478,18 @@ def run(config: RobotaxiFile, engine: Engine) -> RunResult:
         else "Link times: the traffic model's time-of-day table.",
         ("Dispatch: each request goes to the vehicle that can reach the rider first" if config.dispatch.policy
          == "nearest" else f"Dispatch: every {config.dispatch.batch_s:g} s, waiting requests are matched to idle "
-         "vehicles by least total pickup time") + "; idle vehicles wait where they dropped off; no pooling.",
+         "vehicles by least total pickup time") + ("; idle vehicles wait where they dropped off" if study.rebalancing
+         is None else f"; every {config.dispatch.rebalance_s:g} s idle vehicles move toward the area of largest "
+         "forecast deficit") + "; no pooling.",
     ]
+    if config.sizing.chargers:
+        configured = [s.plugs for s in study.stations]
+        notes.append(f"Chargers: greedy plug removal with the configured fleet; least plugs per station {plugs.plugs} "
+                     f"against {configured} configured." if plugs.plugs is not None else
+                     f"Chargers: the configured plugs {configured} already miss the target; no plug sizing.")
     return RunResult(
         kpis=kpis,
-        tables={"trips": fleet_run.trips, "charging_sessions": fleet_run.sessions, "station_load": load,
-                "fleet_curve": curve},
+        tables=tables | {"fleet_curve": curve},
         figures=in_both_languages("fleet_and_chargers", lambda lang: _figure(sizing.curve, load, config, lang)),
         notes=notes,
         headline=["robotaxi_within_target_pct", "robotaxi_smallest_fleet_veh", "robotaxi_trip_cost_cny"],

@@ -90,6 +90,7 @@ def cost_per_trip_cny(run: FleetRun, costs: TaxiCosts, service_hours: float) -> 
     n_veh = len(run.fleet)
     served = run.trips[run.trips["vehicle"] >= 0]
     km = float(served["pickup_km"].sum() + served["trip_km"].sum())
+    km += float(run.moves["km"].sum()) if len(run.moves) else 0.0  # rebalancing drives
     energy = float(run.sessions["charged_kwh"].sum()) * costs.electricity_cny_per_kwh
     maintenance = km * costs.maintenance_cny_per_km
     days = max(service_hours / 24.0, 1e-9)
