@@ -40,6 +40,7 @@ from twin.robotaxi.fleet import (
     station_load_kw,
 )
 from twin.robotaxi.forecast import hourly_zone_rates, zone_rebalancing
+from twin.robotaxi.legs import vehicle_legs
 from twin.robotaxi.policies import make_policy
 from twin.robotaxi.requests import Flow, Requests, draw_requests, read_table
 from twin.robotaxi.service_area import connected_core, pickup_points
@@ -257,6 +258,14 @@ TEXT = {
 }
 
 
+def road_times(config: RobotaxiFile, graph: Any) -> tuple[Any, np.ndarray]:
+    """The link times a run uses (``[roads] travel_times_file`` or free flow) and their bins (s)."""
+    file = config.roads.travel_times_file
+    times = FreeFlowTravelTimes(graph) if file is None else read_link_times(
+        Path(file), graph, f"[roads] travel_times_file = {file!r}")
+    return times, np.arange(_n_bins(config)) * 3600.0
+
+
 class Study:
     """Everything a run needs from the city: pickup points, tables, stations, demand flows."""
 
@@ -283,14 +292,12 @@ class Study:
         self.flows = [Flow(points[f.origin], points[f.destination], f.requests_per_day) for f in config.flows]
         self.file_requests = None if config.requests.file is None else _file_requests(
             config, graph, core, Path(config.requests.file))
-        file = config.roads.travel_times_file
-        times = FreeFlowTravelTimes(graph) if file is None else read_link_times(
-            Path(file), graph, f"[roads] travel_times_file = {file!r}")
-        self.free_flow = file is None
+        times, bins = road_times(config, graph)
+        self.free_flow = config.roads.travel_times_file is None
         nodes = np.concatenate([*points.values(), [s.node for s in self.stations]]).astype(np.int64)
         if self.file_requests is not None:
             nodes = np.concatenate([nodes, self.file_requests.origin_node, self.file_requests.destination_node])
-        self.tables = place_tables(graph, times, nodes, np.arange(_n_bins(config)) * 3600.0)
+        self.tables = place_tables(graph, times, nodes, bins)
         self.rebalancing = None
         if config.dispatch.rebalance_s > 0 and config.flows:  # zones: the areas the flows leave from
             zones = sorted({f.origin for f in config.flows})
@@ -457,7 +464,8 @@ def run(config: RobotaxiFile, engine: Engine) -> RunResult:
                             config.sizing.fleet_sizes)
     load = station_load_kw(fleet_run, rules)
     kpis = _kpis(config, fleet_run, load, sizing.smallest)
-    tables = {"trips": fleet_run.trips, "charging_sessions": fleet_run.sessions, "station_load": load}
+    tables = {"trips": fleet_run.trips, "charging_sessions": fleet_run.sessions, "station_load": load,
+              "vehicle_legs": vehicle_legs(fleet_run)}
     if len(fleet_run.moves):
         tables["rebalancing_moves"] = fleet_run.moves
     if config.sizing.chargers:
