@@ -255,6 +255,9 @@ TEXT = {
     "hours": {"zh": "开始后小时数", "en": "hours since start"},
     "kw": {"zh": "功率 (kW)", "en": "power (kW)"},
     "target": {"zh": "目标", "en": "target"},
+    "plugs": {"zh": "在配置车队下，保持目标的最少充电桩为{least:.1f}个（现配置{configured:.0f}个）。",
+              "en": " With the configured fleet, the fewest plugs that keep the target are {least:.1f} "
+                    "(of {configured:.0f} configured)."},
 }
 
 
@@ -440,6 +443,9 @@ def answer(config: RobotaxiFile, kpis: dict[str, float], result: RunResult) -> A
             "caveat": TEXT["free_flow" if free_flow else "tod"][lang],
         }
         text[lang] = TEXT["answer"][lang].format(**values)
+        least = kpis.get("robotaxi_least_plugs_count")
+        if least is not None and np.isfinite(least):
+            text[lang] += TEXT["plugs"][lang].format(least=least, configured=kpis["robotaxi_configured_plugs_count"])
     question = {lang: TEXT["question"][lang].format(share=target.share, wait=target.wait_s / 60.0) for lang in LANGS}
     recommendation = ({"zh": f"{smallest:.0f}辆", "en": f"{smallest:.0f} vehicles"} if np.isfinite(smallest) else {})
     return Answer(text=text, question=question, recommendation=recommendation)
