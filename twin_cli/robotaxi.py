@@ -105,11 +105,12 @@ def _export(scenario: Path, out_dir: Path, routes: Path | None, net: Path | None
 def run(
     scenario: Path = SCENARIO_ARG, out: Path | None = OUT_OPTION, policy: str | None = POLICY_OPTION,
     batch_s: float | None = BATCH_OPTION, rebalance_s: float | None = REBALANCE_OPTION,
+    pooling: bool | None = typer.Option(None, "--pooling/--no-pooling", help="Ride pooling by insertion (batch)."),
     sumo_routes: Path | None = ROUTES_OPTION, sumo_net: Path | None = NET_OPTION,
     force: bool = FORCE_OPTION, quiet: bool = QUIET_OPTION, lang: Lang | None = LANG_OPTION,
 ) -> None:
     """Run a robotaxi_fleet scenario, optionally with another dispatch policy, and export SUMO routes."""
-    dispatch = {"policy": policy, "batch_s": batch_s, "rebalance_s": rebalance_s}
+    dispatch = {"policy": policy, "batch_s": batch_s, "rebalance_s": rebalance_s, "pooling": pooling}
     _run(scenario, out, dispatch, {}, sumo_routes, sumo_net, force, quiet, lang)
 
 

@@ -31,6 +31,7 @@ from kernels.dispatch.layout import (
     P_TAPER_FROM,
 )
 from kernels.dispatch.loop import _charge, nearest_stations, time_bin
+from kernels.dispatch.pooling import insert_riders
 from kernels.dispatch.rebalance import N_MOVE_INT, N_MOVE_OUT, rebalance
 
 
@@ -67,10 +68,12 @@ def batch_costs(t_now, waiting, idle, req_time_s, req_origin, req_dest, req_max_
 def serve_pairs(  # long: serves each matched pair as the nearest-vehicle kernel does one request
     t_now, reqs, vehs, req_origin, req_dest, bin_start_s, time_s, dist_km, veh_battery_kwh, veh_kwh_per_km,
     station_place, station_power_kw, plug_ptr, params, nearest, pos, soc, free, plug_free,
-    req_vehicle, req_out, ses_out, ses_int, n_ses,
+    req_vehicle, req_out, ses_out, ses_int, n_ses, open_req,
 ):
     """Send vehicle ``vehs[k]`` from its place at ``t_now`` to serve request ``reqs[k]``, in order,
-    then to charge if the drop-off leaves it below the threshold. Returns the session count."""
+    then to charge if the drop-off leaves it below the threshold. ``open_req[v]`` becomes the
+    request if the vehicle does not go to charge after it (pooling may join it), else −1.
+    Returns the session count."""
     below, target_frac, taper = params[P_CHARGE_BELOW], params[P_CHARGE_TO], params[P_TAPER_FROM]
     for k in range(len(reqs)):
         r, v = reqs[k], vehs[k]
@@ -91,11 +94,13 @@ def serve_pairs(  # long: serves each matched pair as the nearest-vehicle kernel
         soc[v] -= energy
         pos[v] = d
         free[v] = drop
+        open_req[v] = r
         c = nearest[b2, d]
         if c >= 0 and soc[v] < below * veh_battery_kwh[v]:
             _charge(v, r, c, drop, b2, d, time_s, dist_km, station_place, station_power_kw, plug_ptr, plug_free,
                     veh_battery_kwh, veh_kwh_per_km, soc, pos, free, target_frac, taper, ses_out, ses_int, n_ses)
             n_ses += 1
+            open_req[v] = -1
     return n_ses
 
 
@@ -105,7 +110,7 @@ def batch_dispatch(  # long: the batch clock around the solver, the cost kernel 
     veh_place, veh_soc_kwh, veh_battery_kwh, veh_kwh_per_km, veh_seats,
     station_place, station_power_kw, plug_ptr, params, batch_s,
     rebalance_s=0.0, lookahead_s=1800.0, place_zone=None, zone_anchor=None, forecast_bin_s=3600.0,
-    forecast_rate=None,
+    forecast_rate=None, pooling=False, max_detour_s=300.0,
 ):
     """Serve requests (sorted by time, s) by batch assignment every ``batch_s`` seconds.
 
@@ -114,7 +119,10 @@ def batch_dispatch(  # long: the batch clock around the solver, the cost kernel 
     ``rebalance_s > 0``, at the first batch time of every ``rebalance_s`` (s) idle vehicles move
     toward the zones of largest deficit: ``place_zone[place]`` (−1: no zone), ``zone_anchor[z]``
     (the place a vehicle goes to), ``forecast_rate[k, z]`` (forecast requests/s from zone ``z`` in
-    the ``k``-th ``forecast_bin_s`` of the run) over ``lookahead_s`` (s).
+    the ``k``-th ``forecast_bin_s`` of the run) over ``lookahead_s`` (s). With ``pooling``,
+    requests left waiting after a batch's assignment may join a vehicle on its way to one rider
+    (:mod:`kernels.dispatch.pooling`, detours up to ``max_detour_s``); the tenth output
+    ``pool_with[r]`` is the co-rider of a pooled request (−1 if none).
     """
     n_req, n_veh = len(req_time_s), len(veh_place)
     pos = np.asarray(veh_place, np.int64).copy()
@@ -130,6 +138,8 @@ def batch_dispatch(  # long: the batch clock around the solver, the cost kernel 
     waiting = np.zeros(0, np.int64)
     nxt, t_now = 0, 0.0
     moves = []
+    open_req = np.full(n_veh, -1, np.int64)
+    pool_with = np.full(n_req, -1, np.int64)
     next_move_s = 0.0 if rebalance_s > 0 else math.inf
     while nxt < n_req or len(waiting):
         if not len(waiting):  # jump to the first batch time at or after the next request or move
@@ -149,8 +159,15 @@ def batch_dispatch(  # long: the batch clock around the solver, the cost kernel 
             n_ses = serve_pairs(t_now, waiting[rows], idle[cols], req_origin, req_dest, bin_start_s, time_s,
                                 dist_km, veh_battery_kwh, veh_kwh_per_km, station_place, station_power_kw,
                                 plug_ptr, params, nearest, pos, soc, free, plug_free, req_vehicle, req_out,
-                                ses_out, ses_int, n_ses)
+                                ses_out, ses_int, n_ses, open_req)
             waiting = np.delete(waiting, rows)
+        if pooling and len(waiting):
+            inserted, n_ses = insert_riders(
+                t_now, waiting, req_time_s, req_origin, req_dest, req_max_wait_s, req_party, float(max_detour_s),
+                bin_start_s, time_s, dist_km, veh_seats, veh_battery_kwh, veh_kwh_per_km, station_place,
+                station_power_kw, plug_ptr, params, nearest, pos, soc, free, plug_free, open_req, req_vehicle,
+                req_out, pool_with, ses_out, ses_int, n_ses)
+            waiting = waiting[~inserted]
         if t_now >= next_move_s:
             k = min(int(t_now // forecast_bin_s), len(forecast_rate) - 1)
             moves.append(rebalance(t_now, lookahead_s, forecast_rate[k] * lookahead_s, place_zone, zone_anchor,
@@ -161,4 +178,4 @@ def batch_dispatch(  # long: the batch clock around the solver, the cost kernel 
     mov_out = np.concatenate([m[0] for m in moves]) if moves else np.zeros((0, N_MOVE_OUT))
     mov_int = np.concatenate([m[1] for m in moves]) if moves else np.zeros((0, N_MOVE_INT), np.int64)
     return (req_vehicle, req_out, ses_out[:n_ses].copy(), ses_int[:n_ses].copy(), soc, pos, free,
-            mov_out, mov_int)
+            mov_out, mov_int, pool_with)

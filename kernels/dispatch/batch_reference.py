@@ -63,10 +63,19 @@ def _serve(t, r, v, case, state, out) -> None:
     out["req"][r] = (t, pick, drop, dist_km[b0, pos[v], o], dist_km[b1, o, d], energy)
     soc[v] -= energy
     pos[v], free[v] = d, drop
+    out["open"][v] = r
+    _maybe_charge(v, r, drop, b2, d, case, state, out)
+
+
+def _maybe_charge(v, r, drop, b2, d, case, state, out) -> None:
+    """After the drop-off of ``r`` at place ``d``: to the nearest station if below the threshold."""
+    pos, soc, free, plug_free = state
+    time_s, dist_km = case["time_s"], case["dist_km"]
     capacity, params = case["veh_battery_kwh"][v], case["params"]
     c = _nearest_station(time_s, case["station_place"], b2, d)
     if c < 0 or soc[v] >= params[P_CHARGE_BELOW] * capacity:
         return
+    out["open"][v] = -1
     place = int(case["station_place"][c])
     drive = dist_km[b2, d, place] * case["veh_kwh_per_km"][v]
     arrive = drop + time_s[b2, d, place]
@@ -80,6 +89,63 @@ def _serve(t, r, v, case, state, out) -> None:
     out["ses"].append((arrive, begin, end, target - soc[v], soc[v] / capacity, target / capacity, drive))
     out["ses_int"].append((v, c, plug, r))
     soc[v], pos[v], free[v] = target, place, end
+
+
+def _route(case, pick1, o1, o2, d1, d2, d1_first):
+    """Arrival at ``o2``, at the first and the second drop-off, and the km, from ``o1`` at ``pick1``."""
+    time_s, dist_km, bins = case["time_s"], case["dist_km"], case["bin_start_s"]
+    stops = [o1, o2, d1, d2] if d1_first else [o1, o2, d2, d1]
+    t, km, times = pick1, 0.0, []
+    for a, b in zip(stops[:-1], stops[1:], strict=True):
+        k = _bin(bins, t)
+        t, km = t + time_s[k, a, b], km + dist_km[k, a, b]
+        times.append(t)
+    return times[0], times[1], times[2], km
+
+
+def _insert(t, waiting, case, state, out) -> list[int]:
+    """Pooling by insertion (the rules of :mod:`kernels.dispatch.pooling`); returns the inserted."""
+    pos, soc, free, _ = state
+    req, kwh_per_km, bins = out["req"], case["veh_kwh_per_km"], case["bin_start_s"]
+    o_, d_, party = case["req_origin"], case["req_dest"], case["req_party"]
+    done = []
+    for r2 in waiting:
+        options = []
+        for v in range(len(pos)):
+            r1 = out["open"][v]
+            if r1 < 0 or req[r1][1] <= t or party[r1] + party[r2] > case["veh_seats"][v]:
+                continue
+            for order, d1_first in enumerate((True, False)):
+                at_o2, t1, t2, km = _route(case, req[r1][1], int(o_[r1]), int(o_[r2]), int(d_[r1]), int(d_[r2]),
+                                           d1_first)
+                if at_o2 - case["req_time_s"][r2] > case["req_max_wait_s"][r2]:
+                    continue
+                drop1, drop2 = (t1, t2) if d1_first else (t2, t1)
+                direct2 = case["time_s"][_bin(bins, at_o2), int(o_[r2]), int(d_[r2])]
+                if drop1 - req[r1][2] > case["max_detour_s"] or (drop2 - at_o2) - direct2 > case["max_detour_s"]:
+                    continue
+                if t2 - req[r1][2] >= direct2:
+                    continue
+                last = int(d_[r2]) if d1_first else int(d_[r1])
+                b3 = _bin(bins, t2)
+                c = _nearest_station(case["time_s"], case["station_place"], b3, last)
+                on_km = case["dist_km"][b3, last, case["station_place"][c]] if c >= 0 else 0.0
+                extra_km = km - req[r1][4]
+                if soc[v] - (extra_km + on_km) * kwh_per_km[v] < 0:
+                    continue
+                options.append((t2 - req[r1][2], v, order, r1, at_o2, drop1, drop2, t2, extra_km, last, b3))
+        if not options:
+            continue
+        _, v, order, r1, at_o2, drop1, drop2, t2, extra_km, last, b3 = min(options, key=lambda x: x[:3])
+        req[r1][2] = drop1
+        out["vehicle"][r2] = v
+        req[r2] = (req[r1][1], at_o2, drop2, 0.0, extra_km, extra_km * kwh_per_km[v])
+        out["pool"][r1], out["pool"][r2] = r2, r1
+        soc[v] -= extra_km * kwh_per_km[v]
+        pos[v], free[v], out["open"][v] = last, t2, -1
+        done.append(r2)
+        _maybe_charge(v, r2 if order == 0 else r1, t2, b3, last, case, state, out)
+    return done
 
 
 def _rebalance(t, demand, case, state) -> list[tuple]:
@@ -135,7 +201,7 @@ def batch_dispatch_reference(**case):
     state = ([int(p) for p in case["veh_place"]], [float(s) for s in case["veh_soc_kwh"]], [0.0] * n_veh,
              [0.0] * (int(case["plug_ptr"][-1]) if len(case["plug_ptr"]) else 0))
     out = {"vehicle": np.full(n_req, -1, np.int64), "req": np.full((n_req, N_REQ_OUT), np.nan),
-           "ses": [], "ses_int": []}
+           "ses": [], "ses_int": [], "open": [-1] * n_veh, "pool": np.full(n_req, -1, np.int64)}
     pending = list(range(n_req))  # not yet arrived
     waiting: list[int] = []
     t = 0.0
@@ -157,6 +223,9 @@ def batch_dispatch_reference(**case):
                 _serve(t, r, v, case, state, out)
             served = {r for r, _ in matched}
             waiting = [r for r in waiting if r not in served]
+        if case.get("pooling", False) and waiting:
+            inserted = set(_insert(t, waiting, case, state, out))
+            waiting = [r for r in waiting if r not in inserted]
         if t >= next_move:
             rate = case["forecast_rate"][min(int(t // case["forecast_bin_s"]), len(case["forecast_rate"]) - 1)]
             moves += _rebalance(t, [x * case["lookahead_s"] for x in rate], case, state)
@@ -166,4 +235,4 @@ def batch_dispatch_reference(**case):
             np.array(out["ses_int"], np.int64).reshape(-1, N_SES_INT), np.array(state[1], float),
             np.array(state[0], np.int64), np.array(state[2], float),
             np.array([m[0] for m in moves], float).reshape(-1, 4),
-            np.array([m[1] for m in moves], np.int64).reshape(-1, 2))
+            np.array([m[1] for m in moves], np.int64).reshape(-1, 2), out["pool"])

@@ -140,6 +140,10 @@ class DispatchConfig(StrictModel):
         "Batch policy: every this many s, idle vehicles move toward the area of largest forecast deficit "
         "(0: no rebalancing)."))
     lookahead_s: float = Field(default=1800.0, gt=0, le=7200, description="Forecast horizon of rebalancing (s).")
+    pooling: bool = Field(default=False, description=(
+        "Batch policy: a waiting rider may join a vehicle on its way to one rider (insertion)."))
+    max_detour_s: float = Field(default=300.0, ge=0, le=3600, description=(
+        "Pooling: the most a shared ride may add to either rider's ride time (s)."))
 
 
 class RoadsConfig(StrictModel):
@@ -183,6 +187,8 @@ def check(config: RobotaxiFile, ctx: CheckContext) -> None:
         raise ctx.fail("[fleet] vehicles", config.fleet.vehicles, "at least one vehicle")
     if config.dispatch.rebalance_s > 0 and config.dispatch.policy != "batch":
         raise ctx.fail("[dispatch] rebalance_s", config.dispatch.rebalance_s, 'rebalancing needs policy = "batch"')
+    if config.dispatch.pooling and config.dispatch.policy != "batch":
+        raise ctx.fail("[dispatch] pooling", config.dispatch.pooling, 'pooling needs policy = "batch"')
     if config.charging.charge_to <= config.charging.charge_below:
         raise ctx.fail("[charging] charge_to", config.charging.charge_to, "above charge_below")
     if any(n < 1 for n in config.sizing.fleet_sizes):
@@ -332,7 +338,8 @@ def _run_fleet(config: RobotaxiFile, study: Study, requests: Any, n_veh: int | N
                               config.fleet.initial_soc, np.random.default_rng(engine.seed_sequence("robotaxi.fleet")),
                               _vehicle_types(config))
     rules = ChargingRules(config.charging.charge_below, config.charging.charge_to, config.charging.taper_from)
-    policy = make_policy(config.dispatch.policy, config.dispatch.batch_s, study.rebalancing)
+    policy = make_policy(config.dispatch.policy, config.dispatch.batch_s, study.rebalancing, config.dispatch.pooling,
+                         config.dispatch.max_detour_s)
     stations = study.stations if plugs is None else [replace(s, plugs=p) for s, p in zip(study.stations, plugs,
                                                                                           strict=True)]
     return simulate(study.tables, requests, fleet, stations, rules, config.scenario.duration_s, policy), rules
@@ -351,6 +358,8 @@ def _kpis(config: RobotaxiFile, run: Any, load: Any, smallest: int | None) -> di
     if config.dispatch.rebalance_s > 0:  # only then: a run without it keeps its KPI set
         extra = {"robotaxi_rebalancing_distance_m": 1000.0 * moved_km,
                  "robotaxi_rebalancing_moves_count": float(len(run.moves))}
+    if config.dispatch.pooling:
+        extra["robotaxi_pooled_pct"] = 100.0 * float((served["pooled_with"] >= 0).mean()) if len(served) else 0.0
     return extra | {
         "robotaxi_requests_count": float(len(trips)),
         "robotaxi_served_pct": 100.0 * len(served) / max(len(trips), 1),
@@ -494,7 +503,8 @@ def run(config: RobotaxiFile, engine: Engine) -> RunResult:
          == "nearest" else f"Dispatch: every {config.dispatch.batch_s:g} s, waiting requests are matched to idle "
          "vehicles by least total pickup time") + ("; idle vehicles wait where they dropped off" if study.rebalancing
          is None else f"; every {config.dispatch.rebalance_s:g} s idle vehicles move toward the area of largest "
-         "forecast deficit") + "; no pooling.",
+         "forecast deficit") + (f"; pooling by insertion (detour up to {config.dispatch.max_detour_s:g} s)."
+                                if config.dispatch.pooling else "; no pooling."),
     ]
     if config.sizing.chargers:
         configured = [s.plugs for s in study.stations]

@@ -15,7 +15,8 @@ from kernels.dispatch.layout import R_DEPART, R_PICKUP
 from kernels.dispatch.loop import dispatch
 
 
-def with_zones(case: dict, batch_s: float, rebalance_s: float, n_zones: int, seed: int) -> dict:
+def with_zones(case: dict, batch_s: float, rebalance_s: float, n_zones: int, seed: int, pooling: bool = False,
+               max_detour_s: float = 600.0) -> dict:
     """``case`` with batch and rebalancing inputs: random zones, each anchored at one of its places."""
     rng = np.random.default_rng(seed)
     n_places = case["time_s"].shape[1]
@@ -25,12 +26,14 @@ def with_zones(case: dict, batch_s: float, rebalance_s: float, n_zones: int, see
     place_zone[anchor] = np.arange(n_zones)
     return {**case, "batch_s": batch_s, "rebalance_s": rebalance_s, "lookahead_s": 1200.0,
             "place_zone": place_zone, "zone_anchor": anchor.astype(np.int64), "forecast_bin_s": 1800.0,
-            "forecast_rate": rng.uniform(0.0, 0.01, (4, n_zones))}
+            "forecast_rate": rng.uniform(0.0, 0.01, (4, n_zones)), "pooling": pooling, "max_detour_s": max_detour_s}
 
 
 cases = st.builds(
-    lambda batch_s, rebalance_s, n_zones, **kw: with_zones(random_case(**kw), batch_s, rebalance_s, n_zones,
-                                                          kw["seed"] + 1),
+    lambda batch_s, rebalance_s, n_zones, pooling, max_detour_s, **kw: with_zones(
+        random_case(**kw), batch_s, rebalance_s, n_zones, kw["seed"] + 1, pooling, max_detour_s),
+    pooling=st.booleans(),
+    max_detour_s=st.sampled_from([0.0, 300.0, 1800.0]),
     batch_s=st.sampled_from([10.0, 30.0, 120.0, 600.0]),
     rebalance_s=st.sampled_from([0.0, 300.0, 900.0]),
     n_zones=st.integers(1, 3),
@@ -59,9 +62,20 @@ def test_batch_invariants(case):
     check_invariants(case, out)
     req_vehicle, req_out = out[0], out[1]
     served = req_vehicle >= 0
-    # Vehicles leave at a batch time, never before the request.
-    depart = req_out[served, R_DEPART]
+    # Vehicles leave at a batch time, never before the request; an inserted (pooled) rider's
+    # ride starts when the vehicle picks up the first rider.
+    pool = out[9]
+    solo = served & (pool < 0)
+    depart = req_out[solo, R_DEPART]
     np.testing.assert_allclose(depart / case["batch_s"], np.round(depart / case["batch_s"]), atol=1e-9)
+    def on_batch(t: float) -> bool:
+        return abs(t / case["batch_s"] - round(t / case["batch_s"])) < 1e-9
+
+    for a in np.flatnonzero(pool >= 0):  # one of a pair left at a batch time, the other joined it
+        b = pool[a]
+        assert ((req_out[b, R_DEPART] == req_out[a, R_PICKUP] and on_batch(req_out[a, R_DEPART]))
+                or (req_out[a, R_DEPART] == req_out[b, R_PICKUP] and on_batch(req_out[b, R_DEPART])))
+    depart = req_out[served, R_DEPART]
     assert np.all(depart >= case["req_time_s"][served])
     assert np.all(req_out[served, R_PICKUP] >= depart)
 

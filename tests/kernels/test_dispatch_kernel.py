@@ -94,7 +94,18 @@ def check_invariants(case, outputs) -> None:
     served = req_vehicle >= 0
     # A rider is served at most once: each request has one vehicle, and the vehicle's jobs
     # (pickup + trip, then any charging) never overlap in time: a vehicle is in one place.
-    jobs = [(req_out[r, R_DEPART], req_out[r, R_DROPOFF], int(req_vehicle[r])) for r in np.nonzero(served)[0]]
+    # Pooled riders (``pool_with``, the tenth output of a pooling policy) share one ride: their two
+    # requests are one job, from the first departure to the last drop-off.
+    pool = outputs[9] if len(outputs) > 9 else np.full(len(req_vehicle), -1)
+    assert np.all(pool[pool[pool >= 0]] == np.flatnonzero(pool >= 0))  # pairs are mutual
+    assert np.all(req_vehicle[pool[pool >= 0]] == req_vehicle[pool >= 0])  # on the same vehicle
+    pairs = [(r, int(pool[r])) for r in np.flatnonzero(pool >= 0) if r < pool[r]]
+    for a, b in pairs:
+        assert case["req_party"][a] + case["req_party"][b] <= case["veh_seats"][req_vehicle[a]]
+    jobs = [(req_out[r, R_DEPART], req_out[r, R_DROPOFF], int(req_vehicle[r]))
+            for r in np.nonzero(served & (pool < 0))[0]]
+    jobs += [(min(req_out[a, R_DEPART], req_out[b, R_DEPART]), max(req_out[a, R_DROPOFF], req_out[b, R_DROPOFF]),
+              int(req_vehicle[a])) for a, b in pairs]
     jobs += [(s[S_START], s[S_END], int(i[SI_VEHICLE])) for s, i in zip(ses_out, ses_int, strict=True)]
     jobs += [(m[M_START], m[M_END], int(i[MI_VEHICLE])) for m, i in zip(mov_out, mov_int, strict=True)]
     for v in range(len(case["veh_place"])):

@@ -13,8 +13,8 @@ from twin.robotaxi.policies import BatchAssignment, NearestVehicle, Rebalancing
 from twin.robotaxi.tables import place_tables
 
 
-@pytest.mark.parametrize("rebalance", [False, True])
-def test_legs_chain_and_add_up(rebalance):
+@pytest.mark.parametrize(("rebalance", "pooling"), [(False, False), (True, False), (False, True)])
+def test_legs_chain_and_add_up(rebalance, pooling):
     graph, times, _, _ = congested_grid()
     rng = np.random.default_rng(3)
     nodes = np.array(list(graph.nodes))
@@ -23,7 +23,7 @@ def test_legs_chain_and_add_up(rebalance):
     tables = place_tables(graph, times, nodes, BINS_S)
     fleet = fleet_at(rng.choice(nodes, 4, replace=False), 3, battery_kwh=2.0)
     stations = [Station("A", int(nodes[0]), 2, 60.0)]
-    policy = NearestVehicle()
+    policy = BatchAssignment(30.0, pooling=True, max_detour_s=300.0) if pooling else NearestVehicle()
     if rebalance:
         halves = [nodes[: len(nodes) // 2], nodes[len(nodes) // 2:]]
         policy = BatchAssignment(30.0, Rebalancing(halves, np.array([halves[0][5], halves[1][5]]),
@@ -31,6 +31,7 @@ def test_legs_chain_and_add_up(rebalance):
     run = simulate(tables, requests, fleet, stations, ChargingRules(), horizon_s, policy)
     legs = vehicle_legs(run)
     assert len(run.sessions) > 10 and (len(run.moves) > 0) == rebalance
+    assert ((run.trips["pooled_with"] >= 0).sum() > 20) == pooling
     for v, mine in legs.groupby("vehicle"):
         mine = mine.sort_values(["depart_s"], kind="stable")
         assert mine["from_node"].iloc[0] == fleet.start_node[v]

@@ -57,10 +57,11 @@ def small(tmp_path):
 def test_run_with_batch_and_rebalancing_exports_routes_sumo_reads(twin_cli, tmp_path, small):
     out, routes, net_file = tmp_path / "run", tmp_path / "fleet.rou.xml", tmp_path / "city.net.xml"
     outcome = twin_cli("robotaxi", "run", small, "-o", out, "--policy", "batch", "--batch-s", "20",
-                       "--rebalance-s", "300", "--sumo-routes", routes, "--sumo-net", net_file, "-q")
+                       "--rebalance-s", "300", "--pooling", "--sumo-routes", routes, "--sumo-net", net_file, "-q")
     assert outcome.exit_code == 0, outcome
     used = tomllib.loads((out / "scenario.toml").read_text())
-    assert used["dispatch"] == {"policy": "batch", "batch_s": 20.0, "rebalance_s": 300.0}
+    assert used["dispatch"] == {"policy": "batch", "batch_s": 20.0, "rebalance_s": 300.0, "pooling": True}
+    assert 0 < json.loads((out / "kpis.json").read_text())["robotaxi_pooled_pct"] <= 100
     assert not list(tmp_path.glob(".small.*.toml"))  # the overridden copy is gone
     kpis = json.loads((out / "kpis.json").read_text())
     assert kpis["robotaxi_rebalancing_moves_count"] >= 0
@@ -98,6 +99,7 @@ def test_size_reports_fleet_and_plugs(twin_cli, tmp_path, small):
     [
         (("--policy", "greedy"), ("[dispatch] policy", "greedy")),
         (("--rebalance-s", "300"), ("[dispatch] rebalance_s", 'policy = "batch"')),
+        (("--pooling",), ("[dispatch] pooling", 'policy = "batch"')),
         (("--batch-s", "-5", "--policy", "batch"), ("batch_s", "-5")),
         (("--sumo-routes", "fleet.txt"), ("fleet.txt", ".rou.xml")),
     ],

@@ -153,7 +153,7 @@ def simulate(tables: PlaceTables, requests: Requests, fleet: Fleet, stations: li
     if len(fleet) == 0:
         raise InputError("the fleet has no vehicles")
     plugs = np.array([s.plugs for s in stations], np.int64)
-    req_vehicle, req_out, ses_out, ses_int, soc, _, _, mov_out, mov_int = (policy or NearestVehicle()).run(
+    req_vehicle, req_out, ses_out, ses_int, soc, _, _, mov_out, mov_int, pool_with = (policy or NearestVehicle()).run(
         place_nodes=tables.nodes,
         req_time_s=requests.request_time_s.astype(float),
         req_origin=tables.place_of(requests.origin_node, "request origin"),
@@ -172,6 +172,7 @@ def simulate(tables: PlaceTables, requests: Requests, fleet: Fleet, stations: li
         depart_s=req_out[:, R_DEPART], pickup_s=req_out[:, R_PICKUP], dropoff_s=req_out[:, R_DROPOFF],
         pickup_km=req_out[:, R_PICKUP_KM], trip_km=req_out[:, R_TRIP_KM], energy_kwh=req_out[:, R_ENERGY_KWH],
     )
+    trips["pooled_with"] = pool_with  # the co-rider's request row of a shared ride, −1 if alone
     trips["wait_s"] = trips["pickup_s"] - trips["request_time_s"]
     trips["trip_time_s"] = trips["dropoff_s"] - trips["pickup_s"]
     sessions = pd.DataFrame({

@@ -3,9 +3,10 @@
 A run's tables say what each vehicle did (trips, charging sessions, rebalancing moves) but not
 where each empty drive started. :func:`vehicle_legs` replays every vehicle from its start node:
 a trip is an empty ``pickup`` leg from where the vehicle was to the rider, then a ``trip`` leg to
-the drop-off; a charging session is a ``to_station`` leg from the drop-off; a rebalancing move is a
-``rebalance`` leg to its zone's anchor. The legs are what a traffic model needs to replay the fleet
-(e.g. as SUMO routes).
+the drop-off (a shared ride: to the first rider, ``pickup`` on to the second, then two ``trip``
+legs to the drop-offs in time order); a charging session is a ``to_station`` leg from the
+drop-off; a rebalancing move is a ``rebalance`` leg to its zone's anchor. The legs are what a
+traffic model needs to replay the fleet (e.g. as SUMO routes).
 """
 
 from __future__ import annotations
@@ -25,11 +26,24 @@ def vehicle_legs(run: FleetRun) -> pd.DataFrame:
     trips = run.trips
     served = np.flatnonzero(trips["vehicle"].to_numpy() >= 0)
     events = []  # (start time, order within a request, vehicle, kind, to node, arrive, request)
+    pool = trips["pooled_with"].to_numpy() if "pooled_with" in trips else np.full(len(trips), -1)
     for r in served:
         row = trips.iloc[r]
         v = int(row["vehicle"])
+        if pool[r] < 0:
+            events.append((row["depart_s"], 0, v, "pickup", int(row["origin_node"]), row["pickup_s"], int(r)))
+            events.append((row["pickup_s"], 1, v, "trip", int(row["destination_node"]), row["dropoff_s"], int(r)))
+            continue
+        other = trips.iloc[pool[r]]
+        if row["depart_s"] == other["pickup_s"]:
+            continue  # the joining rider: its legs come with the first rider's
+        # A shared ride: to the first rider, on to the second, then both drop-offs in time order.
+        first, second = sorted((row, other), key=lambda x: x["dropoff_s"])
         events.append((row["depart_s"], 0, v, "pickup", int(row["origin_node"]), row["pickup_s"], int(r)))
-        events.append((row["pickup_s"], 1, v, "trip", int(row["destination_node"]), row["dropoff_s"], int(r)))
+        events.append((row["pickup_s"], 1, v, "pickup", int(other["origin_node"]), other["pickup_s"], int(r)))
+        events.append((other["pickup_s"], 1, v, "trip", int(first["destination_node"]), first["dropoff_s"], int(r)))
+        events.append((first["dropoff_s"], 1, v, "trip", int(second["destination_node"]), second["dropoff_s"],
+                       int(r)))
     for s in run.sessions.itertuples():
         node = run.stations[int(s.station)].node
         drop_s = float(trips["dropoff_s"].iloc[int(s.after_request)])

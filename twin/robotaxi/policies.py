@@ -30,7 +30,7 @@ class DispatchPolicy:
 
     def run(self, place_nodes: np.ndarray, **arrays: Any) -> tuple:
         """The kernel outputs (``req_vehicle, req_out, ses_out, ses_int, soc, pos, free, mov_out,
-        mov_int``); ``place_nodes`` are the road nodes of the places the arrays index."""
+        mov_int, pool_with``); ``place_nodes`` are the road nodes of the places the arrays index."""
         raise NotImplementedError
 
 
@@ -41,7 +41,8 @@ class NearestVehicle(DispatchPolicy):
     name: ClassVar[str] = "nearest"
 
     def run(self, place_nodes: np.ndarray, **arrays: Any) -> tuple:
-        return (*dispatch(**arrays), np.zeros((0, N_MOVE_OUT)), np.zeros((0, N_MOVE_INT), np.int64))
+        no_pool = np.full(len(arrays["req_time_s"]), -1, np.int64)
+        return (*dispatch(**arrays), np.zeros((0, N_MOVE_OUT)), np.zeros((0, N_MOVE_INT), np.int64), no_pool)
 
 
 @dataclass(frozen=True)
@@ -76,10 +77,14 @@ class Rebalancing:
 
 @dataclass(frozen=True)
 class BatchAssignment(DispatchPolicy):
-    """Every ``batch_s`` seconds, waiting requests to idle vehicles by least total pickup time."""
+    """Every ``batch_s`` seconds, waiting requests to idle vehicles by least total pickup time;
+    with ``pooling``, a request left waiting may join a vehicle on its way to one rider, if
+    neither rider's ride grows by more than ``max_detour_s`` (:mod:`kernels.dispatch.pooling`)."""
 
     batch_s: float = 30.0
     rebalancing: Rebalancing | None = field(default=None, compare=False)
+    pooling: bool = False
+    max_detour_s: float = 300.0
     name: ClassVar[str] = "batch"
 
     def __post_init__(self) -> None:
@@ -88,17 +93,19 @@ class BatchAssignment(DispatchPolicy):
 
     def run(self, place_nodes: np.ndarray, **arrays: Any) -> tuple:
         extra = {} if self.rebalancing is None else self.rebalancing.arrays(place_nodes)
-        return batch_dispatch(**arrays, batch_s=float(self.batch_s), **extra)
+        return batch_dispatch(**arrays, batch_s=float(self.batch_s), pooling=bool(self.pooling),
+                              max_detour_s=float(self.max_detour_s), **extra)
 
 
 POLICIES: dict[str, type[DispatchPolicy]] = {p.name: p for p in (NearestVehicle, BatchAssignment)}
 """The policies by the name a scenario file or ``twin robotaxi --policy`` uses."""
 
 
-def make_policy(name: str, batch_s: float = 30.0, rebalancing: Rebalancing | None = None) -> DispatchPolicy:
-    """The policy called ``name`` (``batch_s`` and ``rebalancing`` for batch assignment)."""
+def make_policy(name: str, batch_s: float = 30.0, rebalancing: Rebalancing | None = None, pooling: bool = False,
+                max_detour_s: float = 300.0) -> DispatchPolicy:
+    """The policy called ``name`` (the other arguments are batch assignment's)."""
     if name == BatchAssignment.name:
-        return BatchAssignment(batch_s, rebalancing)
+        return BatchAssignment(batch_s, rebalancing, pooling, max_detour_s)
     if name == NearestVehicle.name:
         return NearestVehicle()
     raise InputError(f"policy = {name!r}: expected one of {sorted(POLICIES)}")
