@@ -3,8 +3,9 @@
 Consumption is ``kwh_per_km`` of the vehicle type times :func:`temperature_factor` of the day's
 air temperature (cabin heating in the cold, cooling in the heat). Stations have plugs of one
 power rating; the charging curve is flat to 80 % and tapers linearly to zero at 100 %
-(:mod:`kernels.dispatch`). Idle vehicles wait where they dropped their last rider (no
-rebalancing yet) and do not drain their battery while parked.
+(:mod:`kernels.dispatch`). Idle vehicles wait where they dropped their last rider unless the
+policy rebalances them (:mod:`twin.robotaxi.policies`), and do not drain their battery while
+parked.
 """
 
 from __future__ import annotations
