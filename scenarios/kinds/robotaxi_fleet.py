@@ -187,6 +187,9 @@ def check(config: RobotaxiFile, ctx: CheckContext) -> None:
         raise ctx.fail("[fleet] vehicles", config.fleet.vehicles, "at least one vehicle")
     if config.dispatch.rebalance_s > 0 and config.dispatch.policy != "batch":
         raise ctx.fail("[dispatch] rebalance_s", config.dispatch.rebalance_s, 'rebalancing needs policy = "batch"')
+    if config.dispatch.rebalance_s > 0 and not config.flows:
+        raise ctx.fail("[dispatch] rebalance_s", config.dispatch.rebalance_s,
+                       "rebalancing needs [[flows]] (their origin areas are the zones and their rates the forecast)")
     if config.dispatch.pooling and config.dispatch.policy != "batch":
         raise ctx.fail("[dispatch] pooling", config.dispatch.pooling, 'pooling needs policy = "batch"')
     if config.charging.charge_to <= config.charging.charge_below:

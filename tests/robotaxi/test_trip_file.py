@@ -103,6 +103,9 @@ BAD = [
      None, ("[requests] file", "row 0 origin_node = 99999999", "outside the road network")),
     # a negative battery capacity
     (lambda f: f, ("battery_kwh = 30.0", "battery_kwh = -30.0"), ("battery_kwh", "-30")),
+    # rebalancing without flows (no zones, no forecast)
+    (lambda f: f, ("[sizing]", '[dispatch]\npolicy = "batch"\nrebalance_s = 300.0\n[sizing]'),
+     ("[dispatch] rebalance_s", "needs [[flows]]")),
     # a station on a node that does not exist
     (lambda f: f, ('place = "滨海新城中心"', "place = 99999999"),
      ("[[stations]] 0 place", "99999999", "not a road node")),
