@@ -39,7 +39,7 @@ from twin.robotaxi.fleet import (
     simulate,
     station_load_kw,
 )
-from twin.robotaxi.forecast import hourly_zone_rates, zone_rebalancing
+from twin.robotaxi.forecast import hourly_zone_rates, split_zones, zone_rebalancing
 from twin.robotaxi.legs import vehicle_legs
 from twin.robotaxi.policies import make_policy
 from twin.robotaxi.requests import Flow, Requests, draw_requests, read_table
@@ -140,6 +140,8 @@ class DispatchConfig(StrictModel):
         "Batch policy: every this many s, idle vehicles move toward the area of largest forecast deficit "
         "(0: no rebalancing)."))
     lookahead_s: float = Field(default=1800.0, gt=0, le=7200, description="Forecast horizon of rebalancing (s).")
+    zone_cell_m: float = Field(default=0.0, ge=0, le=50000, description=(
+        "Rebalancing zones: each area cut into square cells of this size (m); 0: whole areas."))
     pooling: bool = Field(default=False, description=(
         "Batch policy: a waiting rider may join a vehicle on its way to one rider (insertion)."))
     max_detour_s: float = Field(default=300.0, ge=0, le=3600, description=(
@@ -317,8 +319,11 @@ class Study:
             rate = hourly_zone_rates([zones.index(f.origin) for f in config.flows],
                                      [f.requests_per_day for f in config.flows], len(zones),
                                      start.hour + start.minute / 60.0, config.scenario.duration_s)
-            self.rebalancing = zone_rebalancing(self.tables, [points[z] for z in zones], rate,
-                                                config.dispatch.rebalance_s, config.dispatch.lookahead_s)
+            zone_nodes = [points[z] for z in zones]
+            if config.dispatch.zone_cell_m > 0:
+                zone_nodes, rate = split_zones(graph, zone_nodes, rate, config.dispatch.zone_cell_m)
+            self.rebalancing = zone_rebalancing(self.tables, zone_nodes, rate, config.dispatch.rebalance_s,
+                                                config.dispatch.lookahead_s)
 
 
 def _merged(a: Requests, b: Requests) -> Requests:

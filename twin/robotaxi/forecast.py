@@ -9,8 +9,10 @@ is its medoid: the pickup point with the least mean travel time to the zone's ot
 
 from __future__ import annotations
 
+import networkx as nx
 import numpy as np
 
+from twin.crs import to_metric
 from twin.robotaxi.policies import Rebalancing
 from twin.robotaxi.requests import RIDE_HAIL_HOURLY_SHARE
 from twin.robotaxi.tables import PlaceTables
@@ -44,3 +46,21 @@ def zone_rebalancing(tables: PlaceTables, zone_nodes: list[np.ndarray], rate_per
     """:class:`Rebalancing` over ``zone_nodes`` with hourly ``rate_per_s[hour, zone]``."""
     anchors = np.array([medoid(tables, nodes) for nodes in zone_nodes], np.int64)
     return Rebalancing(zone_nodes, anchors, rate_per_s, 3600.0, every_s, lookahead_s)
+
+
+def split_zones(graph: nx.MultiDiGraph, zone_nodes: list[np.ndarray], rate_per_s: np.ndarray,
+                cell_m: float) -> tuple[list[np.ndarray], np.ndarray]:
+    """Each zone cut into square cells of ``cell_m`` (m, EPSG:4549), with its forecast shared by
+    the cells in proportion to their pickup points (requests leave from the area's points
+    uniformly, :func:`twin.robotaxi.requests.draw_requests`). Returns the cells' nodes and their
+    ``rate_per_s[hour, cell]``."""
+    cells, columns = [], []
+    for z, nodes in enumerate(zone_nodes):
+        nodes = np.asarray(nodes, np.int64)
+        x_m, y_m = to_metric([graph.nodes[n]["x"] for n in nodes], [graph.nodes[n]["y"] for n in nodes])
+        key = np.floor(np.asarray(x_m) / cell_m) * 1e7 + np.floor(np.asarray(y_m) / cell_m)
+        for k in np.unique(key):
+            part = nodes[key == k]
+            cells.append(part)
+            columns.append(rate_per_s[:, z] * len(part) / len(nodes))
+    return cells, np.column_stack(columns)
