@@ -98,3 +98,19 @@ def test_bad_input_exits_2_with_one_line(twin_cli, tmp_path, old, new, fragments
 
 def test_bundled_scenario_validates(twin_cli):
     assert twin_cli("validate", BUNDLED).exit_code == 0
+
+
+def test_rebalancing_by_cells_runs_and_records_moves(twin_cli, tmp_path):
+    scenario = tmp_path / "cells.toml"
+    text = SMALL + (
+        '\n[dispatch]\npolicy = "batch"\nrebalance_s = 300.0\nzone_cell_m = 1000.0\n')
+    scenario.write_text(text)
+    out = tmp_path / "run"
+    outcome = twin_cli("run", scenario, "-o", out)
+    assert outcome.exit_code == 0, outcome
+    kpis = json.loads((out / "kpis.json").read_text())
+    moves = kpis["robotaxi_rebalancing_moves_count"]
+    assert moves > 0
+    table = pd.read_parquet(out / "rebalancing_moves.parquet")
+    assert len(table) == moves
+    assert kpis["robotaxi_rebalancing_distance_m"] == pytest.approx(1000.0 * table["km"].sum())
