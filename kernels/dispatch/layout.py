@@ -37,3 +37,7 @@ SI_STATION = 1
 SI_PLUG = 2  # global plug index
 SI_REQUEST = 3  # the request after whose drop-off the vehicle went to charge
 N_SES_INT = 4
+
+INFEASIBLE_S = 1e12
+"""Batch assignment: the cost of a pair that cannot be served, far above any pickup time (s), so
+that the solver matches as many feasible pairs as it can before it looks at their times."""

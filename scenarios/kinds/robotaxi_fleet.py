@@ -11,8 +11,9 @@ is :func:`twin.robotaxi.sizing.smallest_fleet` over ``[sizing] fleet_sizes``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -28,11 +29,31 @@ from twin.errors import InputError
 from twin.kpis import LANGS, kpi_info
 from twin.plot_style import in_both_languages
 from twin.results import Answer, RunResult
-from twin.robotaxi.fleet import VEHICLE_TYPES, ChargingRules, Fleet, Station, make_fleet, simulate, station_load_kw
-from twin.robotaxi.requests import Flow, draw_requests
+from twin.robotaxi.fleet import (
+    VEHICLE_TYPES,
+    ChargingRules,
+    Fleet,
+    Station,
+    VehicleType,
+    make_fleet,
+    simulate,
+    station_load_kw,
+)
+from twin.robotaxi.forecast import hourly_zone_rates, split_zones, zone_rebalancing
+from twin.robotaxi.legs import vehicle_legs
+from twin.robotaxi.policies import make_policy
+from twin.robotaxi.requests import Flow, Requests, draw_requests, read_table
 from twin.robotaxi.service_area import connected_core, pickup_points
-from twin.robotaxi.sizing import ServiceTarget, TaxiCosts, cost_per_trip_cny, share_within, smallest_fleet
+from twin.robotaxi.sizing import (
+    ServiceTarget,
+    TaxiCosts,
+    cost_per_trip_cny,
+    fewest_plugs,
+    share_within,
+    smallest_fleet,
+)
 from twin.robotaxi.tables import place_tables
+from twin.robotaxi.trip_file import read_trip_file
 
 BYTES_PER_PLACE_PAIR_BIN = 16.0  # a time and a length per pair of pickup points and time bin
 SECONDS_PER_REQUEST_VEHICLE = 2e-9  # the kernel's inner loop, measured on the bundled run
@@ -85,6 +106,46 @@ class TargetConfig(StrictModel):
 class SizingConfig(StrictModel):
     fleet_sizes: list[int] = Field(default=[25, 50, 100, 150, 200], min_length=1,
                                    description="Fleet sizes of the curve (the bisection adds more).")
+    chargers: bool = Field(default=False, description=(
+        "Also find the least plugs per station that keep the target with the configured fleet "
+        "(greedy plug removal)."))
+
+
+class RequestsConfig(StrictModel):
+    """A trip file of requests, instead of (or besides) the ``[[flows]]``."""
+
+    file: str | None = Field(default=None, description=(
+        "Parquet/CSV: origin_node, destination_node (or origin_lon, origin_lat, destination_lon, "
+        "destination_lat in degrees), request_time_s (s from the start), optional party_size, max_wait_s."))
+    max_snap_m: float = Field(default=250.0, gt=0, le=5000, description=(
+        "A lon/lat point farther than this from the connected road network is outside it (m)."))
+
+
+class VehicleTypeConfig(StrictModel):
+    """A vehicle type of the scenario's own (or new figures for a built-in one)."""
+
+    battery_kwh: float = Field(gt=0, le=500, description="Usable battery (kWh).")
+    kwh_per_km: float = Field(gt=0, le=2, description="Consumption at 18-26 °C (kWh/km).")
+    seats: int = Field(ge=1, le=8, description="Rider seats.")
+
+
+class DispatchConfig(StrictModel):
+    """Which dispatch policy serves the requests (twin.robotaxi.policies)."""
+
+    policy: Literal["nearest", "batch"] = Field(default="nearest", description=(
+        "nearest: each request at once to the vehicle that reaches the rider first; batch: every batch_s, "
+        "waiting requests to idle vehicles by least total pickup time (an assignment solver)."))
+    batch_s: float = Field(default=30.0, gt=0, le=600, description="Batch interval of the batch policy (s).")
+    rebalance_s: float = Field(default=0.0, ge=0, le=7200, description=(
+        "Batch policy: every this many s, idle vehicles move toward the area of largest forecast deficit "
+        "(0: no rebalancing)."))
+    lookahead_s: float = Field(default=1800.0, gt=0, le=7200, description="Forecast horizon of rebalancing (s).")
+    zone_cell_m: float = Field(default=0.0, ge=0, le=50000, description=(
+        "Rebalancing zones: each area cut into square cells of this size (m); 0: whole areas."))
+    pooling: bool = Field(default=False, description=(
+        "Batch policy: a waiting rider may join a vehicle on its way to one rider (insertion)."))
+    max_detour_s: float = Field(default=300.0, ge=0, le=3600, description=(
+        "Pooling: the most a shared ride may add to either rider's ride time (s)."))
 
 
 class RoadsConfig(StrictModel):
@@ -94,20 +155,25 @@ class RoadsConfig(StrictModel):
 class RobotaxiFile(ScenarioFile):
     """A ``robotaxi_fleet`` scenario file."""
 
-    flows: list[FlowConfig] = Field(min_length=1)
+    flows: list[FlowConfig] = Field(default=[], description="Area-to-area demand (or a [requests] file).")
     demand: DemandConfig = DemandConfig()
+    requests: RequestsConfig = RequestsConfig()
+    vehicle_types: dict[str, VehicleTypeConfig] = Field(default={}, description="Types besides the built-in ones.")
     fleet: FleetConfig
     stations: list[StationConfig] = Field(min_length=1)
     charging: ChargingConfig = ChargingConfig()
     target: TargetConfig = TargetConfig()
     sizing: SizingConfig = SizingConfig()
+    dispatch: DispatchConfig = DispatchConfig()
     roads: RoadsConfig = RoadsConfig()
     costs: TaxiCosts = TaxiCosts()
 
 
 def check(config: RobotaxiFile, ctx: CheckContext) -> None:
-    """Areas and station places resolve in the city; vehicle types exist; charging rules agree."""
-
+    """Areas and station places resolve in the city; vehicle types exist; charging rules agree;
+    the trip file's requests are on the road network and within the horizon."""
+    if not config.flows and config.requests.file is None:
+        raise ctx.fail("[[flows]]", [], "at least one flow, or a [requests] file")
     for i, flow in enumerate(config.flows):
         resolve_area(ctx.city, flow.origin, f"[[flows]] {i} origin", ctx.source)
         resolve_area(ctx.city, flow.destination, f"[[flows]] {i} destination", ctx.source)
@@ -115,18 +181,45 @@ def check(config: RobotaxiFile, ctx: CheckContext) -> None:
     for i, station in enumerate(config.stations):
         resolve_point(ctx.city, station.place, f"[[stations]] {i} place", ctx.source)
     for name, count in config.fleet.vehicles.items():
-        if name not in VEHICLE_TYPES:
-            raise ctx.fail("[fleet] vehicles", name, f"a vehicle type, one of {sorted(VEHICLE_TYPES)}")
+        if name not in _vehicle_types(config):
+            raise ctx.fail("[fleet] vehicles", name, f"a vehicle type, one of {sorted(_vehicle_types(config))}")
         if count < 0:
             raise ctx.fail(f"[fleet] vehicles.{name}", count, "a count of 0 or more")
     if sum(config.fleet.vehicles.values()) < 1:
         raise ctx.fail("[fleet] vehicles", config.fleet.vehicles, "at least one vehicle")
+    if config.dispatch.rebalance_s > 0 and config.dispatch.policy != "batch":
+        raise ctx.fail("[dispatch] rebalance_s", config.dispatch.rebalance_s, 'rebalancing needs policy = "batch"')
+    if config.dispatch.rebalance_s > 0 and not config.flows:
+        raise ctx.fail("[dispatch] rebalance_s", config.dispatch.rebalance_s,
+                       "rebalancing needs [[flows]] (their origin areas are the zones and their rates the forecast)")
+    if config.dispatch.pooling and config.dispatch.policy != "batch":
+        raise ctx.fail("[dispatch] pooling", config.dispatch.pooling, 'pooling needs policy = "batch"')
     if config.charging.charge_to <= config.charging.charge_below:
         raise ctx.fail("[charging] charge_to", config.charging.charge_to, "above charge_below")
     if any(n < 1 for n in config.sizing.fleet_sizes):
         raise ctx.fail("[sizing] fleet_sizes", config.sizing.fleet_sizes, "sizes of 1 vehicle or more")
     if config.roads.travel_times_file is not None:
         ctx.file("[roads] travel_times_file", config.roads.travel_times_file)
+    if config.requests.file is not None:
+        _file_requests(config, ctx.city.roads, connected_core(ctx.city.roads),
+                       ctx.file("[requests] file", config.requests.file))
+
+
+def _vehicle_types(config: RobotaxiFile) -> dict[str, VehicleType]:
+    """The built-in vehicle types with the scenario's ``[vehicle_types]`` added or replacing them."""
+    own = {k: VehicleType(v.battery_kwh, v.kwh_per_km, v.seats) for k, v in config.vehicle_types.items()}
+    return {**VEHICLE_TYPES, **own}
+
+
+def _file_requests(config: RobotaxiFile, graph: Any, core: set[int], path: Path) -> Requests:
+    """The ``[requests] file`` requests on the connected road network, at most MAX_PLACES nodes."""
+    requests = read_trip_file(path, graph, core, config.scenario.duration_s, config.requests.max_snap_m,
+                              config.demand.max_wait_s, "[requests] file")
+    distinct = len(np.union1d(requests.origin_node, requests.destination_node))
+    if distinct > MAX_PLACES:
+        raise InputError(f"[requests] file ({path.name}): {distinct} distinct pickup and drop-off nodes, "
+                         f"expected at most {MAX_PLACES} (the run tabulates times between them)")
+    return requests
 
 
 def _n_bins(config: RobotaxiFile) -> int:
@@ -140,6 +233,10 @@ def estimate(config: RobotaxiFile) -> SizeEstimate:
     places = len(areas) * config.demand.pickup_points_per_area + len(config.stations) + 1
     days = config.scenario.duration_s / 86400.0
     requests = sum(f.requests_per_day for f in config.flows) * days
+    if config.requests.file is not None:  # at most MAX_PLACES nodes (checked); rows from the file
+        places += MAX_PLACES
+        path = Path(config.requests.file)
+        requests += len(read_table(path, "[requests] file")) if path.is_file() else 0.0
     runs = 1 + len(config.sizing.fleet_sizes) + 8
     vehicles = max([sum(config.fleet.vehicles.values()), *config.sizing.fleet_sizes])
     return SizeEstimate(min(places, MAX_PLACES) ** 2 * _n_bins(config) * BYTES_PER_PLACE_PAIR_BIN,
@@ -169,7 +266,18 @@ TEXT = {
     "hours": {"zh": "开始后小时数", "en": "hours since start"},
     "kw": {"zh": "功率 (kW)", "en": "power (kW)"},
     "target": {"zh": "目标", "en": "target"},
+    "plugs": {"zh": "在配置车队下，保持目标的最少充电桩为{least:.1f}个（现配置{configured:.0f}个）。",
+              "en": " With the configured fleet, the fewest plugs that keep the target are {least:.1f} "
+                    "(of {configured:.0f} configured)."},
 }
+
+
+def road_times(config: RobotaxiFile, graph: Any) -> tuple[Any, np.ndarray]:
+    """The link times a run uses (``[roads] travel_times_file`` or free flow) and their bins (s)."""
+    file = config.roads.travel_times_file
+    times = FreeFlowTravelTimes(graph) if file is None else read_link_times(
+        Path(file), graph, f"[roads] travel_times_file = {file!r}")
+    return times, np.arange(_n_bins(config)) * 3600.0
 
 
 class Study:
@@ -196,15 +304,35 @@ class Study:
             self.stations.append(Station(place.name, int(place.node), s.plugs, s.power_kw))
         self.points, self.graph = points, graph
         self.flows = [Flow(points[f.origin], points[f.destination], f.requests_per_day) for f in config.flows]
-        file = config.roads.travel_times_file
-        times = FreeFlowTravelTimes(graph) if file is None else read_link_times(
-            Path(file), graph, f"[roads] travel_times_file = {file!r}")
-        self.free_flow = file is None
-        nodes = np.concatenate([*points.values(), [s.node for s in self.stations]])
-        self.tables = place_tables(graph, times, nodes, np.arange(_n_bins(config)) * 3600.0)
+        self.file_requests = None if config.requests.file is None else _file_requests(
+            config, graph, core, Path(config.requests.file))
+        times, bins = road_times(config, graph)
+        self.free_flow = config.roads.travel_times_file is None
+        nodes = np.concatenate([*points.values(), [s.node for s in self.stations]]).astype(np.int64)
+        if self.file_requests is not None:
+            nodes = np.concatenate([nodes, self.file_requests.origin_node, self.file_requests.destination_node])
+        self.tables = place_tables(graph, times, nodes, bins)
+        self.rebalancing = None
+        if config.dispatch.rebalance_s > 0 and config.flows:  # zones: the areas the flows leave from
+            zones = sorted({f.origin for f in config.flows})
+            start = config.scenario.start
+            rate = hourly_zone_rates([zones.index(f.origin) for f in config.flows],
+                                     [f.requests_per_day for f in config.flows], len(zones),
+                                     start.hour + start.minute / 60.0, config.scenario.duration_s)
+            zone_nodes = [points[z] for z in zones]
+            if config.dispatch.zone_cell_m > 0:
+                zone_nodes, rate = split_zones(graph, zone_nodes, rate, config.dispatch.zone_cell_m)
+            self.rebalancing = zone_rebalancing(self.tables, zone_nodes, rate, config.dispatch.rebalance_s,
+                                                config.dispatch.lookahead_s)
 
 
-def _run_fleet(config: RobotaxiFile, study: Study, requests: Any, n_veh: int | None, engine: Engine):
+def _merged(a: Requests, b: Requests) -> Requests:
+    """Both sets of requests, sorted by request time."""
+    return Requests(*(np.concatenate([getattr(a, f), getattr(b, f)]) for f in Requests.__dataclass_fields__)).sorted()
+
+
+def _run_fleet(config: RobotaxiFile, study: Study, requests: Any, n_veh: int | None, engine: Engine,
+               plugs: list[int] | None = None):
 
     counts = dict(config.fleet.vehicles)
     if n_veh is not None:  # the sizing scales the configured mix to n_veh vehicles
@@ -215,9 +343,14 @@ def _run_fleet(config: RobotaxiFile, study: Study, requests: Any, n_veh: int | N
         scaled[int(np.argmax(shares))] += n_veh - scaled.sum()
         counts = dict(zip(names, scaled.tolist(), strict=True))
     fleet: Fleet = make_fleet(counts, study.points[config.fleet.start_area], config.fleet.air_temp_c,
-                              config.fleet.initial_soc, np.random.default_rng(engine.seed_sequence("robotaxi.fleet")))
+                              config.fleet.initial_soc, np.random.default_rng(engine.seed_sequence("robotaxi.fleet")),
+                              _vehicle_types(config))
     rules = ChargingRules(config.charging.charge_below, config.charging.charge_to, config.charging.taper_from)
-    return simulate(study.tables, requests, fleet, study.stations, rules, config.scenario.duration_s), rules
+    policy = make_policy(config.dispatch.policy, config.dispatch.batch_s, study.rebalancing, config.dispatch.pooling,
+                         config.dispatch.max_detour_s)
+    stations = study.stations if plugs is None else [replace(s, plugs=p) for s, p in zip(study.stations, plugs,
+                                                                                          strict=True)]
+    return simulate(study.tables, requests, fleet, stations, rules, config.scenario.duration_s, policy), rules
 
 
 def _kpis(config: RobotaxiFile, run: Any, load: Any, smallest: int | None) -> dict[str, float]:
@@ -225,16 +358,24 @@ def _kpis(config: RobotaxiFile, run: Any, load: Any, smallest: int | None) -> di
 
     trips, sessions = run.trips, run.sessions
     served = trips[trips["vehicle"] >= 0]
-    km = served["pickup_km"].sum() + served["trip_km"].sum()
+    moved_km = float(run.moves["km"].sum()) if len(run.moves) else 0.0
+    km = served["pickup_km"].sum() + served["trip_km"].sum() + moved_km
+    empty_km = served["pickup_km"].sum() + moved_km
     costs = cost_per_trip_cny(run, config.costs, config.scenario.duration_s / 3600.0)
-    return {
+    extra = {}
+    if config.dispatch.rebalance_s > 0:  # only then: a run without it keeps its KPI set
+        extra = {"robotaxi_rebalancing_distance_m": 1000.0 * moved_km,
+                 "robotaxi_rebalancing_moves_count": float(len(run.moves))}
+    if config.dispatch.pooling:
+        extra["robotaxi_pooled_pct"] = 100.0 * float((served["pooled_with"] >= 0).mean()) if len(served) else 0.0
+    return extra | {
         "robotaxi_requests_count": float(len(trips)),
         "robotaxi_served_pct": 100.0 * len(served) / max(len(trips), 1),
         "robotaxi_within_target_pct": 100.0 * share_within(run, config.target.wait_s),
         "robotaxi_mean_wait_s": float(served["wait_s"].mean()) if len(served) else 0.0,
         "robotaxi_p95_wait_s": float(served["wait_s"].quantile(0.95)) if len(served) else 0.0,
         "robotaxi_mean_trip_time_s": float(served["trip_time_s"].mean()) if len(served) else 0.0,
-        "robotaxi_empty_km_pct": 100.0 * float(served["pickup_km"].sum() / km) if km > 0 else 0.0,
+        "robotaxi_empty_km_pct": 100.0 * float(empty_km / km) if km > 0 else 0.0,
         "robotaxi_fleet_veh": float(len(run.fleet)),
         "robotaxi_smallest_fleet_veh": float(smallest) if smallest is not None else float("nan"),
         "robotaxi_charged_mwh": float(sessions["charged_kwh"].sum()) / 1000.0,
@@ -319,6 +460,9 @@ def answer(config: RobotaxiFile, kpis: dict[str, float], result: RunResult) -> A
             "caveat": TEXT["free_flow" if free_flow else "tod"][lang],
         }
         text[lang] = TEXT["answer"][lang].format(**values)
+        least = kpis.get("robotaxi_least_plugs_count")
+        if least is not None and np.isfinite(least):
+            text[lang] += TEXT["plugs"][lang].format(least=least, configured=kpis["robotaxi_configured_plugs_count"])
     question = {lang: TEXT["question"][lang].format(share=target.share, wait=target.wait_s / 60.0) for lang in LANGS}
     recommendation = ({"zh": f"{smallest:.0f}辆", "en": f"{smallest:.0f} vehicles"} if np.isfinite(smallest) else {})
     return Answer(text=text, question=question, recommendation=recommendation)
@@ -335,12 +479,27 @@ def run(config: RobotaxiFile, engine: Engine) -> RunResult:
     start = config.scenario.start
     requests = draw_requests(engine.rng("robotaxi.requests"), study.flows, start.hour + start.minute / 60.0,
                              config.scenario.duration_s, config.demand.max_wait_s)
+    if study.file_requests is not None:  # the trip file's requests, with any drawn from the flows
+        requests = _merged(study.file_requests, requests)
     fleet_run, rules = _run_fleet(config, study, requests, None, engine)
     target = ServiceTarget(config.target.share, config.target.wait_s)
     sizing = smallest_fleet(lambda n: _run_fleet(config, study, requests, n, engine)[0], target,
                             config.sizing.fleet_sizes)
     load = station_load_kw(fleet_run, rules)
     kpis = _kpis(config, fleet_run, load, sizing.smallest)
+    tables = {"trips": fleet_run.trips, "charging_sessions": fleet_run.sessions, "station_load": load,
+              "vehicle_legs": vehicle_legs(fleet_run)}
+    if len(fleet_run.moves):
+        tables["rebalancing_moves"] = fleet_run.moves
+    if config.sizing.chargers:
+        plugs = fewest_plugs(lambda p: _run_fleet(config, study, requests, None, engine, p)[0], target,
+                             [s.plugs for s in study.stations])
+        kpis["robotaxi_least_plugs_count"] = float(sum(plugs.plugs)) if plugs.plugs is not None else float("nan")
+        kpis["robotaxi_configured_plugs_count"] = float(sum(s.plugs for s in study.stations))
+        tables["charger_sizing"] = pd.DataFrame({
+            "station": [s.name for s in study.stations], "plugs": [s.plugs for s in study.stations],
+            "least_plugs": plugs.plugs if plugs.plugs is not None else [np.nan] * len(study.stations),
+            "power_kw": [s.power_kw for s in study.stations]})
     curve = pd.DataFrame({"fleet_veh": list(sizing.curve),
                           "within_target_pct": [100 * v for v in sizing.curve.values()]})
     notes = [
@@ -348,13 +507,21 @@ def run(config: RobotaxiFile, engine: Engine) -> RunResult:
         f"{kpis['robotaxi_within_target_pct']:.1f}% picked up within {config.target.wait_s / 60:.0f} min.",
         "Link times: free flow (no traffic-model table given)." if study.free_flow
         else "Link times: the traffic model's time-of-day table.",
-        "Dispatch: each request goes to the vehicle that can reach the rider first; idle vehicles wait where "
-        "they dropped off (no rebalancing); no pooling.",
+        ("Dispatch: each request goes to the vehicle that can reach the rider first" if config.dispatch.policy
+         == "nearest" else f"Dispatch: every {config.dispatch.batch_s:g} s, waiting requests are matched to idle "
+         "vehicles by least total pickup time") + ("; idle vehicles wait where they dropped off" if study.rebalancing
+         is None else f"; every {config.dispatch.rebalance_s:g} s idle vehicles move toward the area of largest "
+         "forecast deficit") + (f"; pooling by insertion (detour up to {config.dispatch.max_detour_s:g} s)."
+                                if config.dispatch.pooling else "; no pooling."),
     ]
+    if config.sizing.chargers:
+        configured = [s.plugs for s in study.stations]
+        notes.append(f"Chargers: greedy plug removal with the configured fleet; least plugs per station {plugs.plugs} "
+                     f"against {configured} configured." if plugs.plugs is not None else
+                     f"Chargers: the configured plugs {configured} already miss the target; no plug sizing.")
     return RunResult(
         kpis=kpis,
-        tables={"trips": fleet_run.trips, "charging_sessions": fleet_run.sessions, "station_load": load,
-                "fleet_curve": curve},
+        tables=tables | {"fleet_curve": curve},
         figures=in_both_languages("fleet_and_chargers", lambda lang: _figure(sizing.curve, load, config, lang)),
         notes=notes,
         headline=["robotaxi_within_target_pct", "robotaxi_smallest_fleet_veh", "robotaxi_trip_cost_cny"],

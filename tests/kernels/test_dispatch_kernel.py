@@ -23,6 +23,7 @@ from kernels.dispatch.layout import (
     SI_VEHICLE,
 )
 from kernels.dispatch.loop import charge_time_s, dispatch
+from kernels.dispatch.rebalance import M_END, M_KWH, M_START, MI_VEHICLE
 from kernels.dispatch.reference import charge_time_reference, dispatch_reference
 
 
@@ -82,12 +83,31 @@ def test_kernel_equals_reference(case):
 @settings(max_examples=60, deadline=None)
 @given(cases)
 def test_invariants(case):
-    req_vehicle, req_out, ses_out, ses_int, soc, _, _ = dispatch(**case)
+    check_invariants(case, dispatch(**case))
+
+
+def check_invariants(case, outputs) -> None:
+    """What any dispatch policy's outputs must satisfy (served once, one place, SoC, plugs, energy),
+    counting the rebalancing moves (``mov_out``, ``mov_int``) if the policy returns them."""
+    req_vehicle, req_out, ses_out, ses_int, soc = outputs[:5]
+    mov_out, mov_int = outputs[7:9] if len(outputs) > 7 else (np.zeros((0, 4)), np.zeros((0, 2), np.int64))
     served = req_vehicle >= 0
     # A rider is served at most once: each request has one vehicle, and the vehicle's jobs
     # (pickup + trip, then any charging) never overlap in time: a vehicle is in one place.
-    jobs = [(req_out[r, R_DEPART], req_out[r, R_DROPOFF], int(req_vehicle[r])) for r in np.nonzero(served)[0]]
+    # Pooled riders (``pool_with``, the tenth output of a pooling policy) share one ride: their two
+    # requests are one job, from the first departure to the last drop-off.
+    pool = outputs[9] if len(outputs) > 9 else np.full(len(req_vehicle), -1)
+    assert np.all(pool[pool[pool >= 0]] == np.flatnonzero(pool >= 0))  # pairs are mutual
+    assert np.all(req_vehicle[pool[pool >= 0]] == req_vehicle[pool >= 0])  # on the same vehicle
+    pairs = [(r, int(pool[r])) for r in np.flatnonzero(pool >= 0) if r < pool[r]]
+    for a, b in pairs:
+        assert case["req_party"][a] + case["req_party"][b] <= case["veh_seats"][req_vehicle[a]]
+    jobs = [(req_out[r, R_DEPART], req_out[r, R_DROPOFF], int(req_vehicle[r]))
+            for r in np.nonzero(served & (pool < 0))[0]]
+    jobs += [(min(req_out[a, R_DEPART], req_out[b, R_DEPART]), max(req_out[a, R_DROPOFF], req_out[b, R_DROPOFF]),
+              int(req_vehicle[a])) for a, b in pairs]
     jobs += [(s[S_START], s[S_END], int(i[SI_VEHICLE])) for s, i in zip(ses_out, ses_int, strict=True)]
+    jobs += [(m[M_START], m[M_END], int(i[MI_VEHICLE])) for m, i in zip(mov_out, mov_int, strict=True)]
     for v in range(len(case["veh_place"])):
         spans = sorted((a, b) for a, b, w in jobs if w == v)
         for (_, end), (start, _) in zip(spans[:-1], spans[1:], strict=False):
@@ -108,8 +128,10 @@ def test_invariants(case):
     assert np.all(req_vehicle[ses_int[:, SI_REQUEST]] == ses_int[:, SI_VEHICLE])
     # Energy balance per vehicle: start + charged − driven = end.
     n_veh = len(case["veh_place"])
-    driven = np.bincount(req_vehicle[served], req_out[served, R_ENERGY_KWH], n_veh)
+    driven = np.zeros(n_veh)
+    driven += np.bincount(req_vehicle[served], req_out[served, R_ENERGY_KWH], n_veh)
     driven += np.bincount(ses_int[:, SI_VEHICLE], ses_out[:, S_DRIVE_KWH], n_veh)
+    driven += np.bincount(mov_int[:, MI_VEHICLE], mov_out[:, M_KWH], n_veh)
     charged = np.bincount(ses_int[:, SI_VEHICLE], ses_out[:, S_KWH], n_veh)
     np.testing.assert_allclose(case["veh_soc_kwh"] + charged - driven, soc, atol=1e-9)
 

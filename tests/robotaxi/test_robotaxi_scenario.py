@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 BUNDLED = Path(__file__).parents[2] / "scenarios" / "binhai_robotaxi.toml"
@@ -56,6 +57,20 @@ def test_small_run_answers_and_writes_layers(twin_cli, tmp_path):
     assert "min" in answer["text"]["en"] and "分钟" in answer["text"]["zh"]
 
 
+def test_batch_policy_runs_and_says_so(twin_cli, tmp_path):
+    scenario = tmp_path / "batch.toml"
+    scenario.write_text(SMALL + '\n[dispatch]\npolicy = "batch"\nbatch_s = 20.0\n')
+    out = tmp_path / "run"
+    outcome = twin_cli("run", scenario, "-o", out)
+    assert outcome.exit_code == 0, outcome
+    trips = pd.read_parquet(out / "trips.parquet")
+    served = trips[trips["vehicle"] >= 0]
+    assert len(served) > 0
+    assert ((served["depart_s"] / 20.0).round() * 20.0 - served["depart_s"]).abs().max() < 1e-6
+    assert "every 20 s" in (out / "report.md").read_text() or "every 20 s" in json.dumps(
+        json.loads((out / "manifest.json").read_text()), ensure_ascii=False)
+
+
 @pytest.mark.parametrize(
     ("old", "new", "fragments"),
     [
@@ -64,6 +79,7 @@ def test_small_run_answers_and_writes_layers(twin_cli, tmp_path):
         ("robotaxi_sedan = 20", "robotaxi_sedan = -5", ("[fleet] vehicles.robotaxi_sedan", "-5")),
         ("robotaxi_sedan = 20", "flying_car = 5", ("[fleet] vehicles", "flying_car", "robotaxi_sedan")),
         ("power_kw = 60.0", "power_kw = -60.0", ("power_kw", "-60")),
+        ("[sizing]", '[dispatch]\npolicy = "greedy"\n[sizing]', ("[dispatch] policy", "greedy")),
     ],
 )
 def test_bad_input_exits_2_with_one_line(twin_cli, tmp_path, old, new, fragments):
@@ -82,3 +98,19 @@ def test_bad_input_exits_2_with_one_line(twin_cli, tmp_path, old, new, fragments
 
 def test_bundled_scenario_validates(twin_cli):
     assert twin_cli("validate", BUNDLED).exit_code == 0
+
+
+def test_rebalancing_by_cells_runs_and_records_moves(twin_cli, tmp_path):
+    scenario = tmp_path / "cells.toml"
+    text = SMALL + (
+        '\n[dispatch]\npolicy = "batch"\nrebalance_s = 300.0\nzone_cell_m = 1000.0\n')
+    scenario.write_text(text)
+    out = tmp_path / "run"
+    outcome = twin_cli("run", scenario, "-o", out)
+    assert outcome.exit_code == 0, outcome
+    kpis = json.loads((out / "kpis.json").read_text())
+    moves = kpis["robotaxi_rebalancing_moves_count"]
+    assert moves > 0
+    table = pd.read_parquet(out / "rebalancing_moves.parquet")
+    assert len(table) == moves
+    assert kpis["robotaxi_rebalancing_distance_m"] == pytest.approx(1000.0 * table["km"].sum())

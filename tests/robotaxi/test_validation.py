@@ -11,6 +11,7 @@ from robotaxi_cases import BINS_S, congested_grid, fleet_at, nx_time, to_node_ti
 from twin.city.travel_times import TimeOfDayTravelTimes
 from twin.errors import InputError
 from twin.robotaxi.fleet import ChargingRules, Station, simulate, station_load_kw
+from twin.robotaxi.policies import BatchAssignment, NearestVehicle
 from twin.robotaxi.requests import requests_from_frame
 from twin.robotaxi.tables import place_tables
 
@@ -48,8 +49,9 @@ def busy_vehicles_mean(trips: pd.DataFrame, begin_s: float, end_s: float) -> flo
     return float((stop - start).sum() / (end_s - begin_s))
 
 
+@pytest.mark.parametrize("policy", [NearestVehicle(), BatchAssignment(30.0)], ids=lambda p: p.name)
 @pytest.mark.parametrize("per_depot", [200, 4])  # unlimited, and a fleet that makes riders wait
-def test_littles_law_busy_vehicles(per_depot):
+def test_littles_law_busy_vehicles(per_depot, policy):
     graph, times, _, _ = congested_grid()
     rng = np.random.default_rng(1)
     nodes = np.array(list(graph.nodes))
@@ -59,7 +61,7 @@ def test_littles_law_busy_vehicles(per_depot):
     requests = uniform_requests(rng, nodes, rng.poisson(rate_per_s * horizon_s), horizon_s)
     tables = place_tables(graph, flat, nodes, [0.0])
     run = simulate(tables, requests, fleet_at(rng.choice(nodes, 5, replace=False), per_depot), [],
-                   ChargingRules(), horizon_s)
+                   ChargingRules(), horizon_s, policy)
     trips = run.trips[run.trips["vehicle"] >= 0]
     begin, end = 2 * 3600.0, 11 * 3600.0
     window = trips[(trips["request_time_s"] >= begin) & (trips["request_time_s"] < end)]
@@ -68,7 +70,8 @@ def test_littles_law_busy_vehicles(per_depot):
     assert busy_vehicles_mean(trips, begin, end) == pytest.approx(served_rate_per_s * busy_time_s, rel=0.02)
 
 
-def test_energy_drawn_equals_energy_driven():
+@pytest.mark.parametrize("policy", [NearestVehicle(), BatchAssignment(30.0)], ids=lambda p: p.name)
+def test_energy_drawn_equals_energy_driven(policy):
     graph, times, edges, _ = congested_grid()
     rng = np.random.default_rng(2)
     nodes = np.array(list(graph.nodes))
@@ -78,7 +81,7 @@ def test_energy_drawn_equals_energy_driven():
     tables = place_tables(graph, times, nodes, BINS_S)
     # Small batteries so that every vehicle charges many times.
     fleet = fleet_at(rng.choice(nodes, 4, replace=False), 5, battery_kwh=2.0)
-    run = simulate(tables, requests, fleet, stations, ChargingRules(), horizon_s)
+    run = simulate(tables, requests, fleet, stations, ChargingRules(), horizon_s, policy)
     assert len(run.sessions) > 100
     served = run.trips[run.trips["vehicle"] >= 0]
     # Energy driven from the km driven (our km, times kWh/km), independently of the kernel's kWh.

@@ -3,8 +3,9 @@
 Consumption is ``kwh_per_km`` of the vehicle type times :func:`temperature_factor` of the day's
 air temperature (cabin heating in the cold, cooling in the heat). Stations have plugs of one
 power rating; the charging curve is flat to 80 % and tapers linearly to zero at 100 %
-(:mod:`kernels.dispatch`). Idle vehicles wait where they dropped their last rider (no
-rebalancing yet) and do not drain their battery while parked.
+(:mod:`kernels.dispatch`). Idle vehicles wait where they dropped their last rider unless the
+policy rebalances them (:mod:`twin.robotaxi.policies`), and do not drain their battery while
+parked.
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ from kernels.dispatch.layout import (
     SI_STATION,
     SI_VEHICLE,
 )
-from kernels.dispatch.loop import dispatch
+from kernels.dispatch.rebalance import M_END, M_KM, M_KWH, M_START, MI_PLACE, MI_VEHICLE
 from twin.errors import InputError
+from twin.robotaxi.policies import DispatchPolicy, NearestVehicle
 from twin.robotaxi.requests import Requests
 from twin.robotaxi.tables import PlaceTables
 
@@ -86,13 +88,15 @@ class Fleet:
 
 
 def make_fleet(counts: dict[str, int], start_nodes: np.ndarray, air_temp_c: float, initial_soc: float,
-               rng: np.random.Generator) -> Fleet:
-    """``counts[type]`` vehicles of each :data:`VEHICLE_TYPES` type at random ``start_nodes``."""
+               rng: np.random.Generator, vehicle_types: dict[str, VehicleType] | None = None) -> Fleet:
+    """``counts[type]`` vehicles of each type at random ``start_nodes``; the types are
+    ``vehicle_types`` (default :data:`VEHICLE_TYPES`)."""
+    known = VEHICLE_TYPES if vehicle_types is None else vehicle_types
     names = [name for name, n in counts.items() for _ in range(int(n))]
     for name in counts:
-        if name not in VEHICLE_TYPES:
-            raise InputError(f"vehicle type {name!r} unknown, expected one of {sorted(VEHICLE_TYPES)}")
-    types = [VEHICLE_TYPES[n] for n in names]
+        if name not in known:
+            raise InputError(f"vehicle type {name!r} unknown, expected one of {sorted(known)}")
+    types = [known[n] for n in names]
     battery = np.array([t.battery_kwh for t in types], float)
     return Fleet(
         start_node=rng.choice(np.asarray(start_nodes, np.int64), len(names)),
@@ -131,7 +135,8 @@ class ChargingRules:
 
 @dataclass
 class FleetRun:
-    """What a run gives: one row per request (``trips``), per charging session (``sessions``)."""
+    """What a run gives: one row per request (``trips``), per charging session (``sessions``) and
+    per rebalancing drive (``moves``)."""
 
     trips: pd.DataFrame
     sessions: pd.DataFrame
@@ -139,31 +144,36 @@ class FleetRun:
     duration_s: float
     stations: list[Station]
     fleet: Fleet
+    moves: pd.DataFrame = field(default_factory=pd.DataFrame)  # rebalancing drives, one row each
 
 
 def simulate(tables: PlaceTables, requests: Requests, fleet: Fleet, stations: list[Station],
-             rules: ChargingRules, duration_s: float) -> FleetRun:
-    """Serve ``requests`` with ``fleet`` and ``stations`` on ``tables`` (the dispatch kernel)."""
+             rules: ChargingRules, duration_s: float, policy: DispatchPolicy | None = None) -> FleetRun:
+    """Serve ``requests`` with ``fleet`` and ``stations`` on ``tables`` by ``policy`` (default
+    :class:`~twin.robotaxi.policies.NearestVehicle`)."""
     if len(fleet) == 0:
         raise InputError("the fleet has no vehicles")
     plugs = np.array([s.plugs for s in stations], np.int64)
-    req_vehicle, req_out, ses_out, ses_int, soc, _, _ = dispatch(
-        requests.request_time_s.astype(float),
-        tables.place_of(requests.origin_node, "request origin"),
-        tables.place_of(requests.destination_node, "request destination"),
-        requests.max_wait_s.astype(float), requests.party_size.astype(np.int64),
-        tables.bin_start_s, tables.time_s, tables.dist_km,
-        tables.place_of(fleet.start_node, "vehicle start"), fleet.soc_kwh.astype(float),
-        fleet.battery_kwh.astype(float), fleet.kwh_per_km.astype(float), fleet.seats.astype(np.int64),
-        tables.place_of([s.node for s in stations], "station"),
-        np.array([s.power_kw for s in stations], float),
-        np.concatenate([[0], np.cumsum(plugs)]).astype(np.int64), rules.params(),
+    req_vehicle, req_out, ses_out, ses_int, soc, _, _, mov_out, mov_int, pool_with = (policy or NearestVehicle()).run(
+        place_nodes=tables.nodes,
+        req_time_s=requests.request_time_s.astype(float),
+        req_origin=tables.place_of(requests.origin_node, "request origin"),
+        req_dest=tables.place_of(requests.destination_node, "request destination"),
+        req_max_wait_s=requests.max_wait_s.astype(float), req_party=requests.party_size.astype(np.int64),
+        bin_start_s=tables.bin_start_s, time_s=tables.time_s, dist_km=tables.dist_km,
+        veh_place=tables.place_of(fleet.start_node, "vehicle start"), veh_soc_kwh=fleet.soc_kwh.astype(float),
+        veh_battery_kwh=fleet.battery_kwh.astype(float), veh_kwh_per_km=fleet.kwh_per_km.astype(float),
+        veh_seats=fleet.seats.astype(np.int64),
+        station_place=tables.place_of([s.node for s in stations], "station"),
+        station_power_kw=np.array([s.power_kw for s in stations], float),
+        plug_ptr=np.concatenate([[0], np.cumsum(plugs)]).astype(np.int64), params=rules.params(),
     )
     trips = requests.to_frame().assign(
         vehicle=req_vehicle,
         depart_s=req_out[:, R_DEPART], pickup_s=req_out[:, R_PICKUP], dropoff_s=req_out[:, R_DROPOFF],
         pickup_km=req_out[:, R_PICKUP_KM], trip_km=req_out[:, R_TRIP_KM], energy_kwh=req_out[:, R_ENERGY_KWH],
     )
+    trips["pooled_with"] = pool_with  # the co-rider's request row of a shared ride, −1 if alone
     trips["wait_s"] = trips["pickup_s"] - trips["request_time_s"]
     trips["trip_time_s"] = trips["dropoff_s"] - trips["pickup_s"]
     sessions = pd.DataFrame({
@@ -174,7 +184,12 @@ def simulate(tables: PlaceTables, requests: Requests, fleet: Fleet, stations: li
         "drive_kwh": ses_out[:, S_DRIVE_KWH],
     })
     sessions["queue_s"] = sessions["start_s"] - sessions["arrive_s"]
-    return FleetRun(trips, sessions, soc, duration_s, stations, fleet)
+    moves = pd.DataFrame({
+        "vehicle": mov_int[:, MI_VEHICLE], "to_node": tables.nodes[mov_int[:, MI_PLACE]],
+        "start_s": mov_out[:, M_START], "end_s": mov_out[:, M_END], "km": mov_out[:, M_KM],
+        "energy_kwh": mov_out[:, M_KWH],
+    })
+    return FleetRun(trips, sessions, soc, duration_s, stations, fleet, moves)
 
 
 def station_load_kw(run: FleetRun, rules: ChargingRules, bin_s: float = 900.0) -> pd.DataFrame:

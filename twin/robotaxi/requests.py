@@ -91,15 +91,19 @@ def requests_from_frame(frame: pd.DataFrame, nodes: set[int], horizon_s: float, 
     ).sorted()
 
 
-def read_requests(path: Path, nodes: set[int], horizon_s: float, key: str) -> Requests:
-    """:func:`requests_from_frame` of a Parquet or CSV trip file (``key`` names it in errors)."""
-    if not path.exists():
+def read_table(path: Path, key: str) -> pd.DataFrame:
+    """A Parquet (``.parquet``) or CSV table; a missing or unreadable file is an :class:`InputError`."""
+    if not path.is_file():
         raise InputError(f"{key}: file {str(path)!r} not found")
     try:
-        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+        return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
     except Exception as exc:  # noqa: BLE001 - any reader failure is bad input
         raise InputError(f"{key}: {str(path)!r} is not a readable table ({type(exc).__name__})") from None
-    return requests_from_frame(frame, nodes, horizon_s, f"{key} ({path.name})")
+
+
+def read_requests(path: Path, nodes: set[int], horizon_s: float, key: str) -> Requests:
+    """:func:`requests_from_frame` of a Parquet or CSV trip file (``key`` names it in errors)."""
+    return requests_from_frame(read_table(path, key), nodes, horizon_s, f"{key} ({path.name})")
 
 
 @dataclass

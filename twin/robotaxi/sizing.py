@@ -90,6 +90,7 @@ def cost_per_trip_cny(run: FleetRun, costs: TaxiCosts, service_hours: float) -> 
     n_veh = len(run.fleet)
     served = run.trips[run.trips["vehicle"] >= 0]
     km = float(served["pickup_km"].sum() + served["trip_km"].sum())
+    km += float(run.moves["km"].sum()) if len(run.moves) else 0.0  # rebalancing drives
     energy = float(run.sessions["charged_kwh"].sum()) * costs.electricity_cny_per_kwh
     maintenance = km * costs.maintenance_cny_per_km
     days = max(service_hours / 24.0, 1e-9)
@@ -100,3 +101,39 @@ def cost_per_trip_cny(run: FleetRun, costs: TaxiCosts, service_hours: float) -> 
               + n_veh * costs.driver_cny_per_h * service_hours + energy + maintenance)
     trips = max(len(served), 1)
     return {"robotaxi_cost_per_trip_cny": float(robo) / trips, "crewed_cost_per_trip_cny": float(crewed) / trips}
+
+
+@dataclass
+class PlugSizing:
+    """The least plugs per station found to keep the target, and every step of the search."""
+
+    plugs: list[int] | None  # None if the configured plugs already miss the target
+    steps: list[tuple[list[int], float]]  # (plugs per station, share within the wait) tried, in order
+
+
+def fewest_plugs(run_plugs: Callable[[list[int]], FleetRun], target: ServiceTarget, plugs: list[int]) -> PlugSizing:
+    """Greedy plug removal: from ``plugs`` (per station), take away one plug at a time, each time the
+    one whose removal leaves the highest share within the wait (ties: the lower station), for as
+    long as the target holds. Every station keeps at least one plug.
+
+    Greedy removal is not guaranteed optimal (the share is not separable across stations), so the
+    answer is the least found on this path; ``steps`` records it.
+    """
+    current = [int(p) for p in plugs]
+    share = share_within(run_plugs(current), target.wait_s)
+    steps = [(list(current), share)]
+    if share < target.share:
+        return PlugSizing(None, steps)
+    while True:
+        best: tuple[float, int] | None = None
+        for c in range(len(current)):
+            if current[c] <= 1:
+                continue
+            trial = current[:c] + [current[c] - 1] + current[c + 1:]
+            trial_share = share_within(run_plugs(trial), target.wait_s)
+            steps.append((trial, trial_share))
+            if trial_share >= target.share and (best is None or trial_share > best[0]):
+                best = (trial_share, c)
+        if best is None:
+            return PlugSizing(current, steps)
+        current[best[1]] -= 1
