@@ -28,7 +28,6 @@ from kernels.quality.codes import (
     CONCEN,
     FIFO,
     FLOWPACED,
-    LIFO,
     MASS,
     MIX1,
     MIX2,
@@ -372,7 +371,7 @@ def _node_quality(n, kind, volin, massin, volout, dt, demand_n, react, mode, tra
 @njit(cache=True)
 def _transport(dt, q, demand, react, mode, trace_node, source_type, strength, node_kind, tank_of_node,
                tank_mix, tank_vmix_m3, ctol, direction, start, end, adj_ptr, adj_link, order, node_q,
-               seg_v, seg_c, seg_prev, first, last, pool, balance):  # long: EPANET transport, one pass over the sorted nodes
+               seg_v, seg_c, seg_prev, first, last, pool, balance):  # long: EPANET transport, one pass
     """EPANET ``transport`` after the reactions: every node in topological order takes its
     inflow, mixes it and releases its outflow; the mass balance collects what enters and leaves."""
     n_links = len(start)

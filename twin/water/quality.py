@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kernels.hydraulics.codes import CLOSED, PIPE
+from kernels.quality.transport import route_quality
 from twin.errors import InputError
 from twin.water.compile import compile_network
 from twin.water.epanet_io import read_inp
@@ -165,9 +166,6 @@ def _adjacency(net: CompiledNetwork) -> tuple[np.ndarray, np.ndarray]:
 
 def route(net: CompiledNetwork, setup: QualitySetup, hyd: HydraulicIntervals) -> QualityResults:
     """Route quality over the hydraulic intervals and keep the reporting times."""
-    # deferred: numba compiles on first import; only a quality run needs the kernel
-    from kernels.quality.transport import route_quality
-
     interval = hyd.interval_s.astype(np.int64)
     starts = hyd.time_s[:-1]
     volume = np.where(net.kind <= PIPE, np.pi * net.diameter_m**2 / 4.0 * net.length_m, 0.0)
