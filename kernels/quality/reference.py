@@ -168,7 +168,37 @@ def _mix(chain: list, mix: int, vmix: float, vin: float, win: float, vout: float
     return chain[-1][1]
 
 
-def route_quality_reference(  # long: the whole EPANET step in one place, as in the kernel it mirrors
+def _react_chains(chains, mode, dt, kb_per_s, kw_row, tank_kb_per_s, n_links) -> float:
+    """Explicit Euler, first order in bulk and at the wall (or ``dt`` hours of age); mass reacted."""
+    reacted = 0.0
+    for idx, chain in enumerate(chains):
+        bulk = kb_per_s[idx] if idx < n_links else tank_kb_per_s[idx - n_links]
+        wall = kw_row[idx] if idx < n_links else 0.0
+        for seg in chain:
+            c = seg[1]
+            cnew = c + dt / 3600.0 if mode == AGE else c + (bulk * max(c, 0.0) + wall * c) * dt
+            cnew = max(cnew, 0.0)
+            reacted += (c - cnew) * seg[0]
+            seg[1] = cnew
+    return reacted
+
+
+def _source_added(stype: int, strength: float, kind: int, demand: float, vout: float, dt: float,
+                  node_q: float) -> float:
+    """The quality a chemical source adds to a node's outflow."""
+    if stype == CONCEN:
+        if kind != JUNCTION:
+            return strength
+        return -strength * demand * dt / vout if demand < 0.0 else 0.0
+    if stype == MASS:
+        return strength * dt / vout
+    if stype == SETPOINT:
+        return max(strength - node_q, 0.0)
+    return strength
+
+
+# long: the whole EPANET step in one place, as in the kernel it mirrors
+def route_quality_reference(
     mode, react, trace_node, qstep_s, ctol,
     node_kind, c0, start, end, link_kind, volume_m3, adj_ptr, adj_link,
     tank_node, tank_v0_m3, tank_vmix_m3, tank_kb_per_s, tank_mix,
@@ -210,15 +240,7 @@ def route_quality_reference(  # long: the whole EPANET step in one place, as in 
             dt = float(min(qstep_s, length_s - elapsed))
             elapsed += int(dt)
             if react:
-                for idx, chain in enumerate(chains):
-                    bulk = kb_per_s[idx] if idx < n_links else tank_kb_per_s[idx - n_links]
-                    wall = kw_per_s[h][idx] if idx < n_links else 0.0
-                    for seg in chain:
-                        c = seg[1]
-                        cnew = c + dt / 3600.0 if mode == AGE else c + (bulk * max(c, 0.0) + wall * c) * dt
-                        cnew = max(cnew, 0.0)
-                        balance[3] += (c - cnew) * seg[0]
-                        seg[1] = cnew
+                balance[3] += _react_chains(chains, mode, dt, kb_per_s, kw_per_s[h], tank_kb_per_s, n_links)
             demand = demand_m3_per_s[h]
             for n in order:
                 vin = win = vout = 0.0
@@ -256,15 +278,8 @@ def route_quality_reference(  # long: the whole EPANET step in one place, as in 
                         node_q[n] = c_out = 100.0
                 elif mode != AGE and source_type[n] != NO_SOURCE and source_strength[h][n] != 0.0 \
                         and vout / dt > Q_STAGNANT_M3_PER_S:
-                    s = float(source_strength[h][n])
-                    if source_type[n] == CONCEN:
-                        added = (-s * demand[n] * dt / vout if demand[n] < 0.0 else 0.0) if kind == JUNCTION else s
-                    elif source_type[n] == MASS:
-                        added = s * dt / vout
-                    elif source_type[n] == SETPOINT:
-                        added = max(s - node_q[n], 0.0)
-                    else:
-                        added = s
+                    added = _source_added(int(source_type[n]), float(source_strength[h][n]), kind,
+                                          float(demand[n]), vout, dt, node_q[n])
                     if added != 0.0:
                         if kind == JUNCTION:
                             node_q[n] += added

@@ -452,8 +452,9 @@ def _flow_directions(q, direction, seg_prev, first, last):
     return changed
 
 
+# long: the driver over hydraulic intervals and quality steps (EPANET runqual/nextqual), mostly its docstring
 @njit(cache=True)
-def route_quality(  # long: the driver over hydraulic intervals and quality steps, as EPANET's runqual/nextqual
+def route_quality(
     mode, react, trace_node, qstep_s, ctol,
     node_kind, c0, start, end, link_kind, volume_m3, adj_ptr, adj_link,
     tank_node, tank_v0_m3, tank_vmix_m3, tank_kb_per_s, tank_mix,
