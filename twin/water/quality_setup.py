@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 CHLORINE_DIFFUSIVITY_M2_PER_S = 1.3e-8 * FT_M**2
 """EPANET's molecular diffusivity of chlorine (1.3e-8 ft²/s), scaled by ``DIFFUSIVITY``."""
 KG_PER_M3_TO_MG_PER_L = 1000.0
-KG_PER_S_TO_G_PER_S = 1000.0
+MG_PER_G = 1000.0
 UNITS = {CHEMICAL: "mg/L", AGE: "h", TRACE: "%"}
 
 
@@ -246,8 +246,13 @@ def _sources(wn, net: CompiledNetwork, mode: int, source) -> tuple[np.ndarray, n
         if not np.isfinite(base) or base < 0:
             raise InputError(f"[SOURCES] {src.node_name} strength = {base:g}: expected a number >= 0", source)
         stype[n] = SOURCE_NAMES.index(kind)
-        # WNTR holds kg/m³ and kg/s; the kernel mg/L and g/s, both a factor 1000
-        strength[n] = base * (KG_PER_S_TO_G_PER_S if kind == "MASS" else KG_PER_M3_TO_MG_PER_L)
+        if kind == "MASS":
+            # WNTR 1.x's reader tests the node name, not the type, for MASS (io.py _read_sources),
+            # so it converts a mass rate as a concentration: base = (mass/min) / 1000. Undo that,
+            # then mass/min -> g/s. The EPANET validation test of a mass booster fails if this changes.
+            strength[n] = base * KG_PER_M3_TO_MG_PER_L / 60.0 / MG_PER_G
+        else:
+            strength[n] = base * KG_PER_M3_TO_MG_PER_L
         pat = src.strength_timeseries.pattern_name
         if pat:
             if pat not in net.pattern_names:
