@@ -1,0 +1,105 @@
+"""``twin water quality``: the table it writes, its options, and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+NETWORKS = Path(__import__("wntr").__file__).parent / "library" / "networks"
+NET1 = NETWORKS / "Net1.inp"
+NET3 = NETWORKS / "Net3.inp"
+
+
+def test_trace_writes_node_time_value(twin_cli, tmp_path):
+    out = tmp_path / "trace"
+    outcome = twin_cli("water", "quality", NET3, "--parameter", "trace", "--trace-node", "Lake",
+                       "--duration-h", "24", "--out", out)
+    assert outcome.exit_code == 0, outcome.stderr
+    table = pd.read_parquet(out / "quality.parquet")
+    assert list(table.columns) == ["node", "time_s", "value"]
+    assert sorted(table.time_s.unique()) == [3600.0 * h for h in range(25)]
+    assert table.value.between(0.0, 100.0 + 1e-9).all()
+    assert (table[table.node == "Lake"].value == 100.0).all()
+    kpis = json.loads((out / "kpis.json").read_text())
+    # trace is conservative: what the lake sent in is what left plus what is still in the pipes
+    assert kpis["mass_balance_ratio"] == pytest.approx(1.0, abs=1e-6)
+    assert (out / "quality.csv").exists() and (out / "mass_balance.csv").exists()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["parameter"] == "trace" and manifest["trace_node"] == "Lake"
+
+
+def test_defaults_come_from_the_file(twin_cli, tmp_path):
+    """Net1 asks for chlorine: mg/L, the river at 1.0, decaying downstream, never above it."""
+    out = tmp_path / "chlorine"
+    outcome = twin_cli("water", "quality", NET1, "--duration-h", "12", "--quality-step-s", "600", "--out", out)
+    assert outcome.exit_code == 0, outcome.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["parameter"] == "chemical" and manifest["units"] == "mg/L"
+    assert manifest["quality_step_s"] == 600
+    table = pd.read_parquet(out / "quality.parquet")
+    assert np.allclose(table[table.node == "9"].value, 1.0)
+    assert table.value.max() <= 1.0 + 1e-12
+    kpis = json.loads((out / "kpis.json").read_text())
+    assert 0.0 < kpis["min_chemical_mg_per_l"] < kpis["max_chemical_mg_per_l"] <= 1.0
+
+
+def test_age_in_hours(twin_cli, tmp_path):
+    out = tmp_path / "age"
+    assert twin_cli("water", "quality", NET3, "--parameter", "age", "--duration-h", "6", "--out", out).exit_code == 0
+    table = pd.read_parquet(out / "quality.parquet")
+    assert (table.value >= 0).all() and (table.value <= table.time_s / 3600.0 + 1e-9).all()
+
+
+MALFORMED_QUALITY = """[JUNCTIONS]
+ J1 10 1
+[RESERVOIRS]
+ R1 50
+[PIPES]
+ P1 R1 J1 1000 300 100 0 Open
+[OPTIONS]
+ UNITS LPS
+ QUALITY Chlorine mg/L
+[QUALITY]
+ J1 abc
+[END]
+"""
+
+SECOND_ORDER = MALFORMED_QUALITY.replace(" J1 abc\n", " J1 0.5\n[REACTIONS]\n ORDER BULK 2\n")
+
+
+@pytest.mark.parametrize(("args", "names"), [
+    (("--parameter", "salinity"), "salinity"),
+    (("--parameter", "trace", "--trace-node", "NoSuchNode"), "NoSuchNode"),
+    (("--parameter", "trace"), "trace node"),
+    (("--quality-step-s", "0"), "--quality-step-s"),
+    (("--duration-h", "-2"), "--duration-h"),
+])
+def test_bad_options_exit_2_with_one_line(twin_cli, tmp_path, args, names):
+    outcome = twin_cli("water", "quality", NET1, *args, "--out", tmp_path / "x")
+    assert outcome.exit_code == 2
+    assert len(outcome.stderr.strip().splitlines()) == 1
+    assert names in outcome.stderr
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize(("text", "names"), [(MALFORMED_QUALITY, "bad.inp"), (SECOND_ORDER, "ORDER BULK = 2")])
+def test_malformed_quality_sections_exit_2_naming_the_file(twin_cli, tmp_path, text, names):
+    bad = tmp_path / "bad.inp"
+    bad.write_text(text)
+    outcome = twin_cli("water", "quality", bad, "--out", tmp_path / "x")
+    assert outcome.exit_code == 2
+    assert len(outcome.stderr.strip().splitlines()) == 1
+    assert "bad.inp" in outcome.stderr and names in outcome.stderr
+
+
+def test_a_file_without_quality_needs_a_parameter(twin_cli, tmp_path):
+    bare = tmp_path / "bare.inp"
+    bare.write_text(MALFORMED_QUALITY.replace("[QUALITY]\n J1 abc\n", "").replace(" QUALITY Chlorine mg/L\n", ""))
+    outcome = twin_cli("water", "quality", bare, "--out", tmp_path / "x")
+    assert outcome.exit_code == 2 and "QUALITY = NONE" in outcome.stderr
+    ok = twin_cli("water", "quality", bare, "--parameter", "age", "--duration-h", "2", "--out", tmp_path / "y")
+    assert ok.exit_code == 0, ok.stderr

@@ -1,0 +1,90 @@
+"""``twin water quality``: water age, a chemical or a source trace on any EPANET file, as a run folder.
+
+:func:`quality_inp` reads an ``.inp``, lets the command line override its quality parameter,
+trace node, duration and quality step, simulates the hydraulics and routes the quality with our
+solver (:mod:`twin.water.quality`), and writes ``quality.parquet`` (``node, time_s, value``:
+hours for age, mg/L for a chemical, percent for trace; a CSV copy too), ``mass_balance.csv`` and a
+few KPIs through :func:`twin.results.write_run` (temporary folder renamed into place; an existing
+folder is refused unless ``force``).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from kernels.hydraulics.codes import JUNCTION
+from kernels.quality.codes import AGE, CHEMICAL, PARAMETER_NAMES
+from twin.errors import InputError
+from twin.results import FolderHook, RunResult, claim, write_run
+from twin.water.compile import compile_network
+from twin.water.epanet_io import read_inp
+from twin.water.network import CompiledNetwork
+from twin.water.quality import QualityResults, hydraulic_intervals, route
+from twin.water.quality_setup import quality_setup
+from twin.water.simulation import UnbalancedPolicy
+
+SUMMARY_WINDOW_S = 24 * 3600
+"""KPIs summarise the junctions over the run's last 24 h (all of it if shorter): by then the
+initial conditions of a multi-day run have washed out of most of the network."""
+
+
+def quality_inp(
+    inp: Path, out: Path, parameter: str | None = None, trace_node: str | None = None,
+    duration_h: float | None = None, quality_step_s: int | None = None,
+    on_unbalanced: UnbalancedPolicy = "error", force: bool = False, finish: FolderHook | None = None,
+) -> tuple[QualityResults, CompiledNetwork]:
+    """Simulate an ``.inp``'s water quality and write the run folder ``out``."""
+    started = time.perf_counter()
+    if parameter is not None and parameter.lower() not in PARAMETER_NAMES:
+        raise InputError(f"--parameter {parameter}: expected age, chemical or trace")
+    with claim(out, force):
+        wn = read_inp(inp)
+        net = compile_network(wn, str(inp))
+        setup = quality_setup(wn, net, parameter, trace_node, quality_step_s, source=inp)
+        results = route(net, setup, hydraulic_intervals(net, _duration_s(duration_h), on_unbalanced))
+        manifest = {"command": "twin water quality", "inp": str(inp), "parameter": results.parameter,
+                    "trace_node": net.node_names[setup.trace_node] if setup.trace_node >= 0 else None,
+                    "duration_h": duration_h, "quality_step_s": setup.quality_step_s, "units": results.units}
+        write_run(out, quality_solution(results, net), manifest, time.perf_counter() - started, force=force,
+                  finish=finish)
+    return results, net
+
+
+def quality_solution(results: QualityResults, net: CompiledNetwork) -> RunResult:
+    """The quality table, the mass balance and KPIs over the junctions' last 24 h."""
+    # deferred: pandas is slow to import, and only writing tables needs it
+    import pandas as pd
+
+    junctions = net.node_kind == JUNCTION
+    window = results.time_s >= results.time_s[-1] - SUMMARY_WINDOW_S
+    values = results.value[window][:, junctions]
+    b = results.balance
+    supplied = b["initial"] + b["inflow"] + max(-b["reacted"], 0.0)
+    accounted = b["outflow"] + b["final"] + max(b["reacted"], 0.0)
+    kpis: dict[str, float] = {"reported_times_count": len(results.time_s),
+                              "mass_balance_ratio": accounted / supplied if supplied > 0 else 1.0}
+    stat_names = {AGE: ("max_water_age_h", "mean_water_age_h"),
+                  CHEMICAL: ("max_chemical_mg_per_l", "mean_chemical_mg_per_l")}
+    biggest, mean = stat_names.get(PARAMETER_NAMES.index(results.parameter), ("max_trace_pct", "mean_trace_pct"))
+    kpis[biggest] = float(values.max()) if values.size else float("nan")
+    kpis[mean] = float(values.mean()) if values.size else float("nan")
+    if results.parameter == "chemical":
+        kpis["min_chemical_mg_per_l"] = float(values.min()) if values.size else float("nan")
+    balance = pd.DataFrame({"term": list(b), "value": list(b.values())})
+    balance["units"] = f"{results.units}·m³"
+    notes = [f"Quality is {results.parameter} in {results.units}; KPIs cover the junctions over the last "
+             f"{min(SUMMARY_WINDOW_S, int(results.time_s[-1])) / 3600:g} h of the run."]
+    return RunResult(kpis=kpis, tables={"quality": results.frame()}, notes=notes,
+                     files={"mass_balance.csv": balance.to_csv(index=False).encode("utf-8-sig")})
+
+
+def _duration_s(duration_h: float | None) -> int | None:
+    """``--duration-h`` in whole seconds (``None``: the file's duration)."""
+    if duration_h is None:
+        return None
+    if not np.isfinite(duration_h) or duration_h < 0:
+        raise InputError(f"--duration-h {duration_h}: must be >= 0")
+    return int(round(duration_h * 3600.0))
