@@ -34,8 +34,8 @@ from twin.water.simulation import ExtendedPeriodSimulation, UnbalancedPolicy
 if TYPE_CHECKING:
     import pandas as pd
 
-INITIAL_SEGMENTS_PER_LINK = 16
-"""Starting size of the segment pool per link; the pool doubles when a run needs more."""
+POOL_SEGMENTS_CAP = 2**21
+"""Largest first guess at the segment pool (48 MiB); past it the pool doubles when a run needs more."""
 
 
 @dataclass
@@ -164,6 +164,14 @@ def _adjacency(net: CompiledNetwork) -> tuple[np.ndarray, np.ndarray]:
     return np.cumsum(ptr), links[order].astype(np.int64)
 
 
+def _pool_size(net: CompiledNetwork, setup: QualitySetup, interval_s: np.ndarray) -> int:
+    """Segments enough for any run: a link gains at most one per quality step (and a FIFO or LIFO
+    tank one per step), so links x steps bounds the pool; a reran kernel costs a whole run."""
+    chains = net.n_links + len(net.tank_node)
+    steps = int(np.sum(np.ceil(interval_s / max(setup.quality_step_s, 1)))) + 2
+    return int(min(chains * steps, max(16 * chains, POOL_SEGMENTS_CAP))) + 64
+
+
 def route(net: CompiledNetwork, setup: QualitySetup, hyd: HydraulicIntervals) -> QualityResults:
     """Route quality over the hydraulic intervals and keep the reporting times."""
     interval = hyd.interval_s.astype(np.int64)
@@ -172,7 +180,7 @@ def route(net: CompiledNetwork, setup: QualitySetup, hyd: HydraulicIntervals) ->
     adj_ptr, adj_link = _adjacency(net)
     kw = wall_rates_per_s(net, setup, hyd.flow_m3_per_s)
     strength = _source_strengths(net, setup, starts)
-    capacity = INITIAL_SEGMENTS_PER_LINK * (net.n_links + len(net.tank_node)) + 64
+    capacity = _pool_size(net, setup, interval)
     while True:
         quality, balance, status = route_quality(
             setup.mode, setup.reactive, setup.trace_node, int(setup.quality_step_s), float(setup.tolerance),
