@@ -45,6 +45,10 @@ def test_defaults_come_from_the_file(twin_cli, tmp_path):
     assert table.value.max() <= 1.0 + 1e-12
     kpis = json.loads((out / "kpis.json").read_text())
     assert 0.0 < kpis["min_chemical_mg_per_l"] < kpis["max_chemical_mg_per_l"] <= 1.0
+    # the chemical is chlorine, so the run checks GB 5749-2022 at the network's ends
+    check = pd.read_parquet(out / "chlorine_check.parquet")
+    assert sorted(check[check.is_end].node) == ["23", "32"]
+    assert kpis["ends_below_min_chlorine_count"] == 0 and kpis["network_ends_count"] == 2
 
 
 def test_age_in_hours(twin_cli, tmp_path):

@@ -19,10 +19,11 @@ from kernels.hydraulics.codes import JUNCTION
 from kernels.quality.codes import AGE, CHEMICAL, PARAMETER_NAMES
 from twin.errors import InputError
 from twin.results import FolderHook, RunResult, claim, write_run
+from twin.water.chlorine_standard import MAX_CHLORINE_MG_PER_L, MIN_END_CHLORINE_MG_PER_L, chlorine_check
 from twin.water.compile import compile_network
 from twin.water.epanet_io import read_inp
 from twin.water.network import CompiledNetwork
-from twin.water.quality import QualityResults, hydraulic_intervals, route
+from twin.water.quality import HydraulicIntervals, QualityResults, hydraulic_intervals, route
 from twin.water.quality_setup import quality_setup
 from twin.water.simulation import UnbalancedPolicy
 
@@ -44,17 +45,29 @@ def quality_inp(
         wn = read_inp(inp)
         net = compile_network(wn, str(inp))
         setup = quality_setup(wn, net, parameter, trace_node, quality_step_s, source=inp)
-        results = route(net, setup, hydraulic_intervals(net, _duration_s(duration_h), on_unbalanced))
+        hyd = hydraulic_intervals(net, _duration_s(duration_h), on_unbalanced)
+        results = route(net, setup, hyd)
         manifest = {"command": "twin water quality", "inp": str(inp), "parameter": results.parameter,
                     "trace_node": net.node_names[setup.trace_node] if setup.trace_node >= 0 else None,
                     "duration_h": duration_h, "quality_step_s": setup.quality_step_s, "units": results.units}
-        write_run(out, quality_solution(results, net), manifest, time.perf_counter() - started, force=force,
+        chlorine = results.parameter == "chemical" and is_chlorine(setup.chemical_name)
+        manifest["chemical"] = setup.chemical_name if results.parameter == "chemical" else None
+        write_run(out, quality_solution(results, net, hyd if chlorine else None), manifest, time.perf_counter() - started, force=force,
                   finish=finish)
     return results, net
 
 
-def quality_solution(results: QualityResults, net: CompiledNetwork) -> RunResult:
-    """The quality table, the mass balance and KPIs over the junctions' last 24 h."""
+def is_chlorine(chemical_name: str) -> bool:
+    """Whether the ``.inp``'s chemical is (free) chlorine, which GB 5749-2022 sets limits for."""
+    name = chemical_name.lower()
+    return "chlor" in name or "氯" in name
+
+
+def quality_solution(results: QualityResults, net: CompiledNetwork,
+                     chlorine_hyd: HydraulicIntervals | None = None) -> RunResult:
+    """The quality table, the mass balance and KPIs over the junctions' last 24 h; for chlorine
+    (given its run's hydraulics), the GB 5749-2022 check of every junction
+    (:func:`twin.water.chlorine_standard.chlorine_check`)."""
     # deferred: pandas is slow to import, and only writing tables needs it
     import pandas as pd
 
@@ -77,7 +90,16 @@ def quality_solution(results: QualityResults, net: CompiledNetwork) -> RunResult
     balance["units"] = f"{results.units}·m³"
     notes = [f"Quality is {results.parameter} in {results.units}; KPIs cover the junctions over the last "
              f"{min(SUMMARY_WINDOW_S, int(results.time_s[-1])) / 3600:g} h of the run."]
-    return RunResult(kpis=kpis, tables={"quality": results.frame()}, notes=notes,
+    tables = {"quality": results.frame()}
+    if chlorine_hyd is not None:
+        tables["chlorine_check"], check = chlorine_check(results, net, window_s=SUMMARY_WINDOW_S, hyd=chlorine_hyd)
+        kpis.update(check)
+        notes.append(f"GB 5749-2022: {check['ends_below_min_chlorine_count']} of {check['network_ends_count']} "
+                     f"network ends below {MIN_END_CHLORINE_MG_PER_L} mg/L free chlorine, "
+                     f"{check['junctions_above_max_chlorine_count']} junctions above {MAX_CHLORINE_MG_PER_L} mg/L "
+                     "(ends: junctions with demand at dead ends or where all flow ends; lowest and highest value "
+                     "over the window).")
+    return RunResult(kpis=kpis, tables=tables, notes=notes,
                      files={"mass_balance.csv": balance.to_csv(index=False).encode("utf-8-sig")})
 
 
