@@ -49,7 +49,8 @@ def network_ends(net: CompiledNetwork, hyd: HydraulicIntervals | None = None) ->
 
 
 def chlorine_check(results: QualityResults, net: CompiledNetwork, ends: list[str] | None = None,
-                   window_s: float | None = None, hyd: HydraulicIntervals | None = None) -> tuple[pd.DataFrame, dict[str, float]]:
+                   window_s: float | None = None,
+                   hyd: HydraulicIntervals | None = None) -> tuple[pd.DataFrame, dict[str, float]]:
     """Each junction's lowest and highest free chlorine (mg/L) over the last ``window_s`` of the run
     (all of it if ``None``) against GB 5749-2022, and KPIs for the report.
 

@@ -52,8 +52,8 @@ def quality_inp(
                     "duration_h": duration_h, "quality_step_s": setup.quality_step_s, "units": results.units}
         chlorine = results.parameter == "chemical" and is_chlorine(setup.chemical_name)
         manifest["chemical"] = setup.chemical_name if results.parameter == "chemical" else None
-        write_run(out, quality_solution(results, net, hyd if chlorine else None), manifest, time.perf_counter() - started, force=force,
-                  finish=finish)
+        solution = quality_solution(results, net, hyd if chlorine else None)
+        write_run(out, solution, manifest, time.perf_counter() - started, force=force, finish=finish)
     return results, net
 
 
