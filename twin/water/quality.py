@@ -172,14 +172,21 @@ def _pool_size(net: CompiledNetwork, setup: QualitySetup, interval_s: np.ndarray
     return int(min(chains * steps, max(16 * chains, POOL_SEGMENTS_CAP))) + 64
 
 
-def route(net: CompiledNetwork, setup: QualitySetup, hyd: HydraulicIntervals) -> QualityResults:
-    """Route quality over the hydraulic intervals and keep the reporting times."""
+def route(net: CompiledNetwork, setup: QualitySetup, hyd: HydraulicIntervals,
+          source_on: np.ndarray | None = None) -> QualityResults:
+    """Route quality over the hydraulic intervals and keep the reporting times.
+
+    ``source_on`` (per interval) switches every source off where False, e.g. outside an
+    injection's window.
+    """
     interval = hyd.interval_s.astype(np.int64)
     starts = hyd.time_s[:-1]
     volume = np.where(net.kind <= PIPE, np.pi * net.diameter_m**2 / 4.0 * net.length_m, 0.0)
     adj_ptr, adj_link = _adjacency(net)
     kw = wall_rates_per_s(net, setup, hyd.flow_m3_per_s)
     strength = _source_strengths(net, setup, starts)
+    if source_on is not None:
+        strength[~np.asarray(source_on, dtype=bool)] = 0.0
     capacity = _pool_size(net, setup, interval)
     while True:
         quality, balance, status = route_quality(
