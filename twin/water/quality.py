@@ -154,7 +154,7 @@ def _source_strengths(net: CompiledNetwork, setup: QualitySetup, time_s: np.ndar
     return strength
 
 
-def _adjacency(net: CompiledNetwork) -> tuple[np.ndarray, np.ndarray]:
+def adjacency(net: CompiledNetwork) -> tuple[np.ndarray, np.ndarray]:
     """Node-to-link CSR, links in reverse order as EPANET's adjacency lists (built by prepending)."""
     nodes = np.concatenate([net.start, net.end])
     links = np.concatenate([np.arange(net.n_links), np.arange(net.n_links)])
@@ -182,7 +182,7 @@ def route(net: CompiledNetwork, setup: QualitySetup, hyd: HydraulicIntervals,
     interval = hyd.interval_s.astype(np.int64)
     starts = hyd.time_s[:-1]
     volume = np.where(net.kind <= PIPE, np.pi * net.diameter_m**2 / 4.0 * net.length_m, 0.0)
-    adj_ptr, adj_link = _adjacency(net)
+    adj_ptr, adj_link = adjacency(net)
     kw = wall_rates_per_s(net, setup, hyd.flow_m3_per_s)
     strength = _source_strengths(net, setup, starts)
     if source_on is not None:
