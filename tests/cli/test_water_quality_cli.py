@@ -90,7 +90,11 @@ def test_bad_options_exit_2_with_one_line(twin_cli, tmp_path, args, names):
     assert not (tmp_path / "x").exists()
 
 
-@pytest.mark.parametrize(("text", "names"), [(MALFORMED_QUALITY, "bad.inp"), (SECOND_ORDER, "ORDER BULK = 2")])
+CHLORINE_GROWS = MALFORMED_QUALITY.replace(" J1 abc\n", " J1 0.5\n[REACTIONS]\n GLOBAL BULK 0.3\n")
+
+
+@pytest.mark.parametrize(("text", "names"), [(MALFORMED_QUALITY, "bad.inp"), (SECOND_ORDER, "ORDER BULK = 2"),
+                                             (CHLORINE_GROWS, "BULK P1")])
 def test_malformed_quality_sections_exit_2_naming_the_file(twin_cli, tmp_path, text, names):
     bad = tmp_path / "bad.inp"
     bad.write_text(text)

@@ -44,7 +44,10 @@ def quality_inp(
     with claim(out, force):
         wn = read_inp(inp)
         net = compile_network(wn, str(inp))
-        setup = quality_setup(wn, net, parameter, trace_node, quality_step_s, source=inp)
+        # free chlorine only decays: a positive (growth) rate for it is an input error
+        name = str(wn.options.quality.chemical_name or "")
+        decays = (parameter or str(wn.options.quality.parameter)).lower() == "chemical" and is_chlorine(name)
+        setup = quality_setup(wn, net, parameter, trace_node, quality_step_s, source=inp, forbid_growth=decays)
         hyd = hydraulic_intervals(net, _duration_s(duration_h), on_unbalanced)
         results = route(net, setup, hyd)
         manifest = {"command": "twin water quality", "inp": str(inp), "parameter": results.parameter,

@@ -199,13 +199,16 @@ def _pipe_rates(wn, net: CompiledNetwork, mode: int, reaction, source) -> tuple[
 
 
 def _check_decay(net: CompiledNetwork, bulk, wall, tank_bulk, source) -> None:
-    for label, values, names in (("BULK", bulk, net.link_names), ("WALL", wall, net.link_names),
-                                 ("TANK", tank_bulk, [net.node_names[n] for n in net.tank_node])):
+    """Refuse growth (a positive rate) of a chemical that can only decay, in the file's per-day terms."""
+    for label, values, names, unit in (
+        ("BULK", bulk, net.link_names, "per day"), ("WALL", wall, net.link_names, "m/day"),
+        ("TANK", tank_bulk, [net.node_names[n] for n in net.tank_node], "per day"),
+    ):
         bad = np.flatnonzero(values > 0)
         if bad.size:
             i = int(bad[0])
-            raise InputError(f"[REACTIONS] {label} {names[i]} = {values[i]:g} per s: a disinfectant "
-                             "must decay (expected <= 0)", source)
+            raise InputError(f"[REACTIONS] {label} {names[i]} = {values[i] * 86400.0:g} {unit}: free chlorine "
+                             "only decays (expected <= 0)", source)
 
 
 def _tank_mixing(wn, net: CompiledNetwork, source) -> tuple[np.ndarray, np.ndarray]:
