@@ -111,3 +111,18 @@ def test_a_file_without_quality_needs_a_parameter(twin_cli, tmp_path):
     assert outcome.exit_code == 2 and "QUALITY = NONE" in outcome.stderr
     ok = twin_cli("water", "quality", bare, "--parameter", "age", "--duration-h", "2", "--out", tmp_path / "y")
     assert ok.exit_code == 0, ok.stderr
+
+
+def test_bundled_network_age_by_town(twin_cli, tmp_path):
+    """The bundled network tags its junctions with their towns: the run adds age by town (街镇)."""
+    repo = Path(__file__).resolve().parents[2]
+    out = tmp_path / "age"
+    outcome = twin_cli("water", "quality", repo / "gis_data" / "water.inp", "--parameter", "age",
+                       "--duration-h", "24", "--out", out)
+    assert outcome.exit_code == 0, outcome.stderr
+    by_place = pd.read_parquet(out / "quality_by_place.parquet")
+    assert by_place.junctions_count.sum() == 963
+    assert by_place.place.str.contains("镇|街道|乡").all()
+    weighted = by_place.demand_weighted_mean_value
+    assert list(weighted) == sorted(weighted, reverse=True)  # oldest water drawn first
+    assert (by_place.max_value <= 24.0 + 1e-9).all()

@@ -70,3 +70,18 @@ def test_named_sampling_points_and_wrong_inputs():
     age = route(net, quality_setup(wn, net, "age"), hyd)
     with pytest.raises(InputError, match="parameter = age"):
         chlorine_check(age, net)
+
+
+def test_quality_by_place_counts_ends_and_sorts_worst_first():
+    from twin.water.quality_places import quality_by_place
+
+    results, net, hyd = _run(bulk_per_day=-8.0)
+    check, kpis = chlorine_check(results, net, window_s=24 * 3600, hyd=hyd)
+    places = ["north"] * 5 + ["south"] * (net.n_junctions - 5)
+    table = quality_by_place(results, net, places, 24 * 3600, check)
+    assert table.junctions_count.sum() == net.n_junctions
+    assert table.ends_count.sum() == kpis["network_ends_count"]
+    assert table.ends_below_min_count.sum() == kpis["ends_below_min_chlorine_count"]
+    assert list(table.min_value) == sorted(table.min_value)  # lowest chlorine first
+    south = check.iloc[5:]
+    assert table.set_index("place").loc["south", "min_value"] == pytest.approx(south.min_mg_per_l.min())

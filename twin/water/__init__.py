@@ -19,6 +19,7 @@ Water quality on those hydraulics (EPANET 2.2's Lagrangian method, kernels in ``
 * ``quality`` - every hydraulic interval kept and the quality routed over them;
 * ``quality_run`` - ``twin water quality``: the quality table, mass balance and KPIs;
 * ``chlorine_standard`` - GB 5749-2022 free chlorine at the network's ends;
+* ``quality_places`` - quality by town or 街道, worst first;
 * ``injection`` - contaminant injections routed together over one hydraulic solution.
 
 What the twin asks of it:

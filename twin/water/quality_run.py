@@ -17,13 +17,16 @@ import numpy as np
 
 from kernels.hydraulics.codes import JUNCTION
 from kernels.quality.codes import AGE, CHEMICAL, PARAMETER_NAMES
+from twin.city.folder import load_city
 from twin.errors import InputError
 from twin.results import FolderHook, RunResult, claim, write_run
 from twin.water.chlorine_standard import MAX_CHLORINE_MG_PER_L, MIN_END_CHLORINE_MG_PER_L, chlorine_check
 from twin.water.compile import compile_network
 from twin.water.epanet_io import read_inp
 from twin.water.network import CompiledNetwork
+from twin.water.places import inp_node_tags, junction_places
 from twin.water.quality import HydraulicIntervals, QualityResults, hydraulic_intervals, route
+from twin.water.quality_places import quality_by_place
 from twin.water.quality_setup import quality_setup
 from twin.water.simulation import UnbalancedPolicy
 
@@ -55,7 +58,7 @@ def quality_inp(
                     "duration_h": duration_h, "quality_step_s": setup.quality_step_s, "units": results.units}
         chlorine = results.parameter == "chemical" and is_chlorine(setup.chemical_name)
         manifest["chemical"] = setup.chemical_name if results.parameter == "chemical" else None
-        solution = quality_solution(results, net, hyd if chlorine else None)
+        solution = quality_solution(results, net, hyd if chlorine else None, _places(inp, net))
         write_run(out, solution, manifest, time.perf_counter() - started, force=force, finish=finish)
     return results, net
 
@@ -66,8 +69,17 @@ def is_chlorine(chemical_name: str) -> bool:
     return "chlor" in name or "氯" in name
 
 
+def _places(inp: Path, net: CompiledNetwork) -> list[str] | None:
+    """Each junction's town or 街道 when the ``.inp`` tags its nodes (the bundled network does),
+    with the city's names; ``None`` for an untagged network."""
+    tags = inp_node_tags(Path(inp))
+    if not tags:
+        return None
+    return junction_places(net, [tags.get(name) for name in net.node_names[: net.n_junctions]], load_city())
+
+
 def quality_solution(results: QualityResults, net: CompiledNetwork,
-                     chlorine_hyd: HydraulicIntervals | None = None) -> RunResult:
+                     chlorine_hyd: HydraulicIntervals | None = None, places: list[str] | None = None) -> RunResult:
     """The quality table, the mass balance and KPIs over the junctions' last 24 h; for chlorine
     (given its run's hydraulics), the GB 5749-2022 check of every junction
     (:func:`twin.water.chlorine_standard.chlorine_check`)."""
@@ -102,6 +114,12 @@ def quality_solution(results: QualityResults, net: CompiledNetwork,
                      f"{check['junctions_above_max_chlorine_count']} junctions above {MAX_CHLORINE_MG_PER_L} mg/L "
                      "(ends: junctions with demand at dead ends or where all flow ends; lowest and highest value "
                      "over the window).")
+    if places is not None:
+        tables["quality_by_place"] = quality_by_place(results, net, places, SUMMARY_WINDOW_S,
+                                                      tables.get("chlorine_check"))
+        if chlorine_hyd is not None:
+            kpis["places_with_ends_below_min_chlorine_count"] = int(
+                (tables["quality_by_place"].ends_below_min_count > 0).sum())
     return RunResult(kpis=kpis, tables=tables, notes=notes,
                      files={"mass_balance.csv": balance.to_csv(index=False).encode("utf-8-sig")})
 
