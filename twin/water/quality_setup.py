@@ -251,8 +251,9 @@ def _sources(wn, net: CompiledNetwork, mode: int, source) -> tuple[np.ndarray, n
         stype[n] = SOURCE_NAMES.index(kind)
         if kind == "MASS":
             # WNTR 1.x's reader tests the node name, not the type, for MASS (io.py _read_sources),
-            # so it converts a mass rate as a concentration: base = (mass/min) / 1000. Undo that,
-            # then mass/min -> g/s. The EPANET validation test of a mass booster fails if this changes.
+            # so it converts a mass rate as a concentration: base = rate x (kg per file mass unit
+            # per litre). Undo that and convert mass/min to g/s: base / 60 for mg and ug alike.
+            # The EPANET validation test of a mass booster fails if WNTR changes this.
             strength[n] = base * KG_PER_M3_TO_MG_PER_L / 60.0 / MG_PER_G
         else:
             strength[n] = base * KG_PER_M3_TO_MG_PER_L
