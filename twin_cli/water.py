@@ -98,6 +98,13 @@ def quality(
     on_unbalanced: Unbalanced = typer.Option(
         Unbalanced.error, "--on-unbalanced", case_sensitive=False,
         help="If a hydraulic step does not converge: error, relax, pdd or continue (as for solve)."),
+    chlorine_dose_mg_per_l: float | None = typer.Option(
+        None, "--chlorine-dose-mg-per-l", help="Route free chlorine dosed at every reservoir at this "
+        "concentration instead of the file's quality options (then checked against GB 5749-2022)."),
+    bulk_per_day: float | None = typer.Option(
+        None, "--bulk-per-day", help="With a dose: bulk decay rate, per day (<= 0) [default: -0.5]."),
+    wall_m_per_day: float | None = typer.Option(
+        None, "--wall-m-per-day", help="With a dose: wall decay rate, m/day (<= 0) [default: -0.3048]."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output folder."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary."),
 ) -> None:
@@ -110,7 +117,9 @@ def quality(
 
     set_quiet(quiet)
     results, net = quality_inp(inp, out, parameter=parameter, trace_node=trace_node, duration_h=duration_h,
-                               quality_step_s=quality_step_s, on_unbalanced=on_unbalanced.value, force=force)
+                               quality_step_s=quality_step_s, on_unbalanced=on_unbalanced.value, force=force,
+                               chlorine_dose_mg_per_l=chlorine_dose_mg_per_l, bulk_per_day=bulk_per_day,
+                               wall_m_per_day=wall_m_per_day)
     if quiet:
         return
     final = results.value[-1, : net.n_junctions]

@@ -126,3 +126,34 @@ def test_bundled_network_age_by_town(twin_cli, tmp_path):
     weighted = by_place.demand_weighted_mean_value
     assert list(weighted) == sorted(weighted, reverse=True)  # oldest water drawn first
     assert (by_place.max_value <= 24.0 + 1e-9).all()
+
+
+def test_chlorine_dosed_at_the_plants_of_the_bundled_network(twin_cli, tmp_path):
+    """The bundled network carries no quality options: dose 0.8 mg/L at both plants and check
+    GB 5749-2022 town by town."""
+    repo = Path(__file__).resolve().parents[2]
+    out = tmp_path / "chlorine"
+    outcome = twin_cli("water", "quality", repo / "gis_data" / "water.inp", "--chlorine-dose-mg-per-l", "0.8",
+                       "--bulk-per-day", "-1.0", "--duration-h", "36", "--out", out)
+    assert outcome.exit_code == 0, outcome.stderr
+    kpis = json.loads((out / "kpis.json").read_text())
+    assert kpis["max_chemical_mg_per_l"] == pytest.approx(0.8)
+    assert kpis["network_ends_count"] > 0 and kpis["junctions_above_max_chlorine_count"] == 0
+    by_place = pd.read_parquet(out / "quality_by_place.parquet")
+    assert by_place.ends_below_min_count.sum() == kpis["ends_below_min_chlorine_count"]
+    assert kpis["places_with_ends_below_min_chlorine_count"] == int((by_place.ends_below_min_count > 0).sum())
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["chlorine_dose_mg_per_l"] == 0.8 and manifest["bulk_per_day"] == -1.0
+
+
+@pytest.mark.parametrize(("args", "names"), [
+    (("--chlorine-dose-mg-per-l", "0"), "--chlorine-dose-mg-per-l 0.0"),
+    (("--chlorine-dose-mg-per-l", "1", "--bulk-per-day", "0.2"), "--bulk-per-day 0.2"),
+    (("--chlorine-dose-mg-per-l", "1", "--parameter", "age"), "--chlorine-dose-mg-per-l"),
+    (("--wall-m-per-day", "-0.1"), "--wall-m-per-day"),
+])
+def test_bad_dosing_exits_2_with_one_line(twin_cli, tmp_path, args, names):
+    outcome = twin_cli("water", "quality", NET3, *args, "--out", tmp_path / "x")
+    assert outcome.exit_code == 2
+    assert len(outcome.stderr.strip().splitlines()) == 1
+    assert names in outcome.stderr

@@ -82,6 +82,7 @@ def test_quality_by_place_counts_ends_and_sorts_worst_first():
     assert table.junctions_count.sum() == net.n_junctions
     assert table.ends_count.sum() == kpis["network_ends_count"]
     assert table.ends_below_min_count.sum() == kpis["ends_below_min_chlorine_count"]
-    assert list(table.min_value) == sorted(table.min_value)  # lowest chlorine first
+    weighted = list(table.demand_weighted_mean_value)
+    assert weighted == sorted(weighted)  # least chlorine drawn first
     south = check.iloc[5:]
     assert table.set_index("place").loc["south", "min_value"] == pytest.approx(south.min_mg_per_l.min())

@@ -25,8 +25,8 @@ def quality_by_place(results: QualityResults, net: CompiledNetwork, places: Sequ
                      window_s: float | None = None, check: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per place: ``junctions_count``, ``min_``/``mean_``/``max_value`` and the mean weighted by
     base demand (``demand_weighted_mean_value``, what people draw), in ``results.units``, over the
-    last ``window_s`` of the run (all of it if ``None``), sorted worst first (oldest water drawn;
-    for a chemical, the lowest minimum); with ``check`` (the chlorine check's table), ``ends_count``
+    last ``window_s`` of the run (all of it if ``None``), sorted worst first by the demand-weighted
+    mean (oldest water drawn; for a chemical, the least); with ``check`` (the chlorine check's table), ``ends_count``
     and ``ends_below_min_count`` too. ``places`` is per junction."""
     # deferred: pandas is slow to import, and only the table needs it
     import pandas as pd
@@ -50,7 +50,9 @@ def quality_by_place(results: QualityResults, net: CompiledNetwork, places: Sequ
         ends = check.assign(place=frame.place.to_numpy()).groupby("place", sort=False).agg(
             ends_count=("is_end", "sum"), ends_below_min_count=("below_min_at_end", "sum")).reset_index()
         table = table.merge(ends, on="place", how="left")
-    worst_first = ("min_value", True) if results.parameter == "chemical" else ("demand_weighted_mean_value", False)
-    table = table.sort_values(worst_first[0], ascending=worst_first[1], kind="stable").reset_index(drop=True)
+    # worst first: the oldest water drawn, or the least chemical drawn (stagnant junctions without
+    # demand make every place's minimum 0 or its maximum the run's length, so they cannot rank)
+    low_first = results.parameter == "chemical"
+    table = table.sort_values("demand_weighted_mean_value", ascending=low_first, kind="stable").reset_index(drop=True)
     table["units"] = results.units
     return table

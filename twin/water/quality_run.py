@@ -27,7 +27,7 @@ from twin.water.network import CompiledNetwork
 from twin.water.places import inp_node_tags, junction_places
 from twin.water.quality import HydraulicIntervals, QualityResults, hydraulic_intervals, route
 from twin.water.quality_places import quality_by_place
-from twin.water.quality_setup import quality_setup
+from twin.water.quality_setup import chlorine_dosing, quality_setup
 from twin.water.simulation import UnbalancedPolicy
 
 SUMMARY_WINDOW_S = 24 * 3600
@@ -39,21 +39,37 @@ def quality_inp(
     inp: Path, out: Path, parameter: str | None = None, trace_node: str | None = None,
     duration_h: float | None = None, quality_step_s: int | None = None,
     on_unbalanced: UnbalancedPolicy = "error", force: bool = False, finish: FolderHook | None = None,
+    chlorine_dose_mg_per_l: float | None = None, bulk_per_day: float | None = None,
+    wall_m_per_day: float | None = None,
 ) -> tuple[QualityResults, CompiledNetwork]:
-    """Simulate an ``.inp``'s water quality and write the run folder ``out``."""
+    """Simulate an ``.inp``'s water quality and write the run folder ``out``.
+
+    ``chlorine_dose_mg_per_l`` routes free chlorine dosed at every reservoir instead of the file's
+    quality options (:func:`twin.water.quality_setup.chlorine_dosing`, with ``bulk_per_day`` and
+    ``wall_m_per_day``)."""
     started = time.perf_counter()
     if parameter is not None and parameter.lower() not in PARAMETER_NAMES:
         raise InputError(f"--parameter {parameter}: expected age, chemical or trace")
     with claim(out, force):
         wn = read_inp(inp)
         net = compile_network(wn, str(inp))
-        # free chlorine only decays: a positive (growth) rate for it is an input error
-        name = str(wn.options.quality.chemical_name or "")
-        decays = (parameter or str(wn.options.quality.parameter)).lower() == "chemical" and is_chlorine(name)
-        setup = quality_setup(wn, net, parameter, trace_node, quality_step_s, source=inp, forbid_growth=decays)
+        if chlorine_dose_mg_per_l is not None:
+            if parameter not in (None, "chemical") or trace_node is not None:
+                raise InputError("--chlorine-dose-mg-per-l: routes chlorine; give no other --parameter or --trace-node")
+            setup = chlorine_dosing(net, chlorine_dose_mg_per_l, bulk_per_day, wall_m_per_day, quality_step_s)
+        elif bulk_per_day is not None or wall_m_per_day is not None:
+            raise InputError("--bulk-per-day and --wall-m-per-day go with --chlorine-dose-mg-per-l "
+                             "(otherwise the .inp's [REACTIONS] apply)")
+        else:
+            # free chlorine only decays: a positive (growth) rate for it is an input error
+            name = str(wn.options.quality.chemical_name or "")
+            decays = (parameter or str(wn.options.quality.parameter)).lower() == "chemical" and is_chlorine(name)
+            setup = quality_setup(wn, net, parameter, trace_node, quality_step_s, source=inp, forbid_growth=decays)
         hyd = hydraulic_intervals(net, _duration_s(duration_h), on_unbalanced)
         results = route(net, setup, hyd)
         manifest = {"command": "twin water quality", "inp": str(inp), "parameter": results.parameter,
+                    "chlorine_dose_mg_per_l": chlorine_dose_mg_per_l, "bulk_per_day": bulk_per_day,
+                    "wall_m_per_day": wall_m_per_day,
                     "trace_node": net.node_names[setup.trace_node] if setup.trace_node >= 0 else None,
                     "duration_h": duration_h, "quality_step_s": setup.quality_step_s, "units": results.units}
         chlorine = results.parameter == "chemical" and is_chlorine(setup.chemical_name)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kernels.hydraulics.codes import PIPE
+from kernels.hydraulics.codes import PIPE, RESERVOIR
 from kernels.quality.codes import (
     AGE,
     CHEMICAL,
@@ -287,3 +287,42 @@ def _quality_step(wn, net: CompiledNetwork, quality_step_s: int | None, source) 
     return min(step, hstep) if step > 0 else max(hstep // 10, 1)
 
 
+
+
+DEFAULT_BULK_PER_DAY = -0.5
+"""Bulk decay of free chlorine when dosing from the command line (per day; EPANET's Net1 example)."""
+DEFAULT_WALL_M_PER_DAY = -0.3048
+"""Wall decay of free chlorine when dosing from the command line (m/day: Net1's -1 ft/day)."""
+
+
+def chlorine_dosing(net: CompiledNetwork, dose_mg_per_l: float, bulk_per_day: float | None = None,
+                    wall_m_per_day: float | None = None, quality_step_s: int | None = None) -> QualitySetup:
+    """Free chlorine dosed at every reservoir (the plants) at ``dose_mg_per_l``, decaying in bulk
+    (per day; default :data:`DEFAULT_BULK_PER_DAY`, also in tanks) and at the pipe wall (m/day;
+    default :data:`DEFAULT_WALL_M_PER_DAY`), starting from 0 mg/L everywhere else, whatever the
+    ``.inp``'s quality options say: what a planner asks of a network that carries none (the
+    bundled one)."""
+    bulk_per_day = DEFAULT_BULK_PER_DAY if bulk_per_day is None else float(bulk_per_day)
+    wall_m_per_day = DEFAULT_WALL_M_PER_DAY if wall_m_per_day is None else float(wall_m_per_day)
+    if not (np.isfinite(dose_mg_per_l) and 0 < dose_mg_per_l <= 10):
+        raise InputError(f"--chlorine-dose-mg-per-l {dose_mg_per_l}: expected 0 < dose <= 10 mg/L")
+    for key, value in (("--bulk-per-day", bulk_per_day), ("--wall-m-per-day", wall_m_per_day)):
+        if not np.isfinite(value) or value > 0:
+            raise InputError(f"{key} {value}: free chlorine only decays (expected <= 0)")
+    pipes = net.kind <= PIPE
+    n_tanks = len(net.tank_node)
+    initial = np.zeros(net.n_nodes)
+    initial[net.node_kind == RESERVOIR] = dose_mg_per_l
+    hstep = int(net.times.hydraulic_step_s)
+    step = min(int(quality_step_s), hstep) if quality_step_s else max(hstep // 10, 1)
+    if quality_step_s is not None and quality_step_s <= 0:
+        raise InputError(f"--quality-step-s {quality_step_s}: must be > 0")
+    return QualitySetup(
+        mode=CHEMICAL, trace_node=-1, quality_step_s=step, tolerance=0.01, initial=initial,
+        bulk_per_s=np.where(pipes, bulk_per_day / 86400.0, 0.0),
+        wall_m_per_s=np.where(pipes, wall_m_per_day / 86400.0, 0.0),
+        tank_bulk_per_s=np.full(n_tanks, bulk_per_day / 86400.0), tank_mix=np.full(n_tanks, MIX1, dtype=np.int64),
+        tank_mix_volume_m3=np.zeros(n_tanks), source_type=np.full(net.n_nodes, NO_SOURCE, dtype=np.int64),
+        source_strength=np.zeros(net.n_nodes), source_pattern=np.full(net.n_nodes, -1, dtype=np.int64),
+        diffusivity_m2_per_s=CHLORINE_DIFFUSIVITY_M2_PER_S, chemical_name="Chlorine",
+    )
