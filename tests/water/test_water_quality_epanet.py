@@ -22,11 +22,12 @@ TO_OUR_UNITS = {"age": 1 / 3600.0, "chemical": 1000.0, "trace": 1.0}  # WNTR: s,
 HOURS = 72
 
 
-def _epanet_quality(wn, parameter: str):
-    """EPANET's reported times (s) and node quality (WNTR units)."""
+def _epanet_quality(wn, workdir: Path):
+    """EPANET's reported times (s) and node quality (WNTR units); its files go to ``workdir``
+    (WNTR's default prefix is the working folder, shared by parallel test workers)."""
     import wntr
 
-    results = wntr.sim.EpanetSimulator(wn).run_sim()
+    results = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(workdir / "epanet"))
     q = results.node["quality"]
     return q.index.to_numpy(), q
 
@@ -39,7 +40,7 @@ def compare(wn, tmp_path: Path, parameter: str, trace_node: str | None = None) -
     wn.options.quality.parameter = parameter.upper()
     if trace_node is not None:
         wn.options.quality.trace_node = trace_node
-    times, q = _epanet_quality(wn, parameter)
+    times, q = _epanet_quality(wn, tmp_path)
     assert np.array_equal(ours.time_s, times)
     theirs = q[ours.node_names].to_numpy() * TO_OUR_UNITS[parameter]
     last_day = ours.time_s >= (HOURS - 24) * 3600
