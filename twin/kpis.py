@@ -66,7 +66,7 @@ SI_UNIT_TEXT: dict[str, tuple[str, str]] = {
     "calls": ("通", "calls"), "gpus": ("卡", "GPUs"), "pflops": ("P", "P"), "mw": ("MW", "MW"),
     "mwh": ("MWh", "MWh"), "cny": ("元", "CNY"), "cny_per_day": ("元/日", "CNY/day"),
     "person_h": ("人·时", "person-h"), "m_per_s": ("m/s", "m/s"), "m3_per_s": ("m³/s", "m³/s"),
-    "jobs": ("个作业", "jobs"), "people": ("人", "people"),
+    "jobs": ("个作业", "jobs"), "people": ("人", "people"), "mg_per_l": ("mg/L", "mg/L"),
 }
 """How the SI unit of a name is written for people, in each language."""
 

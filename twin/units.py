@@ -28,6 +28,7 @@ _SUFFIX_UNITS: tuple[tuple[str, str], ...] = tuple(
             "_m3_per_s": "m³/s",
             "_m3_per_h": "m³/h",
             "_l_per_s": "L/s",
+            "_mg_per_l": "mg/L",
             "_m_per_s": "m/s",
             "_km_per_h": "km/h",
             "_veh": "veh",

@@ -13,6 +13,15 @@ The network and its hydraulics, bottom up:
   extended-period driver, whose ``hydraulic_results`` are what everything above reads;
 * ``solve`` - ``twin water solve``: an ``.inp`` simulated and written as tables.
 
+Water quality on those hydraulics (EPANET 2.2's Lagrangian method, kernels in ``kernels/quality/``):
+
+* ``quality_setup`` - the ``.inp``'s quality options, reactions, sources and tank mixing;
+* ``quality`` - every hydraulic interval kept and the quality routed over them;
+* ``quality_run`` - ``twin water quality``: the quality table, mass balance and KPIs;
+* ``chlorine_standard`` - GB 5749-2022 free chlorine at the network's ends;
+* ``quality_places`` - quality by town or 街道, worst first;
+* ``injection`` - contaminant injections routed together over one hydraulic solution.
+
 What the twin asks of it:
 
 * ``leaks`` - orifice leaks and bursts anywhere along a pipe;

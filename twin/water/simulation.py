@@ -383,6 +383,24 @@ class ExtendedPeriodSimulation:
                 self._rtime += self.rstep_s
             self._needs_solve = True
 
+    def step(self) -> int:
+        """Solve at the current time if needed, then move on one hydraulic step (EPANET
+        ``runhyd`` + ``nexthyd``) and return its length (s); 0 once the duration is reached.
+
+        The state's flows and demands are then still those of the step just taken (the next
+        solve happens on the next call), which is what the water-quality router reads.
+        """
+        if self.time_s >= self.duration_s:
+            return 0
+        if self._needs_solve:
+            self.solve_now()
+        tstep = self._next_step(self.duration_s - self.time_s)
+        self.time_s += tstep
+        if self.time_s >= self._rtime:
+            self._rtime += self.rstep_s
+        self._needs_solve = True
+        return tstep
+
     def finish(self) -> HydraulicResults:
         """Run to the end of the duration, solve the last time and return the results."""
         self.run_until(self.duration_s)
