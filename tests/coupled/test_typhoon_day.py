@@ -1,0 +1,127 @@
+"""The coupled typhoon day: each coupling alone changes only its system; same seed, same KPIs;
+no closed link carries flow; vehicles are conserved.
+
+Runs on the bundled city with a reduced traffic window (30 min at the storm's peak) and a
+smaller compute centre, so the four single-coupling days fit a test run.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from scenarios.kinds.typhoon_day import TyphoonDayFile, prepare, run_all, typhoon_kpis
+from twin.coupled import timeline
+from twin.coupled.typhoon import COUPLINGS, run_day
+
+REDUCED = {
+    "scenario": {"kind": "typhoon_day", "name": "typhoon_test", "seed": 7, "start": "2026-09-01T00:00:00",
+                 "duration_s": 86400.0},
+    "traffic": {"begin_s": 34200.0, "duration_s": 1800.0},  # 09:30-10:00, the storm's peak at 09:36
+    "compute": {"nodes": 32, "jobs_per_h": 12.0},
+}
+
+
+def reduced_config(**couplings: bool) -> TyphoonDayFile:
+    data = {**REDUCED, "couplings": couplings}
+    return TyphoonDayFile.model_validate(json.loads(json.dumps(data)), strict=False)
+
+
+@pytest.fixture(scope="module")
+def prepared():
+    return prepare(reduced_config())
+
+
+@pytest.fixture(scope="module")
+def days(prepared):
+    """The day with no coupling, and with each coupling alone."""
+    off = dict.fromkeys(COUPLINGS, False)
+    runs = {"none": run_day(prepared.day, prepared.settings, off, 7, reduced_config().scenario.start)}
+    for name in COUPLINGS:
+        runs[name] = run_day(prepared.day, prepared.settings, {**off, name: True}, 7,
+                             reduced_config().scenario.start)
+    return runs
+
+
+def _traffic_same(a, b) -> bool:
+    return np.array_equal(a.roads.model.state.veh_arrive_s, b.roads.model.state.veh_arrive_s, equal_nan=True)
+
+
+def _water_same(a, b) -> bool:
+    return np.array_equal(a.water_results.pressure_m, b.water_results.pressure_m)
+
+
+def _compute_same(a, b) -> bool:
+    return a.compute.kpis == b.compute.kpis
+
+
+def test_the_storm_floods_roads_and_stations_and_crosses_the_derate_threshold(prepared):
+    day = prepared.day
+    assert timeline.closed_links_over_time(day).max() > 0
+    assert (day.facility_depth_m.max(axis=0) >= prepared.settings.facility_flood_depth_m).any()
+    assert day.rain.intensity_mm_per_h().max() >= prepared.settings.derate_above_mm_per_h
+
+
+def test_flood_alone_adds_traffic_delay_and_nothing_else(days):
+    none, flood = days["none"], days["flood_roads"]
+    assert flood.roads.kpis()["vehicle_hours_veh_h"] > none.roads.kpis()["vehicle_hours_veh_h"]
+    assert flood.roads.rerouted > 0
+    assert _water_same(flood, none) and _compute_same(flood, none)
+
+
+def test_pump_outage_alone_drops_pressure_and_nothing_else(days, prepared):
+    none, pump = days["none"], days["pump_outage"]
+    nj = prepared.day.water.n_junctions
+    drop = none.water_results.pressure_m[:, :nj] - pump.water_results.pressure_m[:, :nj]
+    assert drop.max() > 5.0
+    assert pump.water.log.events and not none.water.log.events
+    assert _traffic_same(pump, none) and _compute_same(pump, none)
+
+
+def test_grid_derate_alone_preempts_jobs_and_nothing_else(days):
+    none, derate = days["none"], days["grid_derate"]
+    assert [e[1] for e in derate.compute_log.events] == ["derate", "restore"]
+    assert derate.compute_log.events[0][3] > 0  # jobs on the nodes taken down roll back and requeue
+    assert derate.compute.kpis["lost_gpu_h"] > none.compute.kpis["lost_gpu_h"]
+    assert _traffic_same(derate, none) and _water_same(derate, none)
+
+
+def test_no_closed_link_carries_flow_and_vehicles_are_conserved(days, prepared):
+    trips = prepared.day.trips
+    due = int(np.count_nonzero(trips.depart_s < prepared.settings.traffic_duration_s))
+    for outcome in days.values():
+        kpis = outcome.roads.kpis()
+        assert kpis["departed_veh"] + kpis["waiting_to_depart_veh"] == due
+    flood = days["flood_roads"].roads
+    assert flood.log.closed_links and max(flood.log.closed_links) > 0
+    assert flood.log.entries_while_closed == 0
+
+
+def test_the_coupled_day_is_the_sum_of_its_couplings(days, prepared):
+    """All couplings on: each system is what its coupling alone made it (nothing feeds back)."""
+    everything = run_day(prepared.day, prepared.settings, dict.fromkeys(COUPLINGS, True), 7,
+                         reduced_config().scenario.start)
+    assert _traffic_same(everything, days["flood_roads"])
+    assert _water_same(everything, days["pump_outage"])
+    assert _compute_same(everything, days["grid_derate"])
+
+
+def test_same_seed_same_kpi_bytes(prepared):
+    config = reduced_config()
+    first = json.dumps(typhoon_kpis(prepared, run_all(config, prepared)), sort_keys=True)
+    again = prepare(config)
+    second = json.dumps(typhoon_kpis(again, run_all(config, again)), sort_keys=True)
+    assert first == second
+    kpis = json.loads(first)
+    assert kpis["flood_added_vehicle_hours_h"] > 0
+    assert kpis["pump_outage_added_person_hours_person_h"] > 0
+    assert kpis["derate_gpu_hours_unavailable_h"] > 0
+
+
+def test_hourly_person_hours_split_states_across_hours():
+    times = np.array([0.0, 1800.0, 5400.0])
+    people = np.array([10.0, 20.0, 0.0])
+    # 10 people for 0.5 h, then 20 for 0.5 h in hour 0; 20 for 0.5 h in hour 1; none after
+    assert timeline.hourly_person_hours(times, people, 3 * 3600.0).tolist() == [15.0, 10.0, 0.0]
