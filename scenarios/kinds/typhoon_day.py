@@ -22,7 +22,8 @@ from pydantic import Field
 
 from scenarios.registry import scenario_kind
 from scenarios.validation import CheckContext, SizeEstimate
-from twin.city.folder import load_city
+from twin.city.folder import City, load_city
+from twin.city.places import nearest_names
 from twin.compute.cluster_spec import ClusterSpec
 from twin.compute.workload import synthetic
 from twin.config import ScenarioFile, StrictModel
@@ -30,6 +31,7 @@ from twin.coupled import timeline
 from twin.coupled.typhoon import (
     COUPLING_SYSTEM,
     COUPLINGS,
+    BurstSetup,
     CityDay,
     DayOutcome,
     DaySettings,
@@ -39,6 +41,7 @@ from twin.coupled.typhoon import (
 from twin.coupled.typhoon_figures import timeline_figure
 from twin.coupled.water import water_facilities
 from twin.engine import Engine
+from twin.errors import InputError
 from twin.hazards.flood import flood_geometry, simulate_flood
 from twin.hazards.ponding import design_drain_capacity_mm_per_h
 from twin.hazards.storm import RainSeries, StormFormula, chicago_storm, read_rain_csv
@@ -46,11 +49,15 @@ from twin.kpis import LANGS, kpi_info
 from twin.plot_style import in_both_languages
 from twin.results import Answer, RunResult
 from twin.traffic.demand import DemandConfig, gravity_od, sample_trips
-from twin.traffic.network import network_from_graph
+from twin.traffic.network import TrafficNetwork, network_from_graph
 from twin.traffic.params import TrafficParams
+from twin.water.burst import Burst, BurstOutcome, Crew, Repair, RoadLocator, largest_main
 from twin.water.compile import compile_network
-from twin.water.epanet_io import read_inp
-from twin.water.service import population_served, service_network
+from twin.water.epanet_io import link_tags, read_inp
+from twin.water.leaks import Leak
+from twin.water.network import CompiledNetwork
+from twin.water.places import inp_sections
+from twin.water.service import person_hours_below, population_served, service_network
 from twin.water.town_supply import junction_towns
 
 if TYPE_CHECKING:
@@ -114,11 +121,25 @@ class ComputeTable(StrictModel):
     restore_delay_s: float = Field(default=1800.0, ge=0, description="Power back after the rain falls below (s).")
 
 
+class BurstTable(StrictModel):
+    """The ``[burst]`` table: the main that bursts in the storm (``main_burst``) and its crew."""
+
+    pipe: str = Field(default="auto", description="Pipe that bursts; 'auto': the network's largest trunk main.")
+    at_s: float = Field(default=34200.0, ge=0, description="Burst time after the scenario start (s).")
+    area_fraction: float = Field(default=0.5, gt=0, le=1, description="Hole area / the pipe's section.")
+    mobilise_s: float = Field(default=600.0, ge=0, description="From dispatch to leaving the depot (s).")
+    valve_close_s: float = Field(default=300.0, ge=0, description="Time to find and close one valve (s).")
+    repair_median_s: float = Field(default=14400.0, gt=0, description="Median repair time (lognormal) (s).")
+    repair_sigma: float = Field(default=0.4, ge=0, le=2, description="Log standard deviation of the repair time.")
+
+
 class CouplingsTable(StrictModel):
     """The ``[couplings]`` table: each coupling by name, on or off (off: its system's dry day)."""
 
     flood_roads: bool = Field(default=True, description="Water on the roads slows and closes links; trips reroute.")
     pump_outage: bool = Field(default=True, description="Flooded pump stations and plants stop; pressures fall.")
+    main_burst: bool = Field(default=True, description="A main bursts in the storm; its crew drives the flooded "
+                             "roads when flood_roads is on.")
     grid_derate: bool = Field(default=True, description="The storm derates the grid; the centre loses nodes.")
 
 
@@ -130,6 +151,7 @@ class TyphoonDayFile(ScenarioFile):
     traffic: TrafficTable = TrafficTable()
     water: WaterTable = WaterTable()
     compute: ComputeTable = ComputeTable()
+    burst: BurstTable = BurstTable()
     couplings: CouplingsTable = CouplingsTable()
 
 
@@ -188,7 +210,8 @@ def prepare(config: TyphoonDayFile) -> Prepared:  # long: one pass over the city
                      streams.rng("compute_jobs"))
     day = CityDay(rain, flood, network, trips, service_network(base), facilities,
                   flood.site_depth_m(zone, ground), jobs, ClusterSpec(nodes=compute.nodes,
-                                                                      gpus_per_node=compute.gpus_per_node))
+                                                                      gpus_per_node=compute.gpus_per_node),
+                  burst_setup(config.burst, base, wn, city, network))
     settings = DaySettings(
         duration_s=header.duration_s, traffic_begin_s=traffic.begin_s, traffic_duration_s=traffic.duration_s,
         flood_update_s=traffic.update_s, facility_flood_depth_m=config.water.flood_depth_m,
@@ -202,6 +225,20 @@ def prepare(config: TyphoonDayFile) -> Prepared:  # long: one pass over the city
                     np.array(junction_towns(wn, base)), names, capacity)
 
 
+def burst_setup(table: BurstTable, base: CompiledNetwork, wn: object, city: City,
+                network: TrafficNetwork) -> BurstSetup:
+    """The burst pipe (or the largest trunk main), the valve layer, the crew by the first plant."""
+    pipe = largest_main(base, link_tags(wn), None) if table.pipe == "auto" else table.pipe
+    if pipe is None:
+        raise InputError("[burst] pipe = 'auto': the water network has no main to burst", city.water_inp)
+    return BurstSetup(
+        net=base, valves=city.water_valves, roads=city.roads, locator=RoadLocator(city.roads),
+        burst=Burst(Leak(pipe, 0.5, area_fraction=table.area_fraction), at_s=table.at_s),
+        crew=Crew(mobilise_s=table.mobilise_s, valve_close_s=table.valve_close_s),
+        repair=Repair(table.repair_median_s, table.repair_sigma),
+        edge_link={tuple(key): k for k, key in enumerate(network.link_keys)})
+
+
 # ---- the runs ------------------------------------------------------------------------------------------
 @dataclass
 class Runs:
@@ -209,6 +246,8 @@ class Runs:
 
     main: DayOutcome
     dry: dict[str, DayOutcome]
+    crew_dry: DayOutcome | None = None
+    """The burst with its crew on dry roads (when both main_burst and flood_roads are on)."""
 
 
 def run_all(config: TyphoonDayFile, prepared: Prepared) -> Runs:
@@ -221,7 +260,11 @@ def run_all(config: TyphoonDayFile, prepared: Prepared) -> Runs:
         system = COUPLING_SYSTEM[name]
         dry[system] = run_day(prepared.day, prepared.settings, {**couplings, name: False}, header.seed,
                               header.start, systems=(system,)) if couplings[name] else main
-    return Runs(main, dry)
+    crew_dry = None
+    if couplings["main_burst"] and couplings["flood_roads"]:
+        crew_dry = run_day(prepared.day, prepared.settings, {**couplings, "flood_roads": False}, header.seed,
+                           header.start, systems=("burst",))
+    return Runs(main, dry, crew_dry)
 
 
 def typhoon_kpis(prepared: Prepared, runs: Runs) -> dict[str, float]:  # long: one KPI block per system
@@ -258,6 +301,7 @@ def typhoon_kpis(prepared: Prepared, runs: Runs) -> dict[str, float]:  # long: o
         "pump_outage_added_person_hours_person_h": timeline.water_hours_below(main, runs.dry["water"],
                                                                               population, end),
     })
+    kpis.update(burst_kpis(main.burst, runs.crew_dry.burst if runs.crew_dry is not None else main.burst))
     wet_c, dry_c = main.compute.kpis, runs.dry["compute"].compute.kpis
     kpis.update({
         "derate_gpu_hours_unavailable_h": gpu_hours_unavailable(main.derate, day.cluster,
@@ -269,6 +313,29 @@ def typhoon_kpis(prepared: Prepared, runs: Runs) -> dict[str, float]:  # long: o
         "derate_added_mean_wait_s": wet_c["mean_wait_s"] - dry_c["mean_wait_s"],
     })
     return kpis
+
+
+def burst_kpis(burst: BurstOutcome | None, dry_roads: BurstOutcome | None) -> dict[str, float]:
+    """The burst's water lost, times, crew travel and person-hours lost; and what the flood added to them."""
+    wet, dry = _burst_measures(burst), _burst_measures(dry_roads)
+    return {**{f"burst_{k}": v for k, v in wet.items()},
+            "flood_added_crew_travel_s": wet["crew_travel_s"] - dry["crew_travel_s"],
+            "flood_added_burst_water_lost_m3": wet["water_lost_m3"] - dry["water_lost_m3"]}
+
+
+def _burst_measures(outcome: BurstOutcome | None) -> dict[str, float]:
+    names = ("water_lost_m3", "time_to_isolate_s", "crew_travel_s", "person_hours_lost_person_h")
+    if outcome is None:
+        return dict.fromkeys(names, 0.0)
+    result, network, times = outcome.result, outcome.network, outcome.times
+    dt = np.diff(np.append(result.time_s, outcome.end_s))
+    start = outcome.offset_s + times["burst"]
+    hours = person_hours_below(result, network.population, outcome.end_s, start_s=start)
+    base = person_hours_below(outcome.baseline, network.population, outcome.end_s, start_s=start)
+    travel = times["on_site"] - times["dispatched"] if "on_site" in times else math.nan
+    return {"water_lost_m3": float((result.leak_m3_per_s[:, network.leak_node] * dt).sum()),
+            "time_to_isolate_s": times.get("isolated", math.nan) - times["burst"],
+            "crew_travel_s": travel, "person_hours_lost_person_h": max(hours - base, 0.0)}
 
 
 # ---- the run -------------------------------------------------------------------------------------------
@@ -309,13 +376,15 @@ def _tables(config: TyphoonDayFile, prepared: Prepared, runs: Runs, engine: Engi
         "town_id": hit["towns"], "name_zh": [prepared.town_names.get(t, (t, t))[0] for t in hit["towns"]],
         "name_en": [prepared.town_names.get(t, (t, t))[1] for t in hit["towns"]],
         "road_person_h": hit["road_town_h"], "water_person_h": hit["water_town_h"],
+        "burst_person_h": hit["burst_town_h"],
     })
-    towns["total_person_h"] = towns["road_person_h"] + towns["water_person_h"]
+    towns["total_person_h"] = towns["road_person_h"] + towns["water_person_h"] + towns["burst_person_h"]
     towns = towns.sort_values(["total_person_h", "town_id"], ascending=[False, True]).reset_index(drop=True)
     hours = pd.DataFrame({"hour_start_s": np.arange(len(hit["road_hour_h"])) * 3600.0,
-                          "road_person_h": hit["road_hour_h"], "water_person_h": hit["water_hour_h"]})
+                          "road_person_h": hit["road_hour_h"], "water_person_h": hit["water_hour_h"],
+                          "burst_person_h": hit["burst_hour_h"]})
     hours.insert(1, "clock", [clock(t) for t in hours["hour_start_s"]])
-    total = hours["road_person_h"] + hours["water_person_h"]
+    total = hours["road_person_h"] + hours["water_person_h"] + hours["burst_person_h"]
     hours.attrs["decisive_hour_s"] = float(hours["hour_start_s"][int(np.argmax(total.to_numpy()))])
     return {"timeline": table, "systems_over_time": _over_time(config, prepared, runs), "town_impact": towns,
             "hourly_impact": hours, "coupling_effects": _effects(kpis)}
@@ -346,23 +415,27 @@ def _over_time(config: TyphoonDayFile, prepared: Prepared, runs: Runs) -> pd.Dat
 
 
 EFFECTS = [
-    ("flood_roads", "traffic", "vehicle_hours_h", "typhoon_vehicle_hours_h", "dry_vehicle_hours_h"),
-    ("pump_outage", "water", "person_hours_below_service_person_h", "pump_outage_added_person_hours_person_h", None),
-    ("grid_derate", "compute", "gpu_mean_wait_s", "typhoon_gpu_mean_wait_s", "dry_gpu_mean_wait_s"),
+    ("flood_roads", "traffic", "vehicle_hours_h", "typhoon_vehicle_hours_h", "flood_added_vehicle_hours_h"),
+    ("pump_outage", "water", "person_hours_below_service_person_h", "pump_outage_added_person_hours_person_h",
+     "pump_outage_added_person_hours_person_h"),
+    ("main_burst", "water", "person_hours_below_service_person_h", "burst_person_hours_lost_person_h",
+     "burst_person_hours_lost_person_h"),
+    ("flood_roads", "burst crew", "crew_dispatch_to_site_s", "burst_crew_travel_s", "flood_added_crew_travel_s"),
+    ("flood_roads", "burst crew", "water_lost_m3", "burst_water_lost_m3", "flood_added_burst_water_lost_m3"),
+    ("grid_derate", "compute", "gpu_mean_wait_s", "typhoon_gpu_mean_wait_s", "derate_added_mean_wait_s"),
+    ("grid_derate", "compute", "lost_gpu_h", "derate_lost_gpu_h", "derate_lost_gpu_h"),
 ]
+"""What each coupling added: (coupling, system, measure, KPI with the coupling, KPI of what it added)."""
 
 
 def _effects(kpis: dict[str, float]) -> pd.DataFrame:
-    """What each coupling added: the system's KPI with the coupling, without it, and the difference."""
+    """What each coupling added: the system's measure with the coupling, without it, and the difference."""
     # deferred: pandas is slow to import, and the registry imports every kind to discover it
     import pandas as pd
 
-    rows = []
-    for coupling, system, kpi, with_name, without_name in EFFECTS:
-        with_value = kpis[with_name]
-        without = kpis[without_name] if without_name else 0.0
-        rows.append({"coupling": coupling, "system": system, "kpi": kpi, "with_coupling": with_value,
-                     "without_coupling": without, "added": with_value - without})
+    rows = [{"coupling": coupling, "system": system, "measure": measure, "with_coupling": kpis[with_name],
+             "without_coupling": kpis[with_name] - kpis[added], "added": kpis[added]}
+            for coupling, system, measure, with_name, added in EFFECTS]
     return pd.DataFrame(rows)
 
 
@@ -386,8 +459,10 @@ def _notes(config: TyphoonDayFile, prepared: Prepared, kpis: dict[str, float]) -
         f"{kpis['traffic_window_trips_veh']:,.0f} trips, speeds after Pregnolato et al. (2017), links closed at "
         "300 mm, trips routed round the water at departure.",
         "People hit (town ranking, decisive hour): residents of a zone while one of its road links is closed, "
-        "plus people the outages put below the 28 m service head (GB 50013), in person-hours. Buses and a main "
-        "bursting in the storm are not modelled yet. One seeded run: no intervals over replications.",
+        "plus people the outages and the burst put below the 28 m service head (GB 50013), in person-hours. The "
+        "burst runs its own hydraulics (the network split at the hole), so the pump outages and the burst are "
+        "not solved together and a junction short in both counts twice. Buses are not modelled yet. One seeded "
+        "run: no intervals over replications.",
     ]
 
 
@@ -396,12 +471,13 @@ TEXT = {
                  "en": "The typhoon day: where is hit worst, which hour decides the day, and what does each "
                        "coupling add?"},
     "answer": {"zh": "受灾最重的街道/镇：{towns}；决定全天的是{hour}这一小时。积水使道路在研究时段内增加{veh}车辆延误"
-                     "（{closed}条路段曾封闭）；泵站停运使{people}水压不足、持续{hours}（{ph}）；电网降容使算力中心少了{gpu}"
-                     "GPU时。",
+                     "（{closed}条路段曾封闭）；泵站停运使{people}水压不足、持续{hours}（{ph}）；暴雨中爆管增加{bph}，"
+                     "积水使抢修队多走{crew}；电网降容使算力中心少了{gpu} GPU时。",
                "en": "Worst hit: {towns}; the hour that decides the day is {hour}. Flooding added {veh} of vehicle "
                      "delay in the traffic window ({closed} links closed at some time); the pump outages left {people} "
-                     "below service pressure for {hours} ({ph}); the grid derate took {gpu} GPU-hours from the "
-                     "compute centre."},
+                     "below service pressure for {hours} ({ph}); the main that burst in the storm added {bph} and "
+                     "the flooded roads added {crew} to its crew's drive; the grid derate took {gpu} GPU-hours from "
+                     "the compute centre."},
 }
 
 
@@ -427,6 +503,8 @@ def answer(config: TyphoonDayFile, kpis: dict[str, float], result: RunResult) ->
                                                                         lang),
             ph=kpi_info("pump_outage_added_person_hours_person_h").format(
                 kpis["pump_outage_added_person_hours_person_h"], lang),
+            bph=kpi_info("burst_person_hours_lost_person_h").format(kpis["burst_person_hours_lost_person_h"], lang),
+            crew=kpi_info("flood_added_crew_travel_s").format(kpis["flood_added_crew_travel_s"], lang),
             gpu=f"{kpis['derate_gpu_hours_unavailable_h']:,.0f}")
     recommendation = {"zh": "、".join(hit["name_zh"]), "en": ", ".join(hit["name_en"])}
     return Answer(text=text, question=TEXT["question"], recommendation=recommendation)
@@ -467,6 +545,16 @@ def check(config: TyphoonDayFile, ctx: CheckContext) -> None:
             raise ctx.fail("[scenario] kind", "typhoon_day", f"a city with a {layer} layer")
     if city.water_inp is None:
         raise ctx.fail("[scenario] kind", "typhoon_day", "a city with a water layer")
+    if config.couplings.main_burst:
+        if city.water_valves is None:
+            raise ctx.fail("[couplings] main_burst", True, "a city with a water_valves layer (the crew closes them)")
+        pipes = [row[0] for row in inp_sections(city.water_inp).get("PIPES", [])]
+        if config.burst.pipe != "auto" and config.burst.pipe not in pipes:
+            raise ctx.fail("[burst] pipe", config.burst.pipe, f"a pipe of {city.water_inp.name} or 'auto' (nearest: "
+                           f"{', '.join(repr(n) for n in nearest_names(config.burst.pipe, pipes))})")
+        if config.burst.at_s >= header.duration_s:
+            raise ctx.fail("[burst] at_s", config.burst.at_s, f"a time before [scenario] duration_s = "
+                           f"{header.duration_s:g}")
 
 
 def estimate(config: TyphoonDayFile) -> SizeEstimate:

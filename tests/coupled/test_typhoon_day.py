@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import json
 
+from types import SimpleNamespace
+
+import networkx as nx
 import numpy as np
 import pytest
 
 from scenarios.kinds.typhoon_day import TyphoonDayFile, prepare, run_all, typhoon_kpis
 from twin.coupled import timeline
+from twin.coupled.burst import FloodedTravelTimes
+from twin.coupled.roads import pregnolato_speed_kmh
 from twin.coupled.typhoon import COUPLINGS, run_day
 
 REDUCED = {
@@ -57,6 +62,10 @@ def _compute_same(a, b) -> bool:
     return a.compute.kpis == b.compute.kpis
 
 
+def _no_burst(a) -> bool:
+    return a.burst is None
+
+
 def test_the_storm_floods_roads_and_stations_and_crosses_the_derate_threshold(prepared):
     day = prepared.day
     assert timeline.closed_links_over_time(day).max() > 0
@@ -68,7 +77,7 @@ def test_flood_alone_adds_traffic_delay_and_nothing_else(days):
     none, flood = days["none"], days["flood_roads"]
     assert flood.roads.kpis()["vehicle_hours_veh_h"] > none.roads.kpis()["vehicle_hours_veh_h"]
     assert flood.roads.rerouted > 0
-    assert _water_same(flood, none) and _compute_same(flood, none)
+    assert _water_same(flood, none) and _compute_same(flood, none) and _no_burst(flood)
 
 
 def test_pump_outage_alone_drops_pressure_and_nothing_else(days, prepared):
@@ -77,7 +86,7 @@ def test_pump_outage_alone_drops_pressure_and_nothing_else(days, prepared):
     drop = none.water_results.pressure_m[:, :nj] - pump.water_results.pressure_m[:, :nj]
     assert drop.max() > 5.0
     assert pump.water.log.events and not none.water.log.events
-    assert _traffic_same(pump, none) and _compute_same(pump, none)
+    assert _traffic_same(pump, none) and _compute_same(pump, none) and _no_burst(pump)
 
 
 def test_grid_derate_alone_preempts_jobs_and_nothing_else(days):
@@ -85,7 +94,34 @@ def test_grid_derate_alone_preempts_jobs_and_nothing_else(days):
     assert [e[1] for e in derate.compute_log.events] == ["derate", "restore"]
     assert derate.compute_log.events[0][3] > 0  # jobs on the nodes taken down roll back and requeue
     assert derate.compute.kpis["lost_gpu_h"] > none.compute.kpis["lost_gpu_h"]
-    assert _traffic_same(derate, none) and _water_same(derate, none)
+    assert _traffic_same(derate, none) and _water_same(derate, none) and _no_burst(derate)
+
+
+def test_main_burst_alone_loses_water_and_nothing_else(days):
+    none, burst = days["none"], days["main_burst"]
+    story = burst.burst
+    assert [e[0] for e in story.log][:1] == ["burst"] and "restored" in story.times
+    assert story.result.leak_m3_per_s[:, story.network.leak_node].max() > 0
+    assert story.times["burst"] == burst.burst.times["burst"]  # at [burst] at_s on the day's clock
+    assert _traffic_same(burst, none) and _water_same(burst, none) and _compute_same(burst, none)
+
+
+def test_the_crew_waits_out_a_closed_road_and_crawls_through_shallow_water():
+    graph = nx.MultiDiGraph()
+    graph.add_edge(1, 2, 0, length=500.0, speed_kph=36.0)  # 50 s at 10 m/s
+    graph.add_edge(2, 3, 0, length=500.0, speed_kph=36.0)
+    flood = SimpleNamespace(time_s=np.array([0.0, 600.0, 1200.0]),
+                            depth_m=np.array([[0.0, 0.1], [0.4, 0.0], [0.0, 0.0]]))
+    travel = FloodedTravelTimes(graph, flood, {(1, 2, 0): 0, (2, 3, 0): 1}, np.array([10.0, 10.0]))
+    assert travel.edge_time_s((1, 2, 0), 100.0) == pytest.approx(50.0)
+    # 0.1 m of water: Pregnolato's 40.6 km/h is above the 36 km/h limit, so no slower
+    assert travel.edge_time_s((2, 3, 0), 100.0) == pytest.approx(50.0)
+    # closed from 600 s to 1200 s: entered at 700 s, the crew waits 500 s, then drives 50 s
+    assert travel.edge_time_s((1, 2, 0), 700.0) == pytest.approx(550.0)
+    deep = SimpleNamespace(time_s=np.array([0.0]), depth_m=np.array([[0.2, 0.0]]))
+    slow = FloodedTravelTimes(graph, deep, {(1, 2, 0): 0}, np.array([30.0, 30.0]))
+    v_m_per_s = pregnolato_speed_kmh(200.0) / 3.6
+    assert slow.edge_time_s((1, 2, 0), 0.0) == pytest.approx(50.0 * 30.0 / v_m_per_s)
 
 
 def test_no_closed_link_carries_flow_and_vehicles_are_conserved(days, prepared):
@@ -106,6 +142,10 @@ def test_the_coupled_day_is_the_sum_of_its_couplings(days, prepared):
     assert _traffic_same(everything, days["flood_roads"])
     assert _water_same(everything, days["pump_outage"])
     assert _compute_same(everything, days["grid_derate"])
+    # the burst differs only by its crew's roads: on flooded roads it arrives no earlier
+    dry_crew, wet_crew = days["main_burst"].burst.times, everything.burst.times
+    assert wet_crew["on_site"] >= dry_crew["on_site"]
+    assert wet_crew["burst"] == dry_crew["burst"] and wet_crew["detected"] == dry_crew["detected"]
 
 
 def test_same_seed_same_kpi_bytes(prepared):
@@ -118,6 +158,7 @@ def test_same_seed_same_kpi_bytes(prepared):
     assert kpis["flood_added_vehicle_hours_h"] > 0
     assert kpis["pump_outage_added_person_hours_person_h"] > 0
     assert kpis["derate_gpu_hours_unavailable_h"] > 0
+    assert kpis["burst_water_lost_m3"] > 0 and kpis["flood_added_crew_travel_s"] >= 0
 
 
 def test_hourly_person_hours_split_states_across_hours():

@@ -51,7 +51,8 @@ def test_a_reduced_typhoon_day_runs_end_to_end(tmp_path, twin_cli):
         assert name in answer["text"]["en"]
     events = pd.read_parquet(out / "timeline.parquet")
     assert {"rain", "roads", "water", "compute"} <= set(events["system"])
-    assert set(events["coupling"]) - {""} == {"flood_roads", "pump_outage", "grid_derate"}
+    assert set(events["coupling"]) - {""} == {"flood_roads", "pump_outage", "main_burst", "main_burst+flood_roads",
+                                              "grid_derate"}
     assert events["time_s"].is_monotonic_increasing
     for lang in ("zh", "en"):
         assert (out / f"typhoon_timeline.{lang}.png").exists()
@@ -68,7 +69,7 @@ def test_a_switch_that_names_no_coupling_exits_2(tmp_path, twin_cli, command):
     path = write(tmp_path, reduced().replace("grid_derate = true", "grid_derate = true\nmain_bust = true"))
     args = ("run", path, "--out", tmp_path / "out") if command == "run" else ("validate", path)
     line = one_line(twin_cli(*args))
-    for fragment in (str(path), "[couplings] main_bust", "flood_roads", "pump_outage", "grid_derate"):
+    for fragment in (str(path), "[couplings] main_bust", "flood_roads", "pump_outage", "main_burst", "grid_derate"):
         assert fragment in line, line
     assert not (tmp_path / "out").exists()
 
@@ -94,6 +95,7 @@ BAD_CASES = {
     "traffic window past the day": (("begin_s = 34200", "begin_s = 86000"), ("[traffic] duration_s", "86400")),
     "switch not a boolean": (("flood_roads = true", 'flood_roads = "yes"'), ("[couplings] flood_roads", "yes")),
     "series without a file": (('source = "design"', 'source = "series"'), ("[storm] rain_csv",)),
+    "burst pipe not in the network": (('pipe = "auto"', 'pipe = "P0102X"'), ("[burst] pipe", "P0102X", "nearest")),
 }
 
 

@@ -7,6 +7,8 @@ Events (:func:`cascade_events`), as ``(time_s, system, event, coupling, detail)`
 * **roads** (flood_roads): the first link reaches the closure depth, the most links closed at
   once, the last closed link reopens, from the flood on every link over the whole day;
 * **water** (pump_outage): each facility's stop and restart, and the peak of people below service;
+  (main_burst): the burst story's events (burst, detected, dispatched, on site, isolated, restored),
+  the crew's arrival marked ``main_burst+flood_roads`` when it drove the flooded roads;
 * **compute** (grid_derate): each derate (nodes out, jobs preempted) and restore.
 
 The people hit (:func:`impact_by_hour`, :func:`impact_by_town`), a stated measure: the residents
@@ -40,6 +42,11 @@ def cascade_events(day: CityDay, outcome: DayOutcome, duration_s: float) -> list
             k = int(np.argmax(people[1]))
             events.append((float(people[0][k]), "water", "most people below service pressure", "pump_outage",
                            f"{people[1][k]:,.0f} people"))
+    if outcome.couplings["main_burst"] and outcome.burst is not None:
+        crew = "main_burst+flood_roads" if outcome.couplings["flood_roads"] else "main_burst"
+        for name, t, detail in outcome.burst.log:
+            coupling = crew if name == "on_site" else "main_burst"
+            events.append((t, "water", f"main burst: {name.replace('_', ' ')}", coupling, detail))
     if outcome.couplings["grid_derate"]:
         for t, what, nodes, preempted in outcome.compute_log.events:
             detail = f"{nodes} nodes, {preempted} jobs preempted" if what == "derate" else f"{nodes} nodes"
@@ -148,8 +155,27 @@ def impact(day: CityDay, outcome: DayOutcome, dry: DayOutcome | None, zone_town:
         per_junction = hourly_person_hours(times, people, duration_s)
         water_hour = per_junction.sum(axis=1)
         water_town_h = np.array([per_junction[:, water_town == t].sum() for t in towns])
-    return {"towns": towns, "road_town_h": road_town, "water_town_h": water_town_h,
-            "road_hour_h": road_hour, "water_hour_h": water_hour}
+    burst_town, burst_hour = _burst_impact(day, outcome, towns, water_town, duration_s)
+    return {"towns": towns, "road_town_h": road_town, "water_town_h": water_town_h, "burst_town_h": burst_town,
+            "road_hour_h": road_hour, "water_hour_h": water_hour, "burst_hour_h": burst_hour}
+
+
+def _burst_impact(day: CityDay, outcome: DayOutcome, towns: np.ndarray, water_town: np.ndarray,
+                  duration_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Person-hours the burst put below service (beyond its own dry day) per town and per clock hour;
+    the burst network's junctions find their town by name (the hole's junction has none)."""
+    hours = int(np.ceil(duration_s / 3600.0 - 1e-9))
+    burst = outcome.burst
+    if burst is None or not outcome.couplings["main_burst"]:
+        return np.zeros(len(towns)), np.zeros(hours)
+    service = burst.network.service
+    nj = service.n_junctions
+    town_of = dict(zip(day.water.node_names[: day.water.n_junctions], water_town, strict=True))
+    junction_town = np.array([town_of.get(name, "") for name in service.node_names[:nj]])
+    added = below_service(burst.result) & ~below_service(burst.baseline)
+    people = added * burst.network.population[None, :]
+    per_junction = hourly_person_hours(burst.result.time_s - burst.offset_s, people, duration_s)
+    return np.array([per_junction[:, junction_town == t].sum() for t in towns]), per_junction.sum(axis=1)
 
 
 def water_hours_below(outcome: DayOutcome, dry: DayOutcome | None, population: np.ndarray,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +33,7 @@ from twin.compute.cluster import ClusterModel
 from twin.compute.cluster_spec import ClusterSpec
 from twin.compute.jobs import JobTable
 from twin.compute.settings import FailureConfig
+from twin.coupled.burst import BurstOnClock, FloodedTravelTimes, attach_burst
 from twin.coupled.compute import ComputeLog, derate_intervals, grid_derate
 from twin.coupled.outages import outage_intervals
 from twin.coupled.roads import FloodedRoads, RoadFloodLog, flood_updates, reroute_for_flood
@@ -46,12 +47,14 @@ from twin.traffic.signals.controller import SignalController
 from twin.traffic.signals.default_plans import default_plans
 from twin.traffic.signals.timing import TimingParams
 from twin.traffic.trips import Trips
+from twin.water.burst import Burst, BurstOutcome, Crew, Repair, RoadLocator
 from twin.water.network import CompiledNetwork
 
-COUPLINGS = ("flood_roads", "pump_outage", "grid_derate")
+COUPLINGS = ("flood_roads", "pump_outage", "main_burst", "grid_derate")
 """The couplings of the typhoon day, by the names a scenario file switches them with."""
-SYSTEMS = ("traffic", "water", "compute")
-COUPLING_SYSTEM = {"flood_roads": "traffic", "pump_outage": "water", "grid_derate": "compute"}
+SYSTEMS = ("traffic", "water", "burst", "compute")
+"""The systems of the day; ``burst`` is the water utility's burst response (its own hydraulics)."""
+COUPLING_SYSTEM = {"flood_roads": "traffic", "pump_outage": "water", "main_burst": "burst", "grid_derate": "compute"}
 """Which system each coupling drives (and so which system its counterfactual needs)."""
 
 
@@ -87,6 +90,23 @@ class CityDay:
     facility_depth_m: np.ndarray
     jobs: JobTable
     cluster: ClusterSpec
+    burst: BurstSetup | None = None
+
+
+@dataclass(frozen=True)
+class BurstSetup:
+    """The main that bursts in the storm and its crew (``crew.travel_times`` is set per run: the
+    flooded roads when ``flood_roads`` is on, else free flow); ``edge_link`` maps road edges to
+    the flood's links."""
+
+    net: CompiledNetwork
+    valves: Any
+    roads: Any
+    locator: RoadLocator
+    burst: Burst
+    crew: Crew
+    repair: Repair
+    edge_link: dict
 
 
 @dataclass
@@ -98,6 +118,7 @@ class DayOutcome:
     water: FloodedWater | None = None
     water_results: Any = None
     compute: Any = None
+    burst: BurstOutcome | None = None
     compute_log: ComputeLog = field(default_factory=ComputeLog)
     derate: list[tuple[float, float]] = field(default_factory=list)
 
@@ -124,6 +145,9 @@ def run_day(day: CityDay, settings: DaySettings, couplings: dict[str, bool], see
         outages = facility_outages(day, settings) if couplings["pump_outage"] else {}
         outcome.water = attach_water(day.water, day.facilities, outages, engine, settings.duration_s,
                                      settings.water_step_s)
+    burst = None
+    if "burst" in systems and couplings["main_burst"] and day.burst is not None:
+        burst = _attach_burst(day, couplings["flood_roads"], engine)
     cluster = None
     if "compute" in systems:
         cluster = ClusterModel(engine.env, day.jobs, day.cluster, failures=FailureConfig(enabled=False),
@@ -136,6 +160,8 @@ def run_day(day: CityDay, settings: DaySettings, couplings: dict[str, bool], see
     engine.env.run(until=settings.duration_s + 1e-6)
     if outcome.water is not None:
         outcome.water_results = outcome.water.sim.finish()
+    if burst is not None:
+        outcome.burst = burst.finish()
     if cluster is not None:
         cluster.sync()
         outcome.compute = cluster.metrics.collect(cluster.state, cluster.jobs, cluster.spec, cluster.horizon_s,
@@ -162,6 +188,16 @@ def _attach_traffic(day: CityDay, settings: DaySettings, flooded: bool, engine: 
                                                            settings.flood_update_s, log)))
     engine.process(_traffic_on_clock(model, engine, begin, duration))
     return FloodedRoads(model, log, rerouted, cut_off)
+
+
+def _attach_burst(day: CityDay, flooded: bool, engine: Engine) -> BurstOnClock:
+    """The burst story on the day's clock; its crew on the flooded roads if ``flooded``."""
+    setup = day.burst
+    crew = setup.crew
+    if flooded:
+        travel = FloodedTravelTimes(setup.roads, day.flood, setup.edge_link, day.network.link_speed_m_per_s)
+        crew = replace(crew, travel_times=travel, travel_source="the flooded roads (Pregnolato 2017, closed at 300 mm)")
+    return attach_burst(engine, setup.net, setup.valves, setup.roads, setup.locator, setup.burst, crew, setup.repair)
 
 
 def _after(engine: Engine, delay_s: float, process: Generator[simpy.Event, None, None]
