@@ -8,7 +8,6 @@ smaller compute centre, so the four single-coupling days fit a test run.
 from __future__ import annotations
 
 import json
-
 from types import SimpleNamespace
 
 import networkx as nx
