@@ -352,6 +352,7 @@ def run(config: TyphoonDayFile, engine: Engine) -> RunResult:
     figures = in_both_languages("typhoon_timeline", lambda lang: timeline_figure(
         lang, tables["systems_over_time"], tables["timeline"], kpis["decisive_hour_start_s"], clock))
     return RunResult(kpis=kpis, tables=tables, figures=figures, notes=_notes(config, prepared, kpis),
+                     layers=_layers(prepared, runs),
                      headline=["flood_added_vehicle_hours_h", "pump_outage_added_person_hours_person_h",
                                "derate_gpu_hours_unavailable_h"])
 
@@ -412,6 +413,38 @@ def _over_time(config: TyphoonDayFile, prepared: Prepared, runs: Runs) -> pd.Dat
                          "closed_links": timeline.closed_links_over_time(day) if config.couplings.flood_roads
                          else np.zeros(len(t), int),
                          "people_below_service_added": people, "gpus_in_service": np.where(derated, gpus - off, gpus)})
+
+
+FLOODED_LINK_M = 0.15
+"""Links with at least this much water at some time are drawn (half the closure depth)."""
+
+
+def _layers(prepared: Prepared, runs: Runs) -> dict[str, object]:
+    """``results.gpkg``: road links under water (deepest depth, closed or not, when deepest) and the
+    water facilities (how deep their site got, when they stopped and restarted)."""
+    # deferred: geopandas and shapely are slow to import, and only the map layers need them
+    import geopandas as gpd
+    from shapely import LineString, Point
+
+    day = prepared.day
+    depth = day.flood.depth_m
+    deepest = depth.max(axis=0)
+    wet = np.flatnonzero(deepest >= FLOODED_LINK_M)
+    nodes = load_city().roads.nodes
+    lines = [LineString([(nodes[u]["x"], nodes[u]["y"]), (nodes[v]["x"], nodes[v]["y"])])
+             for u, v, _ in (day.network.link_keys[k] for k in wet)]
+    links = gpd.GeoDataFrame({
+        "link": wet, "max_depth_m": deepest[wet], "closed": deepest[wet] >= 0.3,
+        "deepest_at_s": day.flood.time_s[np.argmax(depth[:, wet], axis=0)] if len(wet) else np.zeros(0),
+    }, geometry=lines, crs="EPSG:4490")
+    outages = runs.main.water.outages if runs.main.water is not None else {}
+    facilities = gpd.GeoDataFrame({
+        "facility": [f.name for f in day.facilities], "kind": [f.kind for f in day.facilities],
+        "max_site_depth_m": day.facility_depth_m.max(axis=0),
+        "stopped_at_s": [outages[f.name][0][0] if f.name in outages else np.nan for f in day.facilities],
+        "restarted_at_s": [outages[f.name][-1][1] if f.name in outages else np.nan for f in day.facilities],
+    }, geometry=[Point(f.lon, f.lat) for f in day.facilities], crs="EPSG:4490")
+    return {"flooded_links": links, "water_facilities": facilities}
 
 
 EFFECTS = [

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 
@@ -56,6 +57,10 @@ def test_a_reduced_typhoon_day_runs_end_to_end(tmp_path, twin_cli):
     assert events["time_s"].is_monotonic_increasing
     for lang in ("zh", "en"):
         assert (out / f"typhoon_timeline.{lang}.png").exists()
+    links = gpd.read_file(out / "results.gpkg", layer="flooded_links")
+    assert len(links) and links["max_depth_m"].min() >= 0.15 and links["closed"].any()
+    facilities = gpd.read_file(out / "results.gpkg", layer="water_facilities")
+    assert facilities["stopped_at_s"].notna().sum() == kpis["pump_outage_facilities_count"]
     report = (out / "report.md").read_text(encoding="utf-8")
     assert report.index("受灾最重") < report.index("全部指标")  # the answer comes first
 
