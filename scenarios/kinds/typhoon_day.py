@@ -424,7 +424,7 @@ def _layers(prepared: Prepared, runs: Runs) -> dict[str, object]:
     water facilities (how deep their site got, when they stopped and restarted)."""
     # deferred: geopandas and shapely are slow to import, and only the map layers need them
     import geopandas as gpd
-    from shapely import LineString, Point
+    from shapely import LineString, Point  # deferred, as above
 
     day = prepared.day
     depth = day.flood.depth_m
