@@ -9,13 +9,16 @@ One :class:`~twin.engine.Engine` runs from the scenario's start (time 0, midnigh
   whole day of the district's traffic costs minutes), with trips routed round the water;
 * **pump_outage** — pump stations and plants whose site floods stop and restart
   (:mod:`twin.coupled.water`); the extended-period hydraulics step hourly on the same clock;
+* **main_burst** — a main bursts at ``[burst] at_s`` (the water package's burst story on this clock,
+  :mod:`twin.coupled.burst`); with ``flood_roads`` on, its crew drives the flooded roads;
 * **grid_derate** — while the rain is above its threshold only a share of the centre's nodes run
   (:mod:`twin.coupled.compute`); the GPU cluster's scheduler runs on the same clock.
 
 A coupling switched off leaves its system on the dry day. The counterfactual of a coupling is the
 run with that coupling off; because no system feeds another here (the flood drives each one and
-nothing flows back, checked by ``tests/coupled/test_typhoon_day.py``), the counterfactual only
-needs the system that coupling drives (``systems`` of :func:`run_day`).
+nothing flows back, checked by ``tests/coupled/test_typhoon_day.py``; the one cross path is the
+flood → the burst crew's roads), the counterfactual only needs the system that coupling drives
+(``systems`` of :func:`run_day`).
 """
 
 from __future__ import annotations
