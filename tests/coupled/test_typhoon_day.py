@@ -13,6 +13,8 @@ from types import SimpleNamespace
 import networkx as nx
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scenarios.kinds.typhoon_day import TyphoonDayFile, prepare, run_all, typhoon_kpis
 from twin.coupled import timeline
@@ -165,3 +167,26 @@ def test_hourly_person_hours_split_states_across_hours():
     people = np.array([10.0, 20.0, 0.0])
     # 10 people for 0.5 h, then 20 for 0.5 h in hour 0; 20 for 0.5 h in hour 1; none after
     assert timeline.hourly_person_hours(times, people, 3 * 3600.0).tolist() == [15.0, 10.0, 0.0]
+
+
+@given(depth=st.lists(st.floats(0.0, 0.6), min_size=2, max_size=12), enters=st.lists(st.floats(0.0, 7000.0),
+                                                                                    min_size=2, max_size=8))
+def test_the_crew_s_road_times_are_fifo(depth, enters):
+    """Entering later never arrives earlier: what makes the earliest-arrival route exact."""
+    graph = nx.MultiDiGraph()
+    graph.add_edge(1, 2, 0, length=800.0, speed_kph=50.0)
+    flood = SimpleNamespace(time_s=np.arange(len(depth)) * 600.0, depth_m=np.array(depth)[:, None])
+    travel = FloodedTravelTimes(graph, flood, {(1, 2, 0): 0}, np.array([50 / 3.6]))
+    times = sorted(enters)
+    arrive = [t + travel.edge_time_s((1, 2, 0), t) for t in times]
+    assert all(b >= a - 1e-6 for a, b in zip(arrive, arrive[1:], strict=False))
+
+
+@given(people=st.lists(st.floats(0.0, 1e5), min_size=1, max_size=10), gaps=st.lists(st.floats(1.0, 5000.0),
+                                                                                    min_size=10, max_size=10))
+def test_hourly_person_hours_add_up_to_the_integral(people, gaps):
+    times = np.concatenate([[0.0], np.cumsum(gaps[: len(people) - 1])])
+    end = float(times[-1] + gaps[-1])
+    hourly = timeline.hourly_person_hours(times, np.array(people), end)
+    integral = float(np.sum(np.array(people) * np.diff(np.append(times, end))) / 3600.0)
+    assert hourly.sum() == pytest.approx(integral, rel=1e-9, abs=1e-6)
