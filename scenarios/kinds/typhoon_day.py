@@ -28,6 +28,7 @@ from twin.compute.cluster_spec import ClusterSpec
 from twin.compute.workload import synthetic
 from twin.config import ScenarioFile, StrictModel
 from twin.coupled import timeline
+from twin.coupled.buses import bus_kpis, bus_setups
 from twin.coupled.typhoon import (
     COUPLING_SYSTEM,
     COUPLINGS,
@@ -51,6 +52,7 @@ from twin.results import Answer, RunResult
 from twin.traffic.demand import DemandConfig, gravity_od, sample_trips
 from twin.traffic.network import TrafficNetwork, network_from_graph
 from twin.traffic.params import TrafficParams
+from twin.transit.layer import network_from_city
 from twin.water.burst import Burst, BurstOutcome, Crew, Repair, RoadLocator, largest_main
 from twin.water.compile import compile_network
 from twin.water.epanet_io import link_tags, read_inp
@@ -133,10 +135,20 @@ class BurstTable(StrictModel):
     repair_sigma: float = Field(default=0.4, ge=0, le=2, description="Log standard deviation of the repair time.")
 
 
+class BusesTable(StrictModel):
+    """The ``[buses]`` table: every line of the city's transit layer over the traffic window."""
+
+    pax_per_h_per_line: float = Field(default=120.0, ge=0, le=5000,
+                                      description="Riders per hour per line, even over its stop pairs (assumption).")
+    patience_s: float = Field(default=1800.0, gt=0, description="A rider gives up after waiting this long (s).")
+
+
 class CouplingsTable(StrictModel):
     """The ``[couplings]`` table: each coupling by name, on or off (off: its system's dry day)."""
 
     flood_roads: bool = Field(default=True, description="Water on the roads slows and closes links; trips reroute.")
+    flood_buses: bool = Field(default=True, description="Buses drive the flooded roads; driverless ones stop at "
+                              "0.15 m.")
     pump_outage: bool = Field(default=True, description="Flooded pump stations and plants stop; pressures fall.")
     main_burst: bool = Field(default=True, description="A main bursts in the storm; its crew drives the flooded "
                              "roads when flood_roads is on.")
@@ -152,6 +164,7 @@ class TyphoonDayFile(ScenarioFile):
     water: WaterTable = WaterTable()
     compute: ComputeTable = ComputeTable()
     burst: BurstTable = BurstTable()
+    buses: BusesTable = BusesTable()
     couplings: CouplingsTable = CouplingsTable()
 
 
@@ -211,7 +224,10 @@ def prepare(config: TyphoonDayFile) -> Prepared:  # long: one pass over the city
     day = CityDay(rain, flood, network, trips, service_network(base), facilities,
                   flood.site_depth_m(zone, ground), jobs, ClusterSpec(nodes=compute.nodes,
                                                                       gpus_per_node=compute.gpus_per_node),
-                  burst_setup(config.burst, base, wn, city, network))
+                  burst_setup(config.burst, base, wn, city, network),
+                  tuple(bus_setups(network_from_city(city), traffic.begin_s, traffic.duration_s,
+                                   config.buses.pax_per_h_per_line, config.buses.patience_s,
+                                   streams.rng("transit_demand"))))
     settings = DaySettings(
         duration_s=header.duration_s, traffic_begin_s=traffic.begin_s, traffic_duration_s=traffic.duration_s,
         flood_update_s=traffic.update_s, facility_flood_depth_m=config.water.flood_depth_m,
@@ -302,6 +318,7 @@ def typhoon_kpis(prepared: Prepared, runs: Runs) -> dict[str, float]:  # long: o
                                                                               population, end),
     })
     kpis.update(burst_kpis(main.burst, runs.crew_dry.burst if runs.crew_dry is not None else main.burst))
+    kpis.update(_bus_kpis(main, runs.dry["buses"]))
     wet_c, dry_c = main.compute.kpis, runs.dry["compute"].compute.kpis
     kpis.update({
         "derate_gpu_hours_unavailable_h": gpu_hours_unavailable(main.derate, day.cluster,
@@ -313,6 +330,22 @@ def typhoon_kpis(prepared: Prepared, runs: Runs) -> dict[str, float]:  # long: o
         "derate_added_mean_wait_s": wet_c["mean_wait_s"] - dry_c["mean_wait_s"],
     })
     return kpis
+
+
+def _bus_kpis(main: DayOutcome, dry: DayOutcome) -> dict[str, float]:
+    """Riders' mean wait and those who gave up, on the flooded day and the dry one, all lines and driverless."""
+    out: dict[str, float] = {}
+    for name, groups in (("typhoon", main.buses), ("dry", dry.buses)):
+        measures = [bus_kpis(run) for run in groups.values()]
+        riders = sum(m["riders_pax"] for m in measures)
+        out[f"{name}_bus_mean_wait_s"] = sum(m["mean_wait_s"] * m["riders_pax"] for m in measures) / max(riders, 1)
+        out[f"{name}_bus_riders_gave_up_pax"] = sum(m["gave_up_pax"] for m in measures)
+        out[f"{name}_driverless_riders_gave_up_pax"] = bus_kpis(groups[True])["gave_up_pax"] if True in groups \
+            else 0.0
+    out["bus_riders_pax"] = sum(bus_kpis(run)["riders_pax"] for run in main.buses.values())
+    out["flood_added_bus_wait_s"] = out["typhoon_bus_mean_wait_s"] - out["dry_bus_mean_wait_s"]
+    out["flood_added_riders_gave_up_pax"] = out["typhoon_bus_riders_gave_up_pax"] - out["dry_bus_riders_gave_up_pax"]
+    return out
 
 
 def burst_kpis(burst: BurstOutcome | None, dry_roads: BurstOutcome | None) -> dict[str, float]:
@@ -449,6 +482,8 @@ def _layers(prepared: Prepared, runs: Runs) -> dict[str, object]:
 
 EFFECTS = [
     ("flood_roads", "traffic", "vehicle_hours_h", "typhoon_vehicle_hours_h", "flood_added_vehicle_hours_h"),
+    ("flood_buses", "buses", "mean_wait_s", "typhoon_bus_mean_wait_s", "flood_added_bus_wait_s"),
+    ("flood_buses", "buses", "riders_gave_up_pax", "typhoon_bus_riders_gave_up_pax", "flood_added_riders_gave_up_pax"),
     ("pump_outage", "water", "person_hours_below_service_person_h", "pump_outage_added_person_hours_person_h",
      "pump_outage_added_person_hours_person_h"),
     ("main_burst", "water", "person_hours_below_service_person_h", "burst_person_hours_lost_person_h",

@@ -19,8 +19,10 @@ from hypothesis import strategies as st
 from scenarios.kinds.typhoon_day import TyphoonDayFile, prepare, run_all, typhoon_kpis
 from twin.coupled import timeline
 from twin.coupled.burst import FloodedTravelTimes
+from twin.coupled.buses import bus_kpis
 from twin.coupled.roads import pregnolato_speed_kmh
 from twin.coupled.typhoon import COUPLINGS, run_day
+from twin.transit.metrics import passenger_counts
 
 REDUCED = {
     "scenario": {"kind": "typhoon_day", "name": "typhoon_test", "seed": 7, "start": "2026-09-01T00:00:00",
@@ -67,6 +69,10 @@ def _no_burst(a) -> bool:
     return a.burst is None
 
 
+def _buses_same(a, b) -> bool:
+    return all(a.buses[g].passengers.equals(b.buses[g].passengers) for g in (False, True))
+
+
 def test_the_storm_floods_roads_and_stations_and_crosses_the_derate_threshold(prepared):
     day = prepared.day
     assert timeline.closed_links_over_time(day).max() > 0
@@ -79,6 +85,7 @@ def test_flood_alone_adds_traffic_delay_and_nothing_else(days):
     assert flood.roads.kpis()["vehicle_hours_veh_h"] > none.roads.kpis()["vehicle_hours_veh_h"]
     assert flood.roads.rerouted > 0
     assert _water_same(flood, none) and _compute_same(flood, none) and _no_burst(flood)
+    assert _buses_same(flood, none)
 
 
 def test_pump_outage_alone_drops_pressure_and_nothing_else(days, prepared):
@@ -87,7 +94,7 @@ def test_pump_outage_alone_drops_pressure_and_nothing_else(days, prepared):
     drop = none.water_results.pressure_m[:, :nj] - pump.water_results.pressure_m[:, :nj]
     assert drop.max() > 5.0
     assert pump.water.log.events and not none.water.log.events
-    assert _traffic_same(pump, none) and _compute_same(pump, none) and _no_burst(pump)
+    assert _traffic_same(pump, none) and _compute_same(pump, none) and _no_burst(pump) and _buses_same(pump, none)
 
 
 def test_grid_derate_alone_preempts_jobs_and_nothing_else(days):
@@ -96,6 +103,7 @@ def test_grid_derate_alone_preempts_jobs_and_nothing_else(days):
     assert derate.compute_log.events[0][3] > 0  # jobs on the nodes taken down roll back and requeue
     assert derate.compute.kpis["lost_gpu_h"] > none.compute.kpis["lost_gpu_h"]
     assert _traffic_same(derate, none) and _water_same(derate, none) and _no_burst(derate)
+    assert _buses_same(derate, none)
 
 
 def test_main_burst_alone_loses_water_and_nothing_else(days):
@@ -105,6 +113,7 @@ def test_main_burst_alone_loses_water_and_nothing_else(days):
     assert story.result.leak_m3_per_s[:, story.network.leak_node].max() > 0
     assert story.times["burst"] == burst.burst.times["burst"]  # at [burst] at_s on the day's clock
     assert _traffic_same(burst, none) and _water_same(burst, none) and _compute_same(burst, none)
+    assert _buses_same(burst, none)
 
 
 def test_the_crew_waits_out_a_closed_road_and_crawls_through_shallow_water():
@@ -125,6 +134,25 @@ def test_the_crew_waits_out_a_closed_road_and_crawls_through_shallow_water():
     assert slow.edge_time_s((1, 2, 0), 0.0) == pytest.approx(50.0 * 30.0 / v_m_per_s)
 
 
+def test_flooded_buses_alone_make_riders_wait_and_nothing_else(days):
+    none, buses = days["none"], days["flood_buses"]
+    dry, wet = bus_kpis(none.buses[False]), bus_kpis(buses.buses[False])
+    assert wet["mean_wait_s"] > dry["mean_wait_s"] and wet["gave_up_pax"] > dry["gave_up_pax"]
+    # driverless buses stop at 0.15 m: their riders give up too
+    assert bus_kpis(buses.buses[True])["gave_up_pax"] > bus_kpis(none.buses[True])["gave_up_pax"]
+    assert _traffic_same(buses, none) and _water_same(buses, none) and _compute_same(buses, none)
+    assert _no_burst(buses)
+
+
+def test_riders_are_conserved(days):
+    """Every rider who arrived boarded, is still waiting or gave up, whatever the couplings."""
+    for outcome in days.values():
+        for run in outcome.buses.values():
+            counts = passenger_counts(run)
+            assert counts["arrived_pax"] == counts["boarded_pax"] + counts["waiting_pax"] + counts["abandoned_pax"]
+            assert counts["waiting_pax"] >= 0
+
+
 def test_no_closed_link_carries_flow_and_vehicles_are_conserved(days, prepared):
     trips = prepared.day.trips
     due = int(np.count_nonzero(trips.depart_s < prepared.settings.traffic_duration_s))
@@ -143,6 +171,7 @@ def test_the_coupled_day_is_the_sum_of_its_couplings(days, prepared):
     assert _traffic_same(everything, days["flood_roads"])
     assert _water_same(everything, days["pump_outage"])
     assert _compute_same(everything, days["grid_derate"])
+    assert _buses_same(everything, days["flood_buses"])
     # the burst differs only by its crew's roads: on flooded roads it arrives no earlier
     dry_crew, wet_crew = days["main_burst"].burst.times, everything.burst.times
     assert wet_crew["on_site"] >= dry_crew["on_site"]

@@ -44,6 +44,7 @@ def test_a_reduced_typhoon_day_runs_end_to_end(tmp_path, twin_cli):
     assert kpis["pump_outage_added_person_hours_person_h"] > 0
     assert kpis["derate_gpu_hours_unavailable_h"] > 0
     assert kpis["flood_entries_while_closed_veh"] == 0
+    assert kpis["flood_added_riders_gave_up_pax"] > 0
     towns = pd.read_parquet(out / "town_impact.parquet")
     answer = json.loads((out / "answer.json").read_text(encoding="utf-8"))
     for name in towns["name_zh"].head(3):
@@ -74,7 +75,8 @@ def test_a_switch_that_names_no_coupling_exits_2(tmp_path, twin_cli, command):
     path = write(tmp_path, reduced().replace("grid_derate = true", "grid_derate = true\nmain_bust = true"))
     args = ("run", path, "--out", tmp_path / "out") if command == "run" else ("validate", path)
     line = one_line(twin_cli(*args))
-    for fragment in (str(path), "[couplings] main_bust", "flood_roads", "pump_outage", "main_burst", "grid_derate"):
+    for fragment in (str(path), "[couplings] main_bust", "flood_roads", "flood_buses", "pump_outage", "main_burst",
+                     "grid_derate"):
         assert fragment in line, line
     assert not (tmp_path / "out").exists()
 

@@ -50,17 +50,20 @@ class FloodedTravelTimes:
     """Road times in the flood (see the module docstring).
 
     ``edge_link`` maps a road edge ``(u, v, key)`` to the flood's link index; ``limit_m_per_s``
-    is each link's speed limit; ``start_s`` is the flood's time 0 in seconds after midnight.
+    is each link's speed limit; ``start_s`` is the flood's time 0 in seconds after midnight;
+    ``stop_depth_m`` (optional) is a vehicle's own water limit below the road's closure depth.
     Edges the flood does not know take their free-flow time.
     """
 
     def __init__(self, graph: nx.MultiDiGraph, flood: Flood, edge_link: dict[Edge, int],
-                 limit_m_per_s: np.ndarray, start_s: float = 0.0) -> None:
+                 limit_m_per_s: np.ndarray, start_s: float = 0.0, stop_depth_m: float | None = None) -> None:
         self._free_s = {(u, v, k): free_flow_time_s(d) for u, v, k, d in graph.edges(keys=True, data=True)}
         self.flood, self.edge_link, self.limit, self.start_s = flood, edge_link, limit_m_per_s, start_s
         speed, closed = zip(*(flooded_conditions(depth, limit_m_per_s) for depth in flood.depth_m), strict=True)
         self._ratio = np.array(limit_m_per_s)[None, :] / np.array(speed)  # [flood time, link] time factor
         self._closed = np.array(closed)
+        if stop_depth_m is not None:  # a vehicle with a lower water limit (a driverless bus) waits earlier
+            self._closed |= np.asarray(flood.depth_m) >= stop_depth_m
 
     def _state(self, t_s: float) -> int:
         times = self.flood.time_s

@@ -7,6 +7,8 @@ One :class:`~twin.engine.Engine` runs from the scenario's start (time 0, midnigh
   on them (:mod:`twin.coupled.roads`); the traffic model runs over a window of the day
   (``traffic_begin_s`` for ``traffic_duration_s``: the hours around the storm's peak, because a
   whole day of the district's traffic costs minutes), with trips routed round the water;
+* **flood_buses** — every bus line of the city runs over the traffic window on the flooded roads
+  (:mod:`twin.coupled.buses`: slowed, held at the water's edge, driverless buses stopped earlier);
 * **pump_outage** — pump stations and plants whose site floods stop and restart
   (:mod:`twin.coupled.water`); the extended-period hydraulics step hourly on the same clock;
 * **main_burst** — a main bursts at ``[burst] at_s`` (the water package's burst story on this clock,
@@ -37,6 +39,7 @@ from twin.compute.cluster_spec import ClusterSpec
 from twin.compute.jobs import JobTable
 from twin.compute.settings import FailureConfig
 from twin.coupled.burst import BurstOnClock, FloodedTravelTimes, attach_burst
+from twin.coupled.buses import BusSetup, attach_buses, flooded_bus_times
 from twin.coupled.compute import ComputeLog, derate_intervals, grid_derate
 from twin.coupled.outages import outage_intervals
 from twin.coupled.roads import FloodedRoads, RoadFloodLog, flood_updates, reroute_for_flood
@@ -50,14 +53,17 @@ from twin.traffic.signals.controller import SignalController
 from twin.traffic.signals.default_plans import default_plans
 from twin.traffic.signals.timing import TimingParams
 from twin.traffic.trips import Trips
+from twin.transit.buses import BusSimulation
+from twin.transit.records import BusRun
 from twin.water.burst import Burst, BurstOutcome, Crew, Repair, RoadLocator
 from twin.water.network import CompiledNetwork
 
-COUPLINGS = ("flood_roads", "pump_outage", "main_burst", "grid_derate")
+COUPLINGS = ("flood_roads", "flood_buses", "pump_outage", "main_burst", "grid_derate")
 """The couplings of the typhoon day, by the names a scenario file switches them with."""
-SYSTEMS = ("traffic", "water", "burst", "compute")
+SYSTEMS = ("traffic", "buses", "water", "burst", "compute")
 """The systems of the day; ``burst`` is the water utility's burst response (its own hydraulics)."""
-COUPLING_SYSTEM = {"flood_roads": "traffic", "pump_outage": "water", "main_burst": "burst", "grid_derate": "compute"}
+COUPLING_SYSTEM = {"flood_roads": "traffic", "flood_buses": "buses", "pump_outage": "water", "main_burst": "burst",
+                   "grid_derate": "compute"}
 """Which system each coupling drives (and so which system its counterfactual needs)."""
 
 
@@ -94,6 +100,7 @@ class CityDay:
     jobs: JobTable
     cluster: ClusterSpec
     burst: BurstSetup | None = None
+    buses: tuple[BusSetup, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -122,6 +129,8 @@ class DayOutcome:
     water_results: Any = None
     compute: Any = None
     burst: BurstOutcome | None = None
+    buses: dict[bool, BusRun] = field(default_factory=dict)
+    """The bus runs by group: crewed (False) and driverless (True) lines."""
     compute_log: ComputeLog = field(default_factory=ComputeLog)
     derate: list[tuple[float, float]] = field(default_factory=list)
 
@@ -148,6 +157,10 @@ def run_day(day: CityDay, settings: DaySettings, couplings: dict[str, bool], see
         outages = facility_outages(day, settings) if couplings["pump_outage"] else {}
         outcome.water = attach_water(day.water, day.facilities, outages, engine, settings.duration_s,
                                      settings.water_step_s)
+    buses = {}
+    if "buses" in systems:
+        buses = {setup.driverless: _attach_bus_group(day, setup, couplings["flood_buses"], engine)
+                 for setup in day.buses}
     burst = None
     if "burst" in systems and couplings["main_burst"] and day.burst is not None:
         burst = _attach_burst(day, couplings["flood_roads"], engine)
@@ -163,6 +176,7 @@ def run_day(day: CityDay, settings: DaySettings, couplings: dict[str, bool], see
     engine.env.run(until=settings.duration_s + 1e-6)
     if outcome.water is not None:
         outcome.water_results = outcome.water.sim.finish()
+    outcome.buses = {group: sim.collect() for group, sim in buses.items()}
     if burst is not None:
         outcome.burst = burst.finish()
     if cluster is not None:
@@ -191,6 +205,16 @@ def _attach_traffic(day: CityDay, settings: DaySettings, flooded: bool, engine: 
                                                            settings.flood_update_s, log)))
     engine.process(_traffic_on_clock(model, engine, begin, duration))
     return FloodedRoads(model, log, rerouted, cut_off)
+
+
+def _attach_bus_group(day: CityDay, setup: BusSetup, flooded: bool, engine: Engine) -> BusSimulation:
+    """One group of bus lines on the day's clock, on the flooded roads if ``flooded``."""
+    travel = None
+    if flooded:
+        edge_link = {tuple(key): k for k, key in enumerate(day.network.link_keys)}
+        travel = flooded_bus_times(setup.network.graph, day.flood, edge_link, day.network.link_speed_m_per_s,
+                                   setup.driverless)
+    return attach_buses(engine, setup, travel)
 
 
 def _attach_burst(day: CityDay, flooded: bool, engine: Engine) -> BurstOnClock:
