@@ -52,7 +52,7 @@ def project(config: TyphoonDayFile, at_s: float, horizon_s: float, members: int)
     if not 1 <= members <= 200:
         raise InputError(f"--members {members}: expected 1 to 200")
     header = config.scenario
-    prepared = prepare(config)
+    prepared = prepare(config, movers=False)
     couplings = config.couplings.model_dump()
     engine = Engine(header.seed, header.start, header.duration_s)
     factors = member_factors(members, engine.rng("brain_rain"))

@@ -52,6 +52,7 @@ from twin.results import Answer, RunResult
 from twin.traffic.demand import DemandConfig, gravity_od, sample_trips
 from twin.traffic.network import TrafficNetwork, network_from_graph
 from twin.traffic.params import TrafficParams
+from twin.traffic.trips import Trips
 from twin.transit.layer import network_from_city
 from twin.water.burst import Burst, BurstOutcome, Crew, Repair, RoadLocator, largest_main
 from twin.water.compile import compile_network
@@ -191,8 +192,11 @@ class Prepared:
     drain_capacity_mm_per_h: float
 
 
-def prepare(config: TyphoonDayFile) -> Prepared:  # long: one pass over the city's layers, in order
-    """Rain, flood, roads and trips, water and facilities, jobs: everything every run shares."""
+def prepare(config: TyphoonDayFile, movers: bool = True) -> Prepared:  # long: one pass over the city's layers
+    """Rain, flood, roads and trips, water and facilities, jobs: everything every run shares.
+
+    ``movers=False`` leaves out the traffic trips and the bus riders (for ``twin brain``, whose
+    members run neither)."""
     header, city = config.scenario, load_city()
     city.require("roads", "a typhoon_day scenario")
     rain = rain_of(config.storm)
@@ -209,10 +213,12 @@ def prepare(config: TyphoonDayFile) -> Prepared:  # long: one pass over the city
                            flood_table.step_s)
     streams = Engine(header.seed, header.start, header.duration_s)  # the run's seed streams
     demand = DemandConfig()
-    od = gravity_od(city.zones[["zone_id", "residents", "jobs", "node"]].copy(), city.roads, demand)
     traffic = config.traffic
-    trips = sample_trips(od, network, demand, 0.0, traffic.duration_s, streams.rng("traffic_demand"),
-                         day_start_s=-traffic.begin_s)
+    trips = Trips([], np.zeros(0), [])
+    if movers:
+        od = gravity_od(city.zones[["zone_id", "residents", "jobs", "node"]].copy(), city.roads, demand)
+        trips = sample_trips(od, network, demand, 0.0, traffic.duration_s, streams.rng("traffic_demand"),
+                             day_start_s=-traffic.begin_s)
     wn = read_inp(city.water_inp)
     base = compile_network(wn, str(city.water_inp))
     facilities = water_facilities(base)
@@ -227,7 +233,7 @@ def prepare(config: TyphoonDayFile) -> Prepared:  # long: one pass over the city
                   burst_setup(config.burst, base, wn, city, network),
                   tuple(bus_setups(network_from_city(city), traffic.begin_s, traffic.duration_s,
                                    config.buses.pax_per_h_per_line, config.buses.patience_s,
-                                   streams.rng("transit_demand"))))
+                                   streams.rng("transit_demand"))) if movers else ())
     settings = DaySettings(
         duration_s=header.duration_s, traffic_begin_s=traffic.begin_s, traffic_duration_s=traffic.duration_s,
         flood_update_s=traffic.update_s, facility_flood_depth_m=config.water.flood_depth_m,
@@ -529,8 +535,10 @@ def _notes(config: TyphoonDayFile, prepared: Prepared, kpis: dict[str, float]) -
         "People hit (town ranking, decisive hour): residents of a zone while one of its road links is closed, "
         "plus people the outages and the burst put below the 28 m service head (GB 50013), in person-hours. The "
         "burst runs its own hydraulics (the network split at the hole), so the pump outages and the burst are "
-        "not solved together and a junction short in both counts twice. Buses are not modelled yet. One seeded "
-        "run: no intervals over replications.",
+        "not solved together and a junction short in both counts twice. Buses: every line of the transit layer "
+        f"over the traffic window, {config.buses.pax_per_h_per_line:g} riders/h per line (assumption), riders give "
+        f"up after {config.buses.patience_s / 60:g} min; crewed buses wait at 300 mm, driverless ones at 0.15 m "
+        "(assumption); lines keep their routes (no detours). One seeded run: no intervals over replications.",
     ]
 
 
@@ -539,13 +547,14 @@ TEXT = {
                  "en": "The typhoon day: where is hit worst, which hour decides the day, and what does each "
                        "coupling add?"},
     "answer": {"zh": "受灾最重的街道/镇：{towns}；决定全天的是{hour}这一小时。积水使道路在研究时段内增加{veh}车辆延误"
-                     "（{closed}条路段曾封闭）；泵站停运使{people}水压不足、持续{hours}（{ph}）；暴雨中爆管增加{bph}，"
-                     "积水使抢修队多走{crew}；电网降容使算力中心少了{gpu} GPU时。",
+                     "（{closed}条路段曾封闭），公交候车多{bus}、多{gaveup}名乘客放弃候车；泵站停运使{people}水压不足、"
+                     "持续{hours}（{ph}）；暴雨中爆管增加{bph}，积水使抢修队多走{crew}；"
+                     "电网降容使算力中心少了{gpu} GPU时。",
                "en": "Worst hit: {towns}; the hour that decides the day is {hour}. Flooding added {veh} of vehicle "
-                     "delay in the traffic window ({closed} links closed at some time); the pump outages left {people} "
-                     "below service pressure for {hours} ({ph}); the main that burst in the storm added {bph} and "
-                     "the flooded roads added {crew} to its crew's drive; the grid derate took {gpu} GPU-hours from "
-                     "the compute centre."},
+                     "delay in the traffic window ({closed} links closed at some time), bus riders waited {bus} "
+                     "longer and {gaveup} more gave up; the pump outages left {people} below service pressure for "
+                     "{hours} ({ph}); the main that burst in the storm added {bph} and the flooded roads added "
+                     "{crew} to its crew's drive; the grid derate took {gpu} GPU-hours from the compute centre."},
 }
 
 
@@ -565,6 +574,8 @@ def answer(config: TyphoonDayFile, kpis: dict[str, float], result: RunResult) ->
             towns=names, hour=hour,
             veh=kpi_info("flood_added_vehicle_hours_h").format(kpis["flood_added_vehicle_hours_h"], lang),
             closed=f"{kpis['flood_links_closed_ever_count']:,.0f}",
+            bus=kpi_info("flood_added_bus_wait_s").format(kpis["flood_added_bus_wait_s"], lang),
+            gaveup=f"{kpis['flood_added_riders_gave_up_pax']:,.0f}",
             people=kpi_info("pump_outage_peak_people_below_service_count").format(
                 kpis["pump_outage_peak_people_below_service_count"], lang),
             hours=kpi_info("pump_outage_hours_below_service_h").format(kpis["pump_outage_hours_below_service_h"],
