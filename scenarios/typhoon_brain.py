@@ -8,12 +8,13 @@ the realised day, and KPIs ``<kpi>_coverage_ratio`` and ``mean_coverage_ratio``.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from scenarios.kinds.typhoon_day import TyphoonDayFile, prepare
-from twin.coupled.brain import KPIS, bands, coverage, member_factors, run_member
+from twin.coupled.brain import KPIS, bands, coverage, member_factors, read_pump_states, run_member
 from twin.engine import Engine
 from twin.errors import InputError
 from twin.plot_style import in_both_languages
@@ -44,8 +45,10 @@ def parse_clock(text: str, duration_s: float, horizon_s: float) -> float:
     return at_s
 
 
-def project(config: TyphoonDayFile, at_s: float, horizon_s: float, members: int) -> RunResult:
-    """The ensemble from ``at_s`` over ``horizon_s``, its bands and the hindcast."""
+def project(config: TyphoonDayFile, at_s: float, horizon_s: float, members: int,
+            observed_pumps: Path | None = None) -> RunResult:
+    """The ensemble from ``at_s`` over ``horizon_s``, its bands and the hindcast; ``observed_pumps``
+    (CSV ``facility,running``) replaces the replay's facility states at ``at_s`` in the members."""
     # deferred: pandas is slow to import, and the command line imports this module on demand only
     import pandas as pd
 
@@ -53,16 +56,19 @@ def project(config: TyphoonDayFile, at_s: float, horizon_s: float, members: int)
         raise InputError(f"--members {members}: expected 1 to 200")
     header = config.scenario
     prepared = prepare(config, movers=False)
+    observed = read_pump_states(observed_pumps, [f.name for f in prepared.day.facilities]) \
+        if observed_pumps is not None else None
     couplings = config.couplings.model_dump()
     engine = Engine(header.seed, header.start, header.duration_s)
     factors = member_factors(members, engine.rng("brain_rain"))
     args = (at_s, horizon_s, config.flood.runoff_coefficient, prepared.drain_capacity_mm_per_h)
 
     def member(seed: int, factor: float) -> dict[str, np.ndarray]:
-        return run_member(prepared.day, prepared.settings, couplings, seed, header.start, factor, *args)
+        return run_member(prepared.day, prepared.settings, couplings, seed, header.start, factor, *args,
+                          observed_running=observed)
 
     runs = [member(header.seed + MEMBER_SEED_OFFSET + m, float(f)) for m, f in enumerate(factors)]
-    realised = member(header.seed, 1.0)
+    realised = run_member(prepared.day, prepared.settings, couplings, header.seed, header.start, 1.0, *args)
     truth_rng = engine.rng(TRUTH_STREAM)
     truth_factor = float(member_factors(1, truth_rng)[0])
     truth = member(int(truth_rng.integers(2**31)), truth_factor)

@@ -25,6 +25,8 @@ def brain(
     at: str = typer.Option(..., "--at", help="Time of day the projection starts, HH:MM."),
     horizon_h: float = typer.Option(1.0, "--horizon-h", help="Hours projected (0-6]."),
     members: int = typer.Option(20, "--members", help="Ensemble members (1-200)."),
+    observed_pumps: Path | None = typer.Option(
+        None, "--observed-pumps", help="Observed state at --at: CSV facility,running (pump stations and plants)."),
     out: Path = typer.Option(..., "--out", help="Results folder to write."),
     force: bool = typer.Option(False, "--force", help="Replace an existing folder."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
@@ -43,9 +45,10 @@ def brain(
     if kind.kind != "typhoon_day":
         raise InputError(f"[scenario] kind = {kind.kind!r}: twin brain projects typhoon_day scenarios", scenario)
     at_s = parse_clock(at, config.scenario.duration_s, horizon_h * 3600.0)
-    result = project(config, at_s, horizon_h * 3600.0, members)
+    result = project(config, at_s, horizon_h * 3600.0, members, observed_pumps)
     manifest = {"command": ctx.command_path, "scenario": str(scenario), "at": at, "horizon_h": horizon_h,
-                "members": members, "seed": config.scenario.seed}
+                "members": members, "seed": config.scenario.seed,
+                "observed_pumps": str(observed_pumps) if observed_pumps else None}
     write_run(out, result, manifest, time.perf_counter() - started, force=force)
     typer.echo(f"{out}: mean coverage {result.kpis['mean_coverage_ratio']:.0%} (scenario's day), "
                f"{result.kpis['perfect_model_mean_coverage_ratio']:.0%} (perfect-model truth)")

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from twin.coupled.brain import coverage, rain_to_come
+from twin.coupled.typhoon import observe_facilities
 from twin.hazards.storm import RainSeries
 
 BUNDLED = Path(__file__).resolve().parents[2] / "scenarios" / "typhoon_day.toml"
@@ -69,3 +70,46 @@ def test_twin_brain_refuses_another_kind(tmp_path, twin_cli):
     other = BUNDLED.parent / "hotline_12345.toml"
     outcome = twin_cli("brain", other, "--at", "10:00", "--out", tmp_path / "b")
     assert outcome.exit_code == 2 and "typhoon_day" in outcome.stderr and str(other) in outcome.stderr
+
+
+def test_an_observed_stop_holds_and_an_observed_run_overrides_the_flood():
+    outages = {"A": [(100.0, 500.0)], "B": [(300.0, 900.0)]}
+    observed = {"A": (200.0, False), "B": (400.0, True), "C": (50.0, False)}
+    assert observe_facilities(outages, observed) == {"A": [(100.0, 200.0), (200.0, np.inf)],
+                                                     "B": [(300.0, 400.0)], "C": [(50.0, np.inf)]}
+
+
+PUMP_CASES = {
+    "unknown facility": ("facility,running\nBPS5428,false\nBPS9999,true\n", ("row 3", "BPS9999", "nearest")),
+    "bad state": ("facility,running\nBPS5428,maybe\n", ("row 2", "running = 'maybe'", "true or false")),
+    "missing column": ("facility,state\nBPS5428,false\n", ("facility,running",)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PUMP_CASES))
+def test_a_bad_observed_state_exits_2(tmp_path, twin_cli, case):
+    text, fragments = PUMP_CASES[case]
+    observed = tmp_path / "pumps.csv"
+    observed.write_text(text, encoding="utf-8")
+    outcome = twin_cli("brain", BUNDLED, "--at", "10:00", "--members", "2", "--observed-pumps", observed,
+                       "--out", tmp_path / "b")
+    assert outcome.exit_code == 2, outcome
+    lines = outcome.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(observed) in lines[0] and all(f in lines[0] for f in fragments), outcome.stderr
+    assert not (tmp_path / "b").exists()
+
+
+def test_an_observed_running_station_keeps_the_people_in_service(tmp_path, twin_cli):
+    """At 10:00 the flood has stopped four stations; seen running, the members' shortfall is lower."""
+    observed = tmp_path / "pumps.csv"
+    observed.write_text("facility,running\nBPS5428,true\nBPS5436,true\nBPS5632,true\nBPS5675,true\n",
+                        encoding="utf-8")
+    runs = {}
+    for name, extra in (("replay", ()), ("observed", ("--observed-pumps", observed))):
+        out = tmp_path / name
+        outcome = twin_cli("brain", BUNDLED, "--at", "10:00", "--members", "2", *extra, "--out", out, "--quiet")
+        assert outcome.exit_code == 0, outcome.stderr
+        runs[name] = pd.read_parquet(out / "projection.parquet")
+    people = {name: run[(run["kpi"] == "people_below_service_count") & (run["time_s"] > 36000)]["value"].mean()
+              for name, run in runs.items()}
+    assert people["observed"] < people["replay"]

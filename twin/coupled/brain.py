@@ -8,10 +8,12 @@ scenario's state exactly, and they differ only in what is not yet known:
   σ = :data:`RAIN_LOG_SD` (assumption: a 1-hour rain forecast is good to about ±30 %);
 * **repair time**: each member draws the burst's repair time from its own seed.
 
-Demand uncertainty is not yet in the members, and traffic is not projected (a district traffic
-run per member costs tens of seconds). Each member reports, every ``sample_s`` over the horizon:
-links closed by water (roads), people below service pressure (water), the burst's leak (water
-utility), GPUs in service (compute).
+An observed state can replace the replay's pump stations and plants at ``at_s``
+(:func:`read_pump_states`: ``facility,running``): a facility seen stopped stays stopped over the
+horizon, one seen running keeps running. Demand uncertainty is not yet in the members, and traffic
+is not projected (a district traffic run per member costs tens of seconds). Each member reports,
+every ``sample_s`` over the horizon: links closed by water (roads), people below service pressure
+(water), the burst's leak (water utility), GPUs in service (compute).
 
 Hindcast (:func:`coverage`): the share of (KPI, time) points whose realised value lies in the
 members' p10–p90 band. Two realised days are offered: the scenario's own day (its rain is the
@@ -21,14 +23,18 @@ factor and repair draw come from a stream no member uses).
 
 from __future__ import annotations
 
+import csv
+import difflib
 import math
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 
 from twin.coupled.roads import CLOSURE_DEPTH_MM
 from twin.coupled.typhoon import CityDay, DayOutcome, DaySettings, run_day
+from twin.errors import InputError
 from twin.hazards.flood import simulate_flood
 from twin.hazards.storm import RainSeries
 from twin.water.service import below_service, population_served
@@ -89,13 +95,17 @@ def sample(day: CityDay, outcome: DayOutcome, settings: DaySettings, times_s: np
 
 def run_member(day: CityDay, settings: DaySettings, couplings: dict[str, bool], seed: int, start: datetime,
                factor: float, at_s: float, horizon_s: float, runoff: float, drain_mm_per_h: float,
-               sample_s: float = 300.0) -> dict[str, np.ndarray]:
-    """One member: the day to ``at_s`` as it was, then the rain to come × ``factor``; KPIs every ``sample_s``."""
+               sample_s: float = 300.0, observed_running: dict[str, bool] | None = None) -> dict[str, np.ndarray]:
+    """One member: the day to ``at_s`` as it was, then the rain to come × ``factor``; KPIs every ``sample_s``.
+
+    ``observed_running`` (facility → running at ``at_s``) is an observed state that overrides the
+    replay's facilities from ``at_s`` on."""
     end_s = math.ceil((at_s + horizon_s) / settings.water_step_s) * settings.water_step_s
     short = replace(settings, duration_s=end_s)
     member = member_day(day, rain_to_come(day.rain, at_s, factor), runoff, drain_mm_per_h, end_s,
                         float(np.diff(day.flood.time_s[:2])[0]))
-    outcome = run_day(member, short, couplings, seed, start, systems=BRAIN_SYSTEMS)
+    observed = {name: (at_s, running) for name, running in (observed_running or {}).items()}
+    outcome = run_day(member, short, couplings, seed, start, systems=BRAIN_SYSTEMS, observed=observed)
     return sample(member, outcome, short, at_s + np.arange(0.0, horizon_s + 1e-9, sample_s))
 
 
@@ -118,3 +128,31 @@ def coverage(member_values: dict[str, np.ndarray], realised: dict[str, np.ndarra
         truth = realised[kpi]
         out[kpi] = float(np.mean((truth >= p10 - 1e-9) & (truth <= p90 + 1e-9)))
     return out
+
+
+def read_pump_states(path: Path, facilities: list[str]) -> dict[str, bool]:
+    """An observed state of the pump stations and plants: CSV ``facility,running`` (``true``/``false``,
+    ``1``/``0``). An unknown facility or a bad value is an :class:`InputError` naming the file and row."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+    except FileNotFoundError:
+        raise InputError("observed pump states: file not found", path) from None
+    if not rows or not {"facility", "running"} <= set(rows[0]):
+        raise InputError("expected a CSV with columns facility,running and at least one row", path)
+    known = set(facilities)
+    out = {}
+    for k, row in enumerate(rows, start=2):  # row 1 is the header
+        name, value = (row["facility"] or "").strip(), (row["running"] or "").strip().lower()
+        if name not in known:
+            near = difflib.get_close_matches(name, facilities, n=3)
+            raise InputError(f"row {k}: facility = {name!r}: not a pump station or plant of the network "
+                             f"(nearest: {', '.join(repr(n) for n in near) or 'none'})", path)
+        if value not in RUNNING_VALUES:
+            raise InputError(f"row {k}: running = {row['running']!r}: expected true or false", path)
+        out[name] = RUNNING_VALUES[value]
+    return out
+
+
+RUNNING_VALUES = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+"""How a pump state may be written."""

@@ -146,15 +146,32 @@ def facility_outages(day: CityDay, settings: DaySettings) -> dict[str, list[tupl
     return out
 
 
+def observe_facilities(outages: dict[str, list[tuple[float, float]]], observed: dict[str, tuple[float, bool]]
+                       ) -> dict[str, list[tuple[float, float]]]:
+    """The outages with what was observed: before its time a facility follows the flood; from it on,
+    one seen stopped stays stopped (its restart is not known) and one seen running keeps running."""
+    out = {name: list(intervals) for name, intervals in outages.items()}
+    for name, (at_s, running) in observed.items():
+        before = [(a, min(b, at_s)) for a, b in out.get(name, []) if a < at_s]
+        out[name] = before if running else [*before, (at_s, np.inf)]
+    return {name: intervals for name, intervals in out.items() if intervals}
+
+
 def run_day(day: CityDay, settings: DaySettings, couplings: dict[str, bool], seed: int, start: datetime,
-            systems: tuple[str, ...] = SYSTEMS) -> DayOutcome:
-    """Run the ``systems`` of the day on one clock from ``start`` with the ``couplings`` given (name → on)."""
+            systems: tuple[str, ...] = SYSTEMS, observed: dict[str, tuple[float, bool]] | None = None) -> DayOutcome:
+    """Run the ``systems`` of the day on one clock from ``start`` with the ``couplings`` given (name → on).
+
+    ``observed`` (facility → (time_s, running)) overrides the flood's outages from that time on: a
+    facility seen stopped stays stopped, one seen running keeps running (see :func:`observe_facilities`).
+    """
     engine = Engine(seed, start, settings.duration_s)
     outcome = DayOutcome(dict(couplings))
     if "traffic" in systems:
         outcome.roads = _attach_traffic(day, settings, couplings["flood_roads"], engine)
     if "water" in systems:
         outages = facility_outages(day, settings) if couplings["pump_outage"] else {}
+        if observed:
+            outages = observe_facilities(outages, observed)
         outcome.water = attach_water(day.water, day.facilities, outages, engine, settings.duration_s,
                                      settings.water_step_s)
     buses = {}
