@@ -17,8 +17,9 @@ from scenarios.kinds.typhoon_day import TyphoonDayFile, prepare
 from twin.coupled.brain import KPIS, bands, coverage, member_factors, read_pump_states, run_member
 from twin.engine import Engine
 from twin.errors import InputError
+from twin.kpis import format_number
 from twin.plot_style import in_both_languages
-from twin.results import RunResult
+from twin.results import Answer, RunResult
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -104,8 +105,32 @@ def project(config: TyphoonDayFile, at_s: float, horizon_s: float, members: int,
         "only if the realised value is that common value: a band of no width says the KPI is settled by then.",
     ]
     return RunResult(kpis=kpis, tables={"projection": projection, "bands": band_table, "coverage": cover},
-                     figures=_figures(band_table, at_s), notes=notes,
+                     figures=_figures(band_table, at_s), notes=notes, answer=_answer(band_table, at_s, horizon_s, kpis),
                      headline=["mean_coverage_ratio", "perfect_model_mean_coverage_ratio"])
+
+
+def _answer(band_table: pd.DataFrame, at_s: float, horizon_s: float, kpis: dict[str, float]) -> Answer:
+    """The next hour at its end, p50 (p10–p90) per KPI, and the coverage measured."""
+    end = band_table[band_table["time_s"] == band_table["time_s"].max()].set_index("kpi")
+    clock = f"{int(at_s // 3600):02d}:{int(at_s % 3600 // 60):02d}"
+    text = {}
+    for lang in ("zh", "en"):
+        parts = [f"{LABELS[kpi][lang]} {_number(end.loc[kpi, 'p50'])} "
+                 f"({_number(end.loc[kpi, 'p10'])}–{_number(end.loc[kpi, 'p90'])})" for _, kpi in KPIS]
+        cover = (kpis["mean_coverage_ratio"], kpis["perfect_model_mean_coverage_ratio"])
+        text[lang] = (f"{clock}起{horizon_s / 3600:g}小时推演，期末中位数（p10–p90）：{'；'.join(parts)}。回算覆盖率："
+                      f"情景实际{cover[0]:.0%}，完美模型真值{cover[1]:.0%}。" if lang == "zh" else
+                      f"Projection from {clock} over {horizon_s / 3600:g} h, at its end p50 (p10–p90): "
+                      f"{'; '.join(parts)}. Hindcast coverage: {cover[0]:.0%} of the scenario's day, "
+                      f"{cover[1]:.0%} of a perfect-model truth.")
+    question = {"zh": "城市大脑：下一小时会怎样，推演可信吗？", "en": "City brain: what will the next hour bring, and "
+                "can the projection be trusted?"}
+    return Answer(text=text, question=question)
+
+
+def _number(value: float) -> str:
+    """A value for people; the solver's round-off around zero (|x| < 1e-6) reads 0."""
+    return format_number(0.0 if abs(value) < 1e-6 else float(value))
 
 
 def _coverage_name(kpi: str) -> str:

@@ -11,6 +11,7 @@ p50, p90 per KPI and time, with the realised values), ``coverage.parquet``, a hi
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 
 import typer
@@ -35,7 +36,10 @@ def brain(
     # deferred: the scenario kinds load numba, pandas and the city; twin --help must stay fast
     from scenarios.loading import load_scenario
     from scenarios.typhoon_brain import parse_clock, project  # deferred, as above
+    from twin.city.summary import city_summary  # deferred, as above
+    from twin.paths import data_dir  # deferred, as above
     from twin.results import write_run  # deferred, as above
+    from viz.report.build import build_report  # deferred, as above
 
     set_quiet(quiet)
     started = time.perf_counter()
@@ -46,10 +50,12 @@ def brain(
         raise InputError(f"[scenario] kind = {kind.kind!r}: twin brain projects typhoon_day scenarios", scenario)
     at_s = parse_clock(at, config.scenario.duration_s, horizon_h * 3600.0)
     result = project(config, at_s, horizon_h * 3600.0, members, observed_pumps)
-    manifest = {"command": ctx.command_path, "scenario": str(scenario), "at": at, "horizon_h": horizon_h,
+    manifest = {"command": ctx.command_path, "kind": "twin brain", "scenario": config.model_dump(mode="json"),
+                "scenario_file": str(scenario), "at": at, "horizon_h": horizon_h,
                 "members": members, "seed": config.scenario.seed,
-                "observed_pumps": str(observed_pumps) if observed_pumps else None}
-    write_run(out, result, manifest, time.perf_counter() - started, force=force)
+                "observed_pumps": str(observed_pumps) if observed_pumps else None, "city": city_summary(data_dir())}
+    write_run(out, result, manifest, time.perf_counter() - started, force=force,
+              finish=partial(build_report, lang="zh"))
     typer.echo(f"{out}: mean coverage {result.kpis['mean_coverage_ratio']:.0%} (scenario's day), "
                f"{result.kpis['perfect_model_mean_coverage_ratio']:.0%} (perfect-model truth)")
 

@@ -55,6 +55,8 @@ def test_twin_brain_projects_from_the_state_at_the_time(tmp_path, twin_cli):
     kpis = json.loads((out / "kpis.json").read_text())
     assert 0.0 <= kpis["perfect_model_mean_coverage_ratio"] <= 1.0
     assert (out / "brain_hindcast.en.png").exists()
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert report.index("回算覆盖率") < report.index("全部指标")  # the answer, with its coverage, comes first
 
 
 @pytest.mark.parametrize(("at", "fragment"), [("25:00", "00:00-23:59"), ("ten", "HH:MM"), ("23:30", "horizon")])
