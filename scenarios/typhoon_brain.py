@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from scenarios.kinds.typhoon_day import TyphoonDayFile, prepare
+from scenarios.kinds.typhoon_day import Prepared, TyphoonDayFile, prepare
 from twin.coupled.brain import KPIS, bands, coverage, member_factors, read_pump_states, run_member
 from twin.engine import Engine
 from twin.errors import InputError
@@ -46,21 +46,29 @@ def parse_clock(text: str, duration_s: float, horizon_s: float) -> float:
     return at_s
 
 
-def project(config: TyphoonDayFile, at_s: float, horizon_s: float, members: int,
-            observed_pumps: Path | None = None) -> RunResult:
-    """The ensemble from ``at_s`` over ``horizon_s``, its bands and the hindcast; ``observed_pumps``
-    (CSV ``facility,running``) replaces the replay's facility states at ``at_s`` in the members."""
-    # deferred: pandas is slow to import, and the command line imports this module on demand only
-    import pandas as pd
+def hindcast_starts(at_s: float, every_min: int | None, until: str | None, duration_s: float,
+                    horizon_s: float) -> list[float]:
+    """Hindcast start times: every ``every_min`` minutes from ``at_s`` to ``until`` (HH:MM), both given or neither."""
+    if every_min is None and until is None:
+        return []
+    if every_min is None or until is None:
+        raise InputError("--hindcast-every-min and --hindcast-until: give both (or neither)")
+    if not 1 <= every_min <= 720:
+        raise InputError(f"--hindcast-every-min {every_min}: expected 1 to 720 minutes")
+    try:
+        last_s = parse_clock(until, duration_s, horizon_s)
+    except InputError as exc:
+        raise InputError(str(exc).replace("--at", "--hindcast-until")) from None
+    if last_s < at_s:
+        raise InputError(f"--hindcast-until {until}: expected a time at or after --at")
+    return [float(t) for t in np.arange(at_s, last_s + 1e-9, every_min * 60.0)]
 
-    if not 1 <= members <= 200:
-        raise InputError(f"--members {members}: expected 1 to 200")
+
+def _ensemble(config: TyphoonDayFile, prepared: Prepared, engine: Engine, at_s: float, horizon_s: float,
+              members: int, observed: dict[str, bool] | None) -> tuple[list, dict, dict, float]:
+    """The members, the scenario's own day and the perfect-model truth from ``at_s`` (KPIs by time)."""
     header = config.scenario
-    prepared = prepare(config, movers=False)
-    observed = read_pump_states(observed_pumps, [f.name for f in prepared.day.facilities]) \
-        if observed_pumps is not None else None
     couplings = config.couplings.model_dump()
-    engine = Engine(header.seed, header.start, header.duration_s)
     factors = member_factors(members, engine.rng("brain_rain"))
     args = (at_s, horizon_s, config.flood.runoff_coefficient, prepared.drain_capacity_mm_per_h)
 
@@ -72,7 +80,41 @@ def project(config: TyphoonDayFile, at_s: float, horizon_s: float, members: int,
     realised = run_member(prepared.day, prepared.settings, couplings, header.seed, header.start, 1.0, *args)
     truth_rng = engine.rng(TRUTH_STREAM)
     truth_factor = float(member_factors(1, truth_rng)[0])
-    truth = member(int(truth_rng.integers(2**31)), truth_factor)
+    return runs, realised, member(int(truth_rng.integers(2**31)), truth_factor), truth_factor
+
+
+def hindcast(config: TyphoonDayFile, prepared: Prepared, engine: Engine, starts_s: list[float], horizon_s: float,
+             members: int) -> pd.DataFrame:
+    """Coverage of a projection started at each of ``starts_s`` (the skill through the day)."""
+    # deferred: pandas is slow to import, and the command line imports this module on demand only
+    import pandas as pd
+
+    rows = []
+    for start_s in starts_s:
+        runs, realised, truth, _ = _ensemble(config, prepared, engine, start_s, horizon_s, members, None)
+        stacked = {kpi: np.array([run[kpi] for run in runs]) for _, kpi in KPIS}
+        own, perfect = coverage(stacked, realised), coverage(stacked, truth)
+        rows += [{"start_s": start_s, "system": system, "kpi": kpi, "coverage_realised": own[kpi],
+                  "coverage_perfect_model": perfect[kpi]} for system, kpi in KPIS]
+    return pd.DataFrame(rows)
+
+
+def project(config: TyphoonDayFile, at_s: float, horizon_s: float, members: int,
+            observed_pumps: Path | None = None, hindcast_starts_s: list[float] | None = None) -> RunResult:
+    """The ensemble from ``at_s`` over ``horizon_s``, its bands and the hindcast; ``observed_pumps``
+    (CSV ``facility,running``) replaces the replay's facility states at ``at_s`` in the members;
+    ``hindcast_starts_s`` adds the coverage of projections started at those times (no observation)."""
+    # deferred: pandas is slow to import, and the command line imports this module on demand only
+    import pandas as pd
+
+    if not 1 <= members <= 200:
+        raise InputError(f"--members {members}: expected 1 to 200")
+    header = config.scenario
+    prepared = prepare(config, movers=False)
+    observed = read_pump_states(observed_pumps, [f.name for f in prepared.day.facilities]) \
+        if observed_pumps is not None else None
+    engine = Engine(header.seed, header.start, header.duration_s)
+    runs, realised, truth, truth_factor = _ensemble(config, prepared, engine, at_s, horizon_s, members, observed)
     times = at_s + np.arange(len(realised[KPIS[0][1]])) * 300.0
     projection = pd.DataFrame([
         {"member": m, "time_s": t, "system": system, "kpi": kpi, "value": float(run[kpi][k])}
@@ -95,6 +137,13 @@ def project(config: TyphoonDayFile, at_s: float, horizon_s: float, members: int,
     kpis["members_count"] = float(members)
     kpis["horizon_s"] = horizon_s
     kpis["truth_rain_factor_ratio"] = truth_factor
+    tables = {"projection": projection, "bands": band_table, "coverage": cover}
+    if hindcast_starts_s:
+        sweep = hindcast(config, prepared, engine, hindcast_starts_s, horizon_s, members)
+        tables["hindcast"] = sweep
+        kpis["hindcast_mean_coverage_ratio"] = float(sweep["coverage_realised"].mean())
+        kpis["hindcast_perfect_model_mean_coverage_ratio"] = float(sweep["coverage_perfect_model"].mean())
+        kpis["hindcast_starts_count"] = float(len(hindcast_starts_s))
     notes = [
         f"{members} members from {at_s / 3600:05.2f} h after the start over {horizon_s / 3600:g} h: each replays the "
         "day to then and differs only in the rain to come (× exp(0.3 z), assumption) and the burst's repair time.",
@@ -104,7 +153,7 @@ def project(config: TyphoonDayFile, at_s: float, horizon_s: float, members: int,
         "not projected yet. A KPI whose members all agree (no_spread_share in the coverage table) is covered "
         "only if the realised value is that common value: a band of no width says the KPI is settled by then.",
     ]
-    return RunResult(kpis=kpis, tables={"projection": projection, "bands": band_table, "coverage": cover},
+    return RunResult(kpis=kpis, tables=tables,
                      figures=_figures(band_table, at_s), notes=notes, answer=_answer(band_table, at_s, horizon_s, kpis),
                      headline=["mean_coverage_ratio", "perfect_model_mean_coverage_ratio"])
 

@@ -28,6 +28,9 @@ def brain(
     members: int = typer.Option(20, "--members", help="Ensemble members (1-200)."),
     observed_pumps: Path | None = typer.Option(
         None, "--observed-pumps", help="Observed state at --at: CSV facility,running (pump stations and plants)."),
+    hindcast_every_min: int | None = typer.Option(
+        None, "--hindcast-every-min", help="Also project from every N minutes from --at to --hindcast-until."),
+    hindcast_until: str | None = typer.Option(None, "--hindcast-until", help="Last hindcast start, HH:MM."),
     out: Path = typer.Option(..., "--out", help="Results folder to write."),
     force: bool = typer.Option(False, "--force", help="Replace an existing folder."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
@@ -35,7 +38,7 @@ def brain(
     """Project a typhoon day from --at as an ensemble; write the members, the bands and the hindcast."""
     # deferred: the scenario kinds load numba, pandas and the city; twin --help must stay fast
     from scenarios.loading import load_scenario
-    from scenarios.typhoon_brain import parse_clock, project  # deferred, as above
+    from scenarios.typhoon_brain import hindcast_starts, parse_clock, project  # deferred, as above
     from twin.city.summary import city_summary  # deferred, as above
     from twin.paths import data_dir  # deferred, as above
     from twin.results import write_run  # deferred, as above
@@ -49,7 +52,8 @@ def brain(
     if kind.kind != "typhoon_day":
         raise InputError(f"[scenario] kind = {kind.kind!r}: twin brain projects typhoon_day scenarios", scenario)
     at_s = parse_clock(at, config.scenario.duration_s, horizon_h * 3600.0)
-    result = project(config, at_s, horizon_h * 3600.0, members, observed_pumps)
+    starts = hindcast_starts(at_s, hindcast_every_min, hindcast_until, config.scenario.duration_s, horizon_h * 3600.0)
+    result = project(config, at_s, horizon_h * 3600.0, members, observed_pumps, starts)
     manifest = {"command": ctx.command_path, "kind": "twin brain", "scenario": config.model_dump(mode="json"),
                 "scenario_file": str(scenario), "at": at, "horizon_h": horizon_h,
                 "members": members, "seed": config.scenario.seed,

@@ -37,7 +37,8 @@ def test_twin_brain_projects_from_the_state_at_the_time(tmp_path, twin_cli):
     scenario = tmp_path / "typhoon.toml"
     scenario.write_text(text, encoding="utf-8")
     out = tmp_path / "brain"
-    outcome = twin_cli("brain", scenario, "--at", "09:40", "--members", "4", "--out", out, "--quiet")
+    outcome = twin_cli("brain", scenario, "--at", "09:40", "--members", "4", "--hindcast-every-min", "30",
+                       "--hindcast-until", "10:10", "--out", out, "--quiet")
     assert outcome.exit_code == 0, outcome.stderr
     projection = pd.read_parquet(out / "projection.parquet")
     assert list(projection.columns) == ["member", "time_s", "system", "kpi", "value"]
@@ -55,6 +56,10 @@ def test_twin_brain_projects_from_the_state_at_the_time(tmp_path, twin_cli):
     kpis = json.loads((out / "kpis.json").read_text())
     assert 0.0 <= kpis["perfect_model_mean_coverage_ratio"] <= 1.0
     assert (out / "brain_hindcast.en.png").exists()
+    sweep = pd.read_parquet(out / "hindcast.parquet")
+    assert sorted(set(sweep["start_s"])) == [34800.0, 36600.0] and len(sweep) == 2 * 4
+    assert sweep[["coverage_realised", "coverage_perfect_model"]].stack().between(0, 1).all()
+    assert kpis["hindcast_starts_count"] == 2
     report = (out / "report.md").read_text(encoding="utf-8")
     assert report.index("回算覆盖率") < report.index("全部指标")  # the answer, with its coverage, comes first
 
@@ -66,6 +71,18 @@ def test_twin_brain_refuses_a_bad_time(tmp_path, twin_cli, at, fragment):
     lines = outcome.stderr.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0] and "--at" in lines[0], outcome.stderr
     assert not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize(("extra", "fragment"), [
+    (("--hindcast-every-min", "15"), "give both"),
+    (("--hindcast-every-min", "15", "--hindcast-until", "09:00"), "at or after --at"),
+    (("--hindcast-every-min", "0", "--hindcast-until", "11:00"), "1 to 720"),
+    (("--hindcast-every-min", "15", "--hindcast-until", "23:50"), "--hindcast-until"),
+])
+def test_twin_brain_refuses_a_bad_hindcast(tmp_path, twin_cli, extra, fragment):
+    outcome = twin_cli("brain", BUNDLED, "--at", "10:00", *extra, "--out", tmp_path / "b")
+    lines = outcome.stderr.strip().splitlines()
+    assert outcome.exit_code == 2 and len(lines) == 1 and fragment in lines[0], outcome.stderr
 
 
 def test_twin_brain_refuses_another_kind(tmp_path, twin_cli):
