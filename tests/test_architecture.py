@@ -31,7 +31,7 @@ SYSTEM_USES = {
     # Buses run through the traffic model's signalised junctions (transit signal priority).
     "twin.transit": {"twin.traffic"},
     # The coupled city (issue 19) drives each system from the hazard through their public APIs.
-    "twin.coupled": {"twin.hazards", "twin.traffic", "twin.water", "twin.compute"},
+    "twin.coupled": {"twin.hazards", "twin.traffic", "twin.transit", "twin.water", "twin.compute"},
 }
 """Which city system may import which other one (its public modules)."""
 

@@ -56,6 +56,8 @@ DISPLAY_UNITS: dict[str, DisplayUnit] = {
     "wan_cny_per_day": DisplayUnit("cny_per_day", 1e-4, "万元/日", "CNY/day", 1.0),
     "wan_person_h": DisplayUnit("person_h", 1e-4, "万人·时", "person-h", 1.0),
     "pct_of_ratio": DisplayUnit("ratio", 100.0, "%", "%"),
+    "mm": DisplayUnit("m", 1e3, "毫米", "mm"),
+    "mm_per_h": DisplayUnit("m_per_s", 3.6e6, "毫米/小时", "mm/h"),
 }
 """Display units that differ from the SI unit in the name; any other ``display`` is shown as is."""
 

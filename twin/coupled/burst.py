@@ -1,0 +1,127 @@
+"""A main bursts in the storm, and its repair crew drives the flooded roads (coupling ``main_burst``).
+
+The burst story is the water package's (:class:`twin.water.burst.BurstStory`: the hole opens,
+SCADA detects it, a crew drives from its depot, closes the valve segment, repairs and restores),
+put on the typhoon day's clock instead of its own. The crew's roads are
+:class:`FloodedTravelTimes`: a link takes its free-flow time at ``min(limit, v(d))`` of the
+Pregnolato curve for the water on it when the crew enters it, and a link at or above the closure
+depth is waited out at the water's edge until the flood falls below it (so the times stay FIFO and
+the earliest-arrival route of :func:`twin.city.travel_times.fastest_route` is exact). With the
+flood switched off the crew drives dry roads.
+
+Left out (stated): the burst's hydraulics are the burst story's own (a copy of the network split
+at the hole), so the pump outages and the burst are not solved in one hydraulic state.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from twin.city.travel_times import Edge, free_flow_time_s
+from twin.coupled.roads import CLOSED_COST_S, flooded_conditions
+from twin.engine import Engine
+from twin.water.burst import (
+    Burst,
+    BurstOutcome,
+    BurstStory,
+    Crew,
+    Detection,
+    Repair,
+    RoadLocator,
+    burst_network,
+    seconds_after_midnight,
+)
+from twin.water.network import CompiledNetwork
+from twin.water.service import SERVICE_HEAD_M
+from twin.water.simulation import ExtendedPeriodSimulation
+
+if TYPE_CHECKING:
+    import networkx as nx
+    import pandas as pd
+
+    from twin.hazards.flood import Flood
+
+
+class FloodedTravelTimes:
+    """Road times in the flood (see the module docstring).
+
+    ``edge_link`` maps a road edge ``(u, v, key)`` to the flood's link index; ``limit_m_per_s``
+    is each link's speed limit; ``start_s`` is the flood's time 0 in seconds after midnight;
+    ``stop_depth_m`` (optional) is a vehicle's own water limit below the road's closure depth.
+    Edges the flood does not know take their free-flow time.
+    """
+
+    def __init__(self, graph: nx.MultiDiGraph, flood: Flood, edge_link: dict[Edge, int],
+                 limit_m_per_s: np.ndarray, start_s: float = 0.0, stop_depth_m: float | None = None) -> None:
+        self._free_s = {(u, v, k): free_flow_time_s(d) for u, v, k, d in graph.edges(keys=True, data=True)}
+        self.flood, self.edge_link, self.limit, self.start_s = flood, edge_link, limit_m_per_s, start_s
+        speed, closed = zip(*(flooded_conditions(depth, limit_m_per_s) for depth in flood.depth_m), strict=True)
+        self._ratio = np.array(limit_m_per_s)[None, :] / np.array(speed)  # [flood time, link] time factor
+        self._closed = np.array(closed)
+        if stop_depth_m is not None:  # a vehicle with a lower water limit (a driverless bus) waits earlier
+            self._closed |= np.asarray(flood.depth_m) >= stop_depth_m
+
+    def _state(self, t_s: float) -> int:
+        times = self.flood.time_s
+        return int(np.clip(np.searchsorted(times, t_s, side="right") - 1, 0, len(times) - 1))
+
+    def edge_time_s(self, edge: Edge, enter_s: float) -> float:
+        """Seconds to cross ``edge`` entered at ``enter_s`` (after midnight), waiting out a closure."""
+        free = self._free_s[edge]
+        k = self.edge_link.get(edge)
+        if k is None:
+            return free
+        t = enter_s - self.start_s
+        i = self._state(t)
+        if self._closed[i, k]:
+            later = np.nonzero(~self._closed[i:, k])[0]
+            if not len(later):
+                return CLOSED_COST_S
+            i += int(later[0])
+            wait = float(self.flood.time_s[i]) - t
+            return wait + free * float(self._ratio[i, k])
+        return free * float(self._ratio[i, k])
+
+
+@dataclass
+class BurstOnClock:
+    """A burst story started on a shared engine; :meth:`finish` after the engine has run."""
+
+    story: BurstStory
+    hydraulics: ExtendedPeriodSimulation
+    baseline: object
+    end_s: int
+
+    def finish(self) -> BurstOutcome:
+        """The story's outcome (as :func:`twin.water.burst.simulate_burst` returns it)."""
+        story = self.story
+        return BurstOutcome(
+            network=story.network, result=self.hydraulics.finish(), baseline=self.baseline, log=story.log,
+            times=story.times, route_nodes=story.route_nodes, valve_closed_at=story.valve_closed_at,
+            locator=story.locator, offset_s=story.offset_s, end_s=self.end_s,
+        )
+
+
+def attach_burst(engine: Engine, net: CompiledNetwork, valves: pd.DataFrame, roads: nx.MultiDiGraph,
+                 locator: RoadLocator, burst: Burst, crew: Crew, repair: Repair, detection: Detection | None = None,
+                 report_step_s: int = 300) -> BurstOnClock:
+    """Start the burst story's processes on ``engine`` (its hydraulics from midnight, reported every step)."""
+    detection = detection or Detection()
+    network = burst_network(net, valves, burst.leak, SERVICE_HEAD_M, detection.sensors)
+    offset_s = seconds_after_midnight(engine)
+    end_s = offset_s + int(math.ceil(engine.duration_s))
+    step = int(report_step_s)
+    baseline = ExtendedPeriodSimulation(network.service.copy(), duration_s=end_s, hydraulic_step_s=min(step, 3600),
+                                        report_step_s=step, on_unbalanced="relax").run()
+    hydraulics = ExtendedPeriodSimulation(network.service, duration_s=end_s, hydraulic_step_s=min(step, 3600),
+                                          report_step_s=step, on_unbalanced="relax")
+    hydraulics.run_until(offset_s)
+    story = BurstStory(engine, network, baseline, hydraulics, roads, locator, burst, detection, crew, repair)
+    engine.env.process(story.burst_opens())
+    engine.env.process(story.scada())
+    engine.env.process(story.crew())
+    return BurstOnClock(story, hydraulics, baseline, end_s)
