@@ -3,10 +3,10 @@
 The burst story is the water package's (:class:`twin.water.burst.BurstStory`: the hole opens,
 SCADA detects it, a crew drives from its depot, closes the valve segment, repairs and restores),
 put on the typhoon day's clock instead of its own. The crew's roads are
-:class:`FloodedTravelTimes`: a link takes its free-flow time at ``min(limit, v(d))`` of the
-Pregnolato curve for the water on it when the crew enters it, and a link at or above the closure
-depth is waited out at the water's edge until the flood falls below it (so the times stay FIFO and
-the earliest-arrival route of :func:`twin.city.travel_times.fastest_route` is exact). With the
+:class:`FloodedTravelTimes`: the crew drives a link at ``min(limit, v(d))`` of the Pregnolato
+curve for the water on it in each flood interval, and waits at the water's edge while the link is
+at or above the closure depth. Integrating the speed over the intervals keeps the times FIFO, so
+the earliest-arrival route of :func:`twin.city.travel_times.fastest_route` is exact. With the
 flood switched off the crew drives dry roads.
 
 Left out (stated): the burst's hydraulics are the burst story's own (a copy of the network split
@@ -70,21 +70,30 @@ class FloodedTravelTimes:
         return int(np.clip(np.searchsorted(times, t_s, side="right") - 1, 0, len(times) - 1))
 
     def edge_time_s(self, edge: Edge, enter_s: float) -> float:
-        """Seconds to cross ``edge`` entered at ``enter_s`` (after midnight), waiting out a closure."""
+        """Seconds to cross ``edge`` entered at ``enter_s`` (after midnight).
+
+        The crew drives at each flood interval's speed for as long as that interval lasts, and
+        stops at the water while the link is closed; so a later entry never arrives earlier (FIFO),
+        which taking the speed at entry for the whole link would break when the water falls.
+        """
         free = self._free_s[edge]
         k = self.edge_link.get(edge)
         if k is None:
             return free
+        times = self.flood.time_s
         t = enter_s - self.start_s
         i = self._state(t)
-        if self._closed[i, k]:
-            later = np.nonzero(~self._closed[i:, k])[0]
-            if not len(later):
-                return CLOSED_COST_S
-            i += int(later[0])
-            wait = float(self.flood.time_s[i]) - t
-            return wait + free * float(self._ratio[i, k])
-        return free * float(self._ratio[i, k])
+        left = 1.0  # share of the link still to drive
+        while True:
+            end = float(times[i + 1]) if i + 1 < len(times) else math.inf
+            if not self._closed[i, k]:
+                full_s = free * float(self._ratio[i, k])  # the whole link at this interval's speed
+                if t + left * full_s <= end:
+                    return t + left * full_s - (enter_s - self.start_s)
+                left -= (end - t) / full_s
+            elif end == math.inf:
+                return CLOSED_COST_S  # closed for the rest of the flood
+            t, i = end, i + 1
 
 
 @dataclass
