@@ -348,8 +348,9 @@ def _run_fleet(config: RobotaxiFile, study: Study, requests: Any, n_veh: int | N
     rules = ChargingRules(config.charging.charge_below, config.charging.charge_to, config.charging.taper_from)
     policy = make_policy(config.dispatch.policy, config.dispatch.batch_s, study.rebalancing, config.dispatch.pooling,
                          config.dispatch.max_detour_s)
-    stations = study.stations if plugs is None else [replace(s, plugs=p) for s, p in zip(study.stations, plugs,
-                                                                                          strict=True)]
+    # A station the charger sizing closes (no plug left) is left out of the run.
+    stations = study.stations if plugs is None else [
+        replace(s, plugs=p) for s, p in zip(study.stations, plugs, strict=True) if p > 0]
     return simulate(study.tables, requests, fleet, stations, rules, config.scenario.duration_s, policy), rules
 
 

@@ -77,3 +77,27 @@ def test_fewest_plugs_greedy_against_exhaustive_search():
     assert shares[(3, 5)] < target.share and shares[(4, 4)] < target.share
     assert sum(result.plugs) == min(sum(k) for k, s in shares.items() if s >= target.share)
     assert fewest_plugs(run_plugs, ServiceTarget(share=0.95, wait_s=600.0), [2, 2]).plugs is None
+
+
+def test_fewest_plugs_closes_a_site_that_is_not_needed():
+    """Two candidate sites side by side (a vehicle goes to the first of equally near stations, so
+    plugs split between them are wasted): the greedy answer closes one (0 plugs), and its total
+    equals the exhaustive minimum over every split 0-6 with at least one site open."""
+    graph, times, _, _ = congested_grid()
+    rng = np.random.default_rng(2)
+    nodes = np.array(list(graph.nodes))
+    horizon_s = 3 * 3600.0
+    requests = uniform_requests(rng, nodes, 1000, horizon_s, max_wait_s=900.0)
+    tables = place_tables(graph, times, nodes, BINS_S)
+    fleet = fleet_at(rng.choice(nodes, 4, replace=False), 8, battery_kwh=2.0)
+
+    def run_plugs(plugs):
+        sites = [Station("A", int(nodes[0]), plugs[0], 11.0), Station("B", int(nodes[0]), plugs[1], 11.0)]
+        return simulate(tables, requests, fleet, [s for s in sites if s.plugs > 0], ChargingRules(), horizon_s)
+
+    target = ServiceTarget(share=0.25, wait_s=600.0)  # 12 plugs give 27.3 %: the fleet is short of charge
+    shares = {(a, b): share_within(run_plugs([a, b]), 600.0) for a in range(7) for b in range(7) if a + b > 0}
+    result = fewest_plugs(run_plugs, target, [6, 6])
+    assert result.plugs is not None and 0 in result.plugs
+    assert shares[tuple(result.plugs)] >= target.share
+    assert sum(result.plugs) == min(sum(k) for k, s in shares.items() if s >= target.share)

@@ -114,26 +114,46 @@ class PlugSizing:
 def fewest_plugs(run_plugs: Callable[[list[int]], FleetRun], target: ServiceTarget, plugs: list[int]) -> PlugSizing:
     """Greedy plug removal: from ``plugs`` (per station), take away one plug at a time, each time the
     one whose removal leaves the highest share within the wait (ties: the lower station), for as
-    long as the target holds. Every station keeps at least one plug.
+    long as the target holds.
 
-    Greedy removal is not guaranteed optimal (the share is not separable across stations), so the
-    answer is the least found on this path; ``steps`` records it.
+    The search runs twice: once keeping every site open, once letting a station lose its last plug
+    (the site is not needed: this is where the sizing places the chargers among the candidate
+    sites) while another keeps one; ``run_plugs`` must then leave that station out. The answer is
+    the smaller total (ties: every site open). Greedy removal is not guaranteed optimal (the share
+    is not separable across stations), so the answer is the least found on these paths; ``steps``
+    records both, in order.
     """
-    current = [int(p) for p in plugs]
-    share = share_within(run_plugs(current), target.wait_s)
-    steps = [(list(current), share)]
+    share = share_within(run_plugs([int(p) for p in plugs]), target.wait_s)
     if share < target.share:
-        return PlugSizing(None, steps)
+        return PlugSizing(None, [([int(p) for p in plugs], share)])
+    cache: dict[tuple[int, ...], float] = {tuple(int(p) for p in plugs): share}
+    steps: list[tuple[list[int], float]] = [([int(p) for p in plugs], share)]
+
+    def share_of(trial: list[int]) -> float:
+        if tuple(trial) not in cache:  # both paths start alike: run each plug layout once
+            cache[tuple(trial)] = share_within(run_plugs(trial), target.wait_s)
+        steps.append((trial, cache[tuple(trial)]))
+        return cache[tuple(trial)]
+
+    open_sites = _greedy_removal(share_of, target, plugs, close_sites=False)
+    closing = _greedy_removal(share_of, target, plugs, close_sites=True)
+    return PlugSizing(closing if sum(closing) < sum(open_sites) else open_sites, steps)
+
+
+def _greedy_removal(share_of: Callable[[list[int]], float], target: ServiceTarget, plugs: list[int],
+                    close_sites: bool) -> list[int]:
+    """One greedy path from ``plugs`` (see :func:`fewest_plugs`); its last layout meeting the target."""
+    current = [int(p) for p in plugs]
+    floor = 0 if close_sites else 1
     while True:
         best: tuple[float, int] | None = None
         for c in range(len(current)):
-            if current[c] <= 1:
-                continue
+            if current[c] <= floor or (current[c] == 1 and sum(p > 0 for p in current) == 1):
+                continue  # at the floor, or the last plug of the last open site
             trial = current[:c] + [current[c] - 1] + current[c + 1:]
-            trial_share = share_within(run_plugs(trial), target.wait_s)
-            steps.append((trial, trial_share))
+            trial_share = share_of(trial)
             if trial_share >= target.share and (best is None or trial_share > best[0]):
                 best = (trial_share, c)
         if best is None:
-            return PlugSizing(current, steps)
+            return current
         current[best[1]] -= 1
