@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from browser import assert_briefing
 
 BUNDLED = Path(__file__).parents[2] / "scenarios" / "binhai_robotaxi.toml"
 
@@ -55,6 +56,7 @@ def test_small_run_answers_and_writes_layers(twin_cli, tmp_path):
     assert (out / "results.gpkg").exists()
     answer = json.loads((out / "answer.json").read_text())
     assert "min" in answer["text"]["en"] and "分钟" in answer["text"]["zh"]
+    assert_briefing(out, "robotaxi_report")
 
 
 def test_batch_policy_runs_and_says_so(twin_cli, tmp_path):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from browser import assert_briefing
 
 from twin.paths import SCENARIOS_DIR
 
@@ -62,6 +63,7 @@ def test_yearplan_answers_which_year_each_stage_runs_short(tmp_path, twin_cli):
     assert intervals["target_2028_training_goodput_ratio"]["n"] == 2
     report = (out / "report.md").read_text()
     assert "2028" in report and "PUE" in report
+    assert_briefing(out, "aicc_yearplan_report")
 
 
 @pytest.mark.parametrize("edit,bad,fragment", [

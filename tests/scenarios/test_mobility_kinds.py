@@ -6,6 +6,7 @@ import json
 
 import pandas as pd
 import pytest
+from browser import assert_briefing
 
 from scenarios.runner import run_scenario
 from viz.report.build import build_report
@@ -35,6 +36,10 @@ def signal_run(tmp_path_factory):
     path = folder / "grid_pilot.toml"
     path.write_text(GRID_PILOT)
     return run_scenario(path, folder / "out", finish=build_report)
+
+
+def test_signal_timing_report_in_chromium(signal_run):
+    assert_briefing(signal_run, "signal_timing_report")
 
 
 def test_signal_timing_options_table_lists_every_strategy_and_recommends_the_lowest_delay(signal_run):

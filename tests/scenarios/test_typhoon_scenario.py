@@ -10,6 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
+from browser import assert_briefing
 
 BUNDLED = Path(__file__).resolve().parents[2] / "scenarios" / "typhoon_day.toml"
 
@@ -64,6 +65,7 @@ def test_a_reduced_typhoon_day_runs_end_to_end(tmp_path, twin_cli):
     assert facilities["stopped_at_s"].notna().sum() == kpis["pump_outage_facilities_count"]
     report = (out / "report.md").read_text(encoding="utf-8")
     assert report.index("受灾最重") < report.index("全部指标")  # the answer comes first
+    assert_briefing(out, "typhoon_day_report")
 
 
 def test_the_bundled_day_validates(twin_cli):

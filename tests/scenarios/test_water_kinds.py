@@ -11,6 +11,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import tomli_w
+from browser import assert_briefing
 
 from twin.paths import SCENARIOS_DIR
 
@@ -57,6 +58,10 @@ def test_burst_answer_names_valves_depot_and_places(burst_run):
     manifest = json.loads((burst_run / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["difference"]["kpi_a"] == f"{answer['chosen']}_person_hours_lost_person_h"
     assert isinstance(manifest["difference"]["larger_than_noise"], bool)
+
+
+def test_burst_report_in_chromium_answers_first_and_marks_the_depot(burst_run):
+    assert_briefing(burst_run, "pipe_burst_report")
 
 
 def test_burst_options_rank_the_depots(burst_run):
@@ -160,6 +165,10 @@ def test_town_supply_answer_names_the_short_towns_and_the_mains(rural_run):
         assert mains["pipe"].iloc[0] in answer["text"][lang]
     assert "个，" not in answer["text"]["zh"] and " people live there" in answer["text"]["en"]
     assert answer["recommendation"]["en"] == "upsized mains"
+
+
+def test_town_supply_report_in_chromium(rural_run):
+    assert_briefing(rural_run, "town_supply_report")
 
 
 def test_town_supply_options_and_people_by_town(rural_run):
