@@ -29,6 +29,7 @@ from twin.compute import yearplan_report
 from twin.compute.accelerators import ClusterSize, accelerator, size_for_pflops
 from twin.compute.comparison import cluster_for, compare_policies, hardware_summary, offered_pflops
 from twin.compute.metrics import SimulationResult
+from twin.compute.policy_report import policy_answer
 from twin.compute.power import PUE_REQUIRED_MAX, annual_energy_mwh
 from twin.compute.settings import FailureConfig, PlacementName, PolicyName, SchedulerConfig
 from twin.compute.workload import WorkloadConfig, generate, load_workload_config
@@ -212,11 +213,13 @@ def add_yearplan(config: GpuQueueingFile, table: YearPlanTable, mix: WorkloadCon
 
 
 def answer(config: GpuQueueingFile, kpis: dict[str, float], result: RunResult) -> Answer | None:
-    """With a ``[yearplan]``: which year each stage runs short, on what, and the next stage (means
+    """Without a ``[yearplan]``: the policy that keeps most jobs within their service level, and
+    whether each case meets the plan's SLA (:func:`twin.compute.policy_report.policy_answer`).
+    With a ``[yearplan]``: which year each stage runs short, on what, and the next stage (means
     and intervals over the replications); the year-by-year table shows the means."""
     table = config.yearplan
     if table is None or "yearplan" not in result.tables:
-        return None
+        return policy_answer(result.tables["policy_comparison"], config.report.focus_policy)
     frames = yearplan_report.tables_from_means(result.tables["options"], kpis)
     result.tables["options"] = frames
     return yearplan_report.answer(result.tables["yearplan"], table, kpis, result.intervals,

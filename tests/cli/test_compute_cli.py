@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from browser import assert_briefing
 
 from twin.compute.workload import synthetic
 from twin.config import DEFAULT_START
@@ -254,6 +255,20 @@ def test_gpu_queueing_scenario_runs_through_twin_run(tmp_path, twin_cli):
         assert queued[("phase1_2026", policy)] > queued[("phase1_2024", policy)]
     manifest = json.loads((out / "manifest.json").read_text())
     assert "phase1_2024_easy_p95_wait_s" in manifest.get("headline", kpis)
+    # The answer: the policy with most jobs within their SLA, and the 2000P verdict per year by the
+    # same SLA as `twin compute plan` (small jobs p95 queued <= 1 h, large training <= 24 h).
+    answer = json.loads((out / "answer.json").read_text(encoding="utf-8"))
+    best = comparison.groupby("policy")["sla_attainment_pct"].mean().idxmax()
+    labels = {"fifo": "FIFO", "easy": "EASY backfilling", "las": "least attained service"}
+    assert answer["recommendation"]["en"] == labels[best] and answer["text"]["en"].lower().startswith(labels[best].lower())
+    easy = comparison[comparison["policy"] == "easy"].set_index("case")
+    for case, year in (("phase1_2024", 2024), ("phase1_2026", 2026)):
+        met = (easy.loc[case, "small_job_p95_queued_s"] <= 3600.0
+               and easy.loc[case, "large_training_p95_queued_s"] <= 24 * 3600.0)
+        verdict = "meets it" if met else "falls short"
+        assert f"2,000P with {year} demand {verdict}" in answer["text"]["en"]
+    assert "2,000P、2026年需求不够用" in answer["text"]["zh"]
+    assert_briefing(out, "gpu_queueing_report")
 
 
 def test_bundled_scenario_is_valid_and_in_the_baseline_suite(twin_cli):
