@@ -34,7 +34,7 @@ from twin.engine import Engine
 from twin.errors import InputError
 from twin.generate.roads import arterial_corridor
 from twin.progress import progress_bar
-from twin.results import RunResult
+from twin.results import Answer, RunResult
 from twin.transit.comparison import (
     holding_effect_pct,
     junction_delay_kpis,
@@ -46,6 +46,7 @@ from twin.transit.costs import CostModel
 from twin.transit.demand import ODMatrix, even_line_od, line_od_from_zone_layer
 from twin.transit.gtfs import simulated_feed, write_feed
 from twin.transit.layer import network_from_city
+from twin.transit.line_answer import line_answer, recommend
 from twin.transit.lines import BusLine, TransitNetwork, corridor_line
 from twin.transit.metrics import headway_cv, load_profile
 from twin.transit.plans import (
@@ -333,14 +334,6 @@ def calibration_table(study: LineStudy, calibrations: dict[tuple[float, bool], C
          "planned_fleet_needed_veh": planned_fleet_needed_veh(study, c.headway_s)}
         for c in calibrations.values()
     ])
-
-
-def recommend(table: pd.DataFrame) -> int:
-    """Row of the cheapest variant meeting the targets (ties: shorter wait); else the shortest wait."""
-    ok = table[table["meets_targets"]]
-    if ok.empty:
-        return int(table["mean_wait_s"].idxmin())
-    return int(ok.sort_values(["cost_cny_per_day", "mean_wait_s", "fleet_veh"]).index[0])
 
 
 def recommended_kpis(study: LineStudy, table: pd.DataFrame, best: int) -> dict[str, float]:
@@ -673,7 +666,13 @@ def answer_notes(
 # --------------------------------------------------------------------------------------------
 
 
-@scenario_kind("av_bus_route", AvBusRouteFile, "bus line: fleet × headway × holding × signal priority, cost")
+def answer(config: AvBusRouteFile, kpis: dict[str, float], result: RunResult) -> Answer:
+    """The recommended plan named, its wait and the driverless saving (twin.transit.line_answer)."""
+    return line_answer(config.route.line_id or "?", kpis, result.tables["variants"])
+
+
+@scenario_kind("av_bus_route", AvBusRouteFile, "bus line: fleet × headway × holding × signal priority, cost",
+               answer=answer)
 def run(config: AvBusRouteFile, engine: Engine) -> RunResult:
     """Simulate every variant of the line and report the recommended operating plan."""
     study, city = line_study(config, engine)

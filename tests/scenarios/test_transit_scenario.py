@@ -7,6 +7,7 @@ import math
 
 import gtfs_kit
 import pandas as pd
+from browser import assert_briefing
 
 CORRIDOR = """
 [scenario]
@@ -74,6 +75,14 @@ def test_av_bus_route_runs_and_answers(tmp_path, twin_cli):
     # Driverless is cheaper than crewed for the same service under the documented assumptions.
     assert (variants["autonomous_cost_cny_per_day"] < variants["crewed_cost_cny_per_day"]).all()
     assert "Answer for C1" in (out / "notes.md").read_text()
+    # The answer names the recommended plan (headway, fleet, holding, priority) and the saving.
+    answer = json.loads((out / "answer.json").read_text(encoding="utf-8"))
+    best = ok.sort_values(["cost_cny_per_day", "mean_wait_s", "fleet_veh"]).iloc[0]
+    assert f"every {best['headway_s'] / 60:g} min with {int(best['fleet_veh'])} buses" in answer["text"]["en"]
+    assert f"每{best['headway_s'] / 60:g}分钟一班、{int(best['fleet_veh'])}辆车" in answer["text"]["zh"]
+    saving = 100 * (1 - best["autonomous_cost_cny_per_day"] / best["crewed_cost_cny_per_day"])
+    assert f"({saving:.0f} % less;" in answer["text"]["en"]
+    assert_briefing(out, "av_bus_route_report")
     # The simulated service is a GTFS feed gtfs-kit can read.
     feed = gtfs_kit.read_feed(out / "gtfs.zip", dist_units="m")
     assert list(feed.routes["route_id"]) == ["C1"]
