@@ -51,6 +51,7 @@ from twin.traffic.metrics import junction_measures, network_measures, rank_strat
 from twin.traffic.network import TrafficNetwork, network_from_graph
 from twin.traffic.params import TrafficParams
 from twin.traffic.pilot_area import densest_signal_cluster, nodes_in_bbox
+from twin.traffic.result_layers import signal_layers
 from twin.traffic.signals.los import HCM_LOS_THRESHOLDS_S, GbLosTable
 from twin.traffic.signals.strategies.green_wave import GreenWave
 from twin.traffic.signals.strategies.registry import strategy_names
@@ -466,9 +467,15 @@ def run(config: SignalTimingFile, engine: Engine) -> RunResult:
         "delay_by_junction": delay_figure(junctions, [r.strategy for r in runs], baseline),
         "strategy_ranking": ranking_figure(ranking),
     }
+    tables = _tables(config, inputs, done, ranking, junctions, wave, best_name)
+    layers = {}  # a synthetic grid has no map; the city's roads are in lon/lat
+    if "cim_road_links" in tables:
+        best_rows = junctions[junctions["strategy"] == best_name]
+        layers = signal_layers(inputs.graph, inputs.area_nodes, tables["cim_road_links"], best_rows)
     return RunResult(
         kpis=_kpis(done, ranking, baseline, wave),
-        tables=_tables(config, inputs, done, ranking, junctions, wave, best_name),
+        tables=tables,
+        layers=layers,
         figures=figures,
         notes=notes,
         headline=[

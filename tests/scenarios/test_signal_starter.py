@@ -73,3 +73,28 @@ def test_the_densest_cluster_is_the_node_with_most_signals_within_the_radius():
     cluster = densest_signal_cluster(graph, radius_m=250.0)
     assert cluster.centre == 2 and cluster.signals == 5  # 0..4 within 250 m of 2 (first of the ties)
     assert nodes_in_bbox(graph, cluster.bbox) == {0, 1, 2, 3, 4}
+
+
+def test_the_run_maps_the_pilot_failing_junctions_and_congested_links(twin_cli, helsinki, tmp_path):
+    """results.gpkg: the pilot's signals by their road names, the links at TTI >= 1.5 under the
+    recommended strategy (checked against the run's own link table), in EPSG:4326."""
+    import geopandas as gpd
+    import pandas as pd
+
+    scenario = tmp_path / "signals.toml"
+    assert twin_cli("scenarios", "new", "signal_timing", "--city", helsinki, "--out", scenario).exit_code == 0
+    out = tmp_path / "run"
+    assert twin_cli("run", scenario, "--city", helsinki, "--out", out, "--quiet").exit_code == 0
+    pilot = gpd.read_file(out / "results.gpkg", layer="pilot_junctions")
+    kpis = json.loads((out / "kpis.json").read_text())
+    assert len(pilot) == kpis["pilot_junctions_count"] and pilot.crs.to_epsg() == 4326
+    assert (pilot["name"].str.contains(" / ")).any()  # named by the roads that meet there
+    links = gpd.read_file(out / "results.gpkg", layer="congested_links")
+    roads = pd.read_parquet(out / "cim_road_links.parquet")
+    assert len(links) == int((roads["tti"] >= 1.5).sum())
+    assert (links["tti_ratio"] >= 1.5).all()
+    failing = gpd.read_file(out / "results.gpkg", layer="failing_junctions")
+    junctions = pd.read_parquet(out / "junctions.parquet")
+    best = json.loads((out / "answer.json").read_text(encoding="utf-8"))["chosen"]
+    rows = junctions[(junctions["strategy"] == best) & junctions["los_hcm"].isin(["E", "F"])]
+    assert len(failing) == len(rows)
