@@ -421,7 +421,7 @@ def starter(city: City) -> str:
     cluster = densest_signal_cluster(city.roads)
     if cluster is None:
         raise InputError("the city's roads have no signalised junction (highway = traffic_signals)", city.data_dir)
-    where = f" around {cluster.road_name}" if cluster.road_name else ""
+    where = f" around {cluster.junction}"
     return STARTER.format(city=city.name, name=f"signals_{cluster.centre}", signals=cluster.signals,
                           radius=cluster.radius_m, where=where, bbox=", ".join(f"{v:.5f}" for v in cluster.bbox))
 

@@ -88,7 +88,8 @@ def test_the_run_maps_the_pilot_failing_junctions_and_congested_links(twin_cli, 
     pilot = gpd.read_file(out / "results.gpkg", layer="pilot_junctions")
     kpis = json.loads((out / "kpis.json").read_text())
     assert len(pilot) == kpis["pilot_junctions_count"] and pilot.crs.to_epsg() == 4326
-    assert (pilot["name"].str.contains(" / ")).any()  # named by the roads that meet there
+    assert (pilot["name_en"].str.contains(" / ")).any()  # named by the roads that meet there
+    assert (pilot["name_zh"].str.contains("交叉口")).any()
     links = gpd.read_file(out / "results.gpkg", layer="congested_links")
     roads = pd.read_parquet(out / "cim_road_links.parquet")
     assert len(links) == int((roads["tti"] >= 1.5).sum())

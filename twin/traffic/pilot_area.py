@@ -9,6 +9,8 @@ import networkx as nx
 import numpy as np
 from scipy.spatial import cKDTree
 
+from twin.city.places import junction_name
+
 SIGNALS = "traffic_signals"
 METRES_PER_DEGREE_LAT = 111_320.0  # on the GRS80/CGCS2000 ellipsoid, to 0.5 %: enough for a pilot's box
 
@@ -24,13 +26,13 @@ def nodes_in_bbox(graph: nx.MultiDiGraph, bbox: tuple[float, float, float, float
 @dataclass(frozen=True)
 class SignalCluster:
     """The densest cluster of signals: its centre node, how many signals lie within the radius,
-    the box around them (lon/lat) and the busiest road name there (for the starter's comment)."""
+    the box around them (lon/lat) and the centre junction's name (for the starter's comment)."""
 
     centre: object
     signals: int
     radius_m: float
     bbox: tuple[float, float, float, float]
-    road_name: str
+    junction: str
 
 
 def densest_signal_cluster(graph: nx.MultiDiGraph, radius_m: float = 800.0) -> SignalCluster | None:
@@ -49,7 +51,4 @@ def densest_signal_cluster(graph: nx.MultiDiGraph, radius_m: float = 800.0) -> S
     best = int(np.argmax(counts))  # first of the largest: signals are sorted, so this is deterministic
     d_lon, d_lat = radius_m / per_deg_lon, radius_m / METRES_PER_DEGREE_LAT
     bbox = (float(lon[best] - d_lon), float(lat[best] - d_lat), float(lon[best] + d_lon), float(lat[best] + d_lat))
-    names = [str(d.get("name") or "") for _, _, d in graph.edges(signals[best], data=True)]
-    names += [str(d.get("name") or "") for _, _, d in graph.in_edges(signals[best], data=True)]
-    named = sorted({n for n in names if n and n != "nan"})
-    return SignalCluster(signals[best], int(counts[best]), radius_m, bbox, " / ".join(named[:2]))
+    return SignalCluster(signals[best], int(counts[best]), radius_m, bbox, junction_name(graph, signals[best], "en"))

@@ -1,6 +1,7 @@
 """Map layers of a signal-timing run for ``results.gpkg``: the pilot's junctions, those still at
 LOS E/F under the recommended strategy, and the links congested under it, each with the names a
-planner knows the place by (the road names meeting at a junction, the link's road name)."""
+planner knows the place by (the road names meeting at a junction, in both languages, and the
+link's road name)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import networkx as nx
 import pandas as pd
 import shapely
 
+from twin.city.places import junction_name
 from twin.crs import STORAGE_CRS
 
 CONGESTED_TTI = 1.5
@@ -16,16 +18,10 @@ CONGESTED_TTI = 1.5
 assumption of ours, a parameter of :func:`signal_layers`; not taken from a standard)."""
 
 
-def junction_name(graph: nx.MultiDiGraph, node: object) -> str:
-    """The road names meeting at ``node`` ("滨海大道 / 文武砂路"), else its id."""
-    names = {str(d.get("name") or "") for _, _, d in graph.in_edges(node, data=True)}
-    names |= {str(d.get("name") or "") for _, _, d in graph.out_edges(node, data=True)}
-    named = sorted(n for n in names if n and n != "nan")
-    return " / ".join(named[:2]) if named else str(node)
-
-
 def _points(graph: nx.MultiDiGraph, nodes: list, extra: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
-    frame = pd.DataFrame({"node": [str(n) for n in nodes], "name": [junction_name(graph, n) for n in nodes]})
+    frame = pd.DataFrame({"node": [str(n) for n in nodes],
+                          "name_zh": [junction_name(graph, n, "zh") for n in nodes],
+                          "name_en": [junction_name(graph, n, "en") for n in nodes]})
     if extra is not None:
         frame = pd.concat([frame, extra.reset_index(drop=True)], axis=1)
     geometry = [shapely.Point(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in nodes]
