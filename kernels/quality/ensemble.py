@@ -22,29 +22,7 @@ from numba import njit
 
 from kernels.hydraulics.codes import JUNCTION, PIPE, TANK
 from kernels.quality.codes import Q_STAGNANT_M3_PER_S
-from kernels.quality.transport import _flow_directions, _sort_nodes
-
-
-@njit(cache=True, inline="always")
-def _new_seg(chain, v, c, seg_v, seg_c, seg_prev, first, last, pool):
-    """A segment at the upstream end of ``chain`` with concentrations ``c`` (per scenario)."""
-    s = pool[0]
-    if s >= 0:
-        pool[0] = seg_prev[s]
-    else:
-        s = pool[1]
-        if s >= len(seg_v):
-            pool[2] = 1
-            return
-        pool[1] += 1
-    seg_v[s] = v
-    seg_c[s, :] = c
-    seg_prev[s] = -1
-    if first[chain] < 0:
-        first[chain] = s
-    if last[chain] >= 0:
-        seg_prev[last[chain]] = s
-    last[chain] = s
+from kernels.quality.transport import _add_seg, _flow_directions, _sort_nodes
 
 
 @njit(cache=True, inline="always")
@@ -80,7 +58,7 @@ def _give(k, v, c, ctol, seg_v, seg_c, seg_prev, first, last, pool):
         seg_c[s, :] = (seg_c[s, :] * seg_v[s] + c * v) / (seg_v[s] + v)
         seg_v[s] += v
     else:
-        _new_seg(k, v, c, seg_v, seg_c, seg_prev, first, last, pool)
+        _add_seg(k, v, c, seg_v, seg_c, seg_prev, first, last, pool)
 
 
 @njit(cache=True)
@@ -176,11 +154,11 @@ def route_injections_kernel(
     zero = np.zeros(n_scen)
     for k in range(n_links):
         if link_kind[k] == PIPE:
-            _new_seg(k, volume_m3[k], zero, seg_v, seg_c, seg_prev, first, last, pool)
+            _add_seg(k, volume_m3[k], zero, seg_v, seg_c, seg_prev, first, last, pool)
     tank_of_node = np.full(n_nodes, -1, dtype=np.int64)
     for i in range(len(tank_node)):
         tank_of_node[tank_node[i]] = i
-        _new_seg(n_links + i, tank_v0_m3[i], zero, seg_v, seg_c, seg_prev, first, last, pool)
+        _add_seg(n_links + i, tank_v0_m3[i], zero, seg_v, seg_c, seg_prev, first, last, pool)
     node_q = np.zeros((n_nodes, n_scen))
     peak = np.zeros((n_scen, n_nodes))
     first_above = np.full((n_scen, n_nodes), -1.0)

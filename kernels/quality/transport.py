@@ -48,7 +48,8 @@ B_INITIAL, B_IN, B_OUT, B_REACTED, B_FINAL = 0, 1, 2, 3, 4
 
 @njit(cache=True, inline="always")
 def _add_seg(chain, v, c, seg_v, seg_c, seg_prev, first, last, pool):
-    """EPANET ``addseg``: a new segment at the upstream end of ``chain``."""
+    """EPANET ``addseg``: a new segment at the upstream end of ``chain``; ``c`` is its concentration
+    (a number, or one per scenario in the ensemble kernel, whose ``seg_c`` has a row per segment)."""
     s = pool[0]
     if s >= 0:
         pool[0] = seg_prev[s]

@@ -16,7 +16,6 @@ at the hole), so the pump outages and the burst are not solved in one hydraulic 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,20 +23,9 @@ import numpy as np
 from twin.city.travel_times import Edge, free_flow_time_s
 from twin.coupled.roads import CLOSED_COST_S, flooded_conditions
 from twin.engine import Engine
-from twin.water.burst import (
-    Burst,
-    BurstOutcome,
-    BurstStory,
-    Crew,
-    Detection,
-    Repair,
-    RoadLocator,
-    burst_network,
-    seconds_after_midnight,
-)
+from twin.water.burst import Burst, Crew, Detection, Repair, RoadLocator, StartedBurst, start_burst
 from twin.water.network import CompiledNetwork
 from twin.water.service import SERVICE_HEAD_M
-from twin.water.simulation import ExtendedPeriodSimulation
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -96,41 +84,10 @@ class FloodedTravelTimes:
             t, i = end, i + 1
 
 
-@dataclass
-class BurstOnClock:
-    """A burst story started on a shared engine; :meth:`finish` after the engine has run."""
-
-    story: BurstStory
-    hydraulics: ExtendedPeriodSimulation
-    baseline: object
-    end_s: int
-
-    def finish(self) -> BurstOutcome:
-        """The story's outcome (as :func:`twin.water.burst.simulate_burst` returns it)."""
-        story = self.story
-        return BurstOutcome(
-            network=story.network, result=self.hydraulics.finish(), baseline=self.baseline, log=story.log,
-            times=story.times, route_nodes=story.route_nodes, valve_closed_at=story.valve_closed_at,
-            locator=story.locator, offset_s=story.offset_s, end_s=self.end_s,
-        )
-
-
 def attach_burst(engine: Engine, net: CompiledNetwork, valves: pd.DataFrame, roads: nx.MultiDiGraph,
                  locator: RoadLocator, burst: Burst, crew: Crew, repair: Repair, detection: Detection | None = None,
-                 report_step_s: int = 300) -> BurstOnClock:
-    """Start the burst story's processes on ``engine`` (its hydraulics from midnight, reported every step)."""
-    detection = detection or Detection()
-    network = burst_network(net, valves, burst.leak, SERVICE_HEAD_M, detection.sensors)
-    offset_s = seconds_after_midnight(engine)
-    end_s = offset_s + int(math.ceil(engine.duration_s))
-    step = int(report_step_s)
-    baseline = ExtendedPeriodSimulation(network.service.copy(), duration_s=end_s, hydraulic_step_s=min(step, 3600),
-                                        report_step_s=step, on_unbalanced="relax").run()
-    hydraulics = ExtendedPeriodSimulation(network.service, duration_s=end_s, hydraulic_step_s=min(step, 3600),
-                                          report_step_s=step, on_unbalanced="relax")
-    hydraulics.run_until(offset_s)
-    story = BurstStory(engine, network, baseline, hydraulics, roads, locator, burst, detection, crew, repair)
-    engine.env.process(story.burst_opens())
-    engine.env.process(story.scada())
-    engine.env.process(story.crew())
-    return BurstOnClock(story, hydraulics, baseline, end_s)
+                 report_step_s: int = 300) -> StartedBurst:
+    """Start the burst story's processes on the shared engine (see :func:`twin.water.burst.start_burst`);
+    ``locator`` and ``crew`` carry the flooded roads."""
+    return start_burst(engine, net, valves, roads, locator, burst, detection or Detection(), crew, repair,
+                       SERVICE_HEAD_M, report_step_s)

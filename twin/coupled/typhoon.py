@@ -38,7 +38,7 @@ from twin.compute.cluster import ClusterModel
 from twin.compute.cluster_spec import ClusterSpec
 from twin.compute.jobs import JobTable
 from twin.compute.settings import FailureConfig
-from twin.coupled.burst import BurstOnClock, FloodedTravelTimes, attach_burst
+from twin.coupled.burst import FloodedTravelTimes, attach_burst
 from twin.coupled.buses import BusSetup, attach_buses, flooded_bus_times
 from twin.coupled.compute import ComputeLog, derate_intervals, grid_derate
 from twin.coupled.outages import outage_intervals
@@ -55,7 +55,7 @@ from twin.traffic.signals.timing import TimingParams
 from twin.traffic.trips import Trips
 from twin.transit.buses import BusSimulation
 from twin.transit.records import BusRun
-from twin.water.burst import Burst, BurstOutcome, Crew, Repair, RoadLocator
+from twin.water.burst import Burst, BurstOutcome, Crew, Repair, RoadLocator, StartedBurst
 from twin.water.network import CompiledNetwork
 
 COUPLINGS = ("flood_roads", "flood_buses", "pump_outage", "main_burst", "grid_derate")
@@ -234,7 +234,7 @@ def _attach_bus_group(day: CityDay, setup: BusSetup, flooded: bool, engine: Engi
     return attach_buses(engine, setup, travel)
 
 
-def _attach_burst(day: CityDay, flooded: bool, engine: Engine) -> BurstOnClock:
+def _attach_burst(day: CityDay, flooded: bool, engine: Engine) -> StartedBurst:
     """The burst story on the day's clock; its crew on the flooded roads if ``flooded``."""
     setup = day.burst
     crew = setup.crew

@@ -399,6 +399,46 @@ def seconds_after_midnight(engine: Engine) -> int:
     return start.hour * 3600 + start.minute * 60 + start.second
 
 
+@dataclass
+class StartedBurst:
+    """A burst story whose processes run on an engine; :meth:`finish` once the engine has run."""
+
+    story: BurstStory
+    hydraulics: ExtendedPeriodSimulation
+    baseline: HydraulicResults
+    end_s: int
+
+    def finish(self) -> BurstOutcome:
+        """The story's outcome: hydraulics, log, times, crew route and valves."""
+        story = self.story
+        return BurstOutcome(
+            network=story.network, result=self.hydraulics.finish(), baseline=self.baseline, log=story.log,
+            times=story.times, route_nodes=story.route_nodes, valve_closed_at=story.valve_closed_at,
+            locator=story.locator, offset_s=story.offset_s, end_s=self.end_s,
+        )
+
+
+def start_burst(engine: Engine, net: CompiledNetwork, valves_frame: pd.DataFrame, roads: nx.MultiDiGraph,
+                locator: RoadLocator, burst: Burst, detection: Detection, crew: Crew, repair: Repair,
+                service_head_m: float = SERVICE_HEAD_M, report_step_s: int = 300) -> StartedBurst:
+    """Start the burst story's processes on ``engine``: the hydraulics from midnight (a baseline
+    without the burst, and the run with it, reported every ``report_step_s``), then the hole, SCADA
+    and the crew on the engine's clock. Shared by a burst on its own and a burst in a coupled day."""
+    network = burst_network(net, valves_frame, burst.leak, service_head_m, detection.sensors)
+    end_s = seconds_after_midnight(engine) + int(math.ceil(engine.duration_s))
+    step = int(report_step_s)
+    baseline = ExtendedPeriodSimulation(network.service.copy(), duration_s=end_s, hydraulic_step_s=min(step, 3600),
+                                        report_step_s=step, on_unbalanced="relax").run()
+    hydraulics = ExtendedPeriodSimulation(network.service, duration_s=end_s, hydraulic_step_s=min(step, 3600),
+                                          report_step_s=step, on_unbalanced="relax")
+    hydraulics.run_until(seconds_after_midnight(engine))
+    story = BurstStory(engine, network, baseline, hydraulics, roads, locator, burst, detection, crew, repair)
+    engine.env.process(story.burst_opens())
+    engine.env.process(story.scada())
+    engine.env.process(story.crew())
+    return StartedBurst(story, hydraulics, baseline, end_s)
+
+
 def simulate_burst(engine: Engine, net: CompiledNetwork, valves_frame: pd.DataFrame, roads: nx.MultiDiGraph,
                    burst: Burst, detection: Detection | None = None, crew: Crew | None = None,
                    repair: Repair | None = None, service_head_m: float = SERVICE_HEAD_M,
@@ -410,24 +450,7 @@ def simulate_burst(engine: Engine, net: CompiledNetwork, valves_frame: pd.DataFr
     and report every ``report_step_s``; the story starts at the engine's start and lasts its
     duration.
     """
-    detection, crew, repair = detection or Detection(), crew or Crew(), repair or Repair()
-    network = burst_network(net, valves_frame, burst.leak, service_head_m, detection.sensors)
-    offset_s = seconds_after_midnight(engine)
-    end_s = offset_s + int(math.ceil(engine.duration_s))
-    step = int(report_step_s)
-    baseline = ExtendedPeriodSimulation(network.service.copy(), duration_s=end_s, hydraulic_step_s=min(step, 3600),
-                                        report_step_s=step, on_unbalanced="relax").run()
-    hydraulics = ExtendedPeriodSimulation(network.service, duration_s=end_s, hydraulic_step_s=min(step, 3600),
-                                          report_step_s=step, on_unbalanced="relax")
-    hydraulics.run_until(offset_s)
-    story = BurstStory(engine, network, baseline, hydraulics, roads, RoadLocator(roads), burst, detection, crew,
-                       repair)
-    engine.env.process(story.burst_opens())
-    engine.env.process(story.scada())
-    engine.env.process(story.crew())
+    started = start_burst(engine, net, valves_frame, roads, RoadLocator(roads), burst, detection or Detection(),
+                          crew or Crew(), repair or Repair(), service_head_m, report_step_s)
     engine.run(description="pipe burst")
-    return BurstOutcome(
-        network=network, result=hydraulics.finish(), baseline=baseline, log=story.log, times=story.times,
-        route_nodes=story.route_nodes, valve_closed_at=story.valve_closed_at, locator=story.locator,
-        offset_s=offset_s, end_s=end_s,
-    )
+    return started.finish()
